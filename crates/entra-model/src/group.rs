@@ -1,0 +1,100 @@
+//! Groups (`group`) with delta annotations.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::directory::{MemberDelta, Removed};
+
+/// A group (`GET /groups`, `GET /groups/delta`).
+///
+/// In a delta response `members_delta` carries membership changes (`members@delta`) and
+/// `removed` marks a deleted group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Group {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `Unified` for Microsoft 365 groups, `DynamicMembership` for dynamic groups.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub group_types: Vec<String>,
+    /// Whether this is a security group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_enabled: Option<bool>,
+    /// Whether the group is mail-enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_enabled: Option<bool>,
+    /// E-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+    /// Mail nickname.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_nickname: Option<String>,
+    /// Dynamic membership rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership_rule: Option<String>,
+    /// `On` or `Paused`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership_rule_processing_state: Option<String>,
+    /// Whether the group is synced from on-premises AD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_premises_sync_enabled: Option<bool>,
+    /// Security identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_identifier: Option<String>,
+    /// `Private`, `Public` or `HiddenMembership`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    /// Whether the group can be assigned to a directory role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_assignable_to_role: Option<bool>,
+    /// Creation time.
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_date_time: Option<OffsetDateTime>,
+    /// Last renewal time.
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub renewed_date_time: Option<OffsetDateTime>,
+    /// When the group was deleted.
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deleted_date_time: Option<OffsetDateTime>,
+    /// Delta: membership changes (`members@delta`).
+    #[serde(
+        rename = "members@delta",
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub members_delta: Vec<MemberDelta>,
+    /// Delta: the group was removed (`@removed`).
+    #[serde(rename = "@removed", skip_serializing_if = "Option::is_none")]
+    pub removed: Option<Removed>,
+}
+
+impl Group {
+    /// Whether `groupTypes` contains `DynamicMembership`.
+    pub fn is_dynamic(&self) -> bool {
+        self.group_types.iter().any(|t| t == "DynamicMembership")
+    }
+
+    /// Whether `groupTypes` contains `Unified` (a Microsoft 365 group).
+    pub fn is_microsoft_365(&self) -> bool {
+        self.group_types.iter().any(|t| t == "Unified")
+    }
+}
