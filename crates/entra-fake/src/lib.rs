@@ -1,0 +1,1 @@
+//! `entra-fake`: under construction.

@@ -1,0 +1,1 @@
+//! `graph-client`: under construction.
