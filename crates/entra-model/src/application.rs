@@ -181,6 +181,7 @@ pub struct RequiredResourceAccess {
 #[non_exhaustive]
 pub struct Application {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Application (client) id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -256,6 +257,7 @@ pub struct Application {
 #[non_exhaustive]
 pub struct ServicePrincipal {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Application (client) id.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -124,6 +124,7 @@ pub struct TargetResource {
 #[non_exhaustive]
 pub struct DirectoryAudit {
     /// Entry id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Category, e.g. `UserManagement`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -38,6 +38,7 @@ pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 #[non_exhaustive]
 pub struct PasswordAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Always null.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +57,7 @@ pub struct PasswordAuthenticationMethod {
 #[non_exhaustive]
 pub struct PhoneAuthenticationMethod {
     /// Method id: one of the fixed phone ids.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Phone number.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +76,7 @@ pub struct PhoneAuthenticationMethod {
 #[non_exhaustive]
 pub struct MicrosoftAuthenticatorAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Device name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +104,7 @@ pub struct MicrosoftAuthenticatorAuthenticationMethod {
 #[non_exhaustive]
 pub struct Fido2AuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,6 +139,7 @@ pub struct Fido2AuthenticationMethod {
 #[non_exhaustive]
 pub struct SoftwareOathAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Secret key (null on reads).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,6 +158,7 @@ pub struct SoftwareOathAuthenticationMethod {
 #[non_exhaustive]
 pub struct EmailAuthenticationMethod {
     /// Method id (always the fixed e-mail id).
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// E-mail address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +171,7 @@ pub struct EmailAuthenticationMethod {
 #[non_exhaustive]
 pub struct TemporaryAccessPassAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// The pass (only in the creation answer).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -201,6 +208,7 @@ pub struct TemporaryAccessPassAuthenticationMethod {
 #[non_exhaustive]
 pub struct WindowsHelloForBusinessAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +233,7 @@ pub struct WindowsHelloForBusinessAuthenticationMethod {
 #[non_exhaustive]
 pub struct PlatformCredentialAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,6 +258,7 @@ pub struct PlatformCredentialAuthenticationMethod {
 #[non_exhaustive]
 pub struct ExternalAuthenticationMethod {
     /// Method id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -589,6 +599,7 @@ impl Serialize for AuthenticationMethod {
 #[non_exhaustive]
 pub struct UserRegistrationDetails {
     /// The user's object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// UPN.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -24,6 +24,7 @@ open_enum! {
 #[non_exhaustive]
 pub struct ManagedDevice {
     /// Intune device id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Device name.
     #[serde(skip_serializing_if = "Option::is_none")]

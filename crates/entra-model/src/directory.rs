@@ -52,6 +52,7 @@ pub struct MemberDelta {
     #[serde(rename = "@odata.type", skip_serializing_if = "Option::is_none")]
     pub odata_type: Option<String>,
     /// The member's object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Set when the member left the group (or was deleted).
     #[serde(rename = "@removed", skip_serializing_if = "Option::is_none")]
@@ -71,6 +72,7 @@ impl MemberDelta {
 #[non_exhaustive]
 pub struct Device {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// The device id (the `deviceId` sign-ins refer to).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,6 +133,7 @@ pub struct Device {
 #[non_exhaustive]
 pub struct OrgContact {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,6 +167,7 @@ pub struct OrgContact {
 #[non_exhaustive]
 pub struct DirectoryRole {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Role name, e.g. `Global Administrator`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,6 +231,7 @@ impl DirectoryRole {
 #[non_exhaustive]
 pub struct UnifiedRoleAssignment {
     /// Assignment id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Object id of the assignee.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,6 +256,7 @@ pub struct UnifiedRoleAssignment {
 #[non_exhaustive]
 pub struct AdministrativeUnit {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,12 +8,14 @@ use crate::directory::{MemberDelta, Removed};
 /// A group (`GET /groups`, `GET /groups/delta`).
 ///
 /// In a delta response `members_delta` carries membership changes (`members@delta`) and
-/// `removed` marks a deleted group.
+/// `removed` marks a deleted group. The group's timestamps are informational and read leniently
+/// (an unreadable value is `None`; see [`crate::timestamp::lenient`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Group {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Display name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,19 +61,19 @@ pub struct Group {
     pub is_assignable_to_role: Option<bool>,
     /// Creation time.
     #[serde(
-        with = "crate::timestamp::option",
+        with = "crate::timestamp::lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date_time: Option<OffsetDateTime>,
     /// Last renewal time.
     #[serde(
-        with = "crate::timestamp::option",
+        with = "crate::timestamp::lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub renewed_date_time: Option<OffsetDateTime>,
     /// When the group was deleted.
     #[serde(
-        with = "crate::timestamp::option",
+        with = "crate::timestamp::lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub deleted_date_time: Option<OffsetDateTime>,

@@ -288,6 +288,7 @@ pub struct ConditionalAccessSessionControls {
 #[non_exhaustive]
 pub struct ConditionalAccessPolicy {
     /// Policy id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -83,7 +83,7 @@ open_enum! {
 #[non_exhaustive]
 pub struct RiskyUser {
     /// The user's object id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// Whether the user has been deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,7 +121,7 @@ pub struct RiskyUser {
 #[non_exhaustive]
 pub struct RiskDetection {
     /// The detection id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// The request id of the sign-in the detection is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -471,6 +471,7 @@ pub struct TokenProtectionStatusDetails {
 #[non_exhaustive]
 pub struct SignIn {
     /// Sign-in id (unique; the key oort de-duplicates on).
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// When the sign-in happened (UTC).
     #[serde(

@@ -162,6 +162,44 @@ pub mod option {
     }
 }
 
+/// Serde functions for an informational `Option<OffsetDateTime>` whose unreadable values are read
+/// as `None` instead of failing the whole object (Graph's documentation shows placeholders such
+/// as `"datetime-value"`). Keep the raw JSON ([`crate::Raw`]) to retain the text. Used only where
+/// a wrong time cannot hide a security finding (e.g. a group's creation time).
+pub mod lenient {
+    use super::*;
+
+    pub use super::option::serialize;
+
+    struct LenientVisitor;
+
+    impl<'de> de::Visitor<'de> for LenientVisitor {
+        type Value = Option<OffsetDateTime>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a timestamp string or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(parse(v).ok())
+        }
+    }
+
+    /// Deserializes null or an unreadable string as `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        deserializer.deserialize_option(LenientVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,6 +109,7 @@ pub struct ObjectIdentity {
 #[non_exhaustive]
 pub struct User {
     /// Object id.
+    #[serde(deserialize_with = "crate::de::null_default")]
     pub id: String,
     /// UPN; guests have `…#EXT#@tenant` UPNs.
     #[serde(skip_serializing_if = "Option::is_none")]
