@@ -228,6 +228,18 @@ pub struct Application {
         deserialize_with = "crate::de::null_default"
     )]
     pub identifier_uris: Vec<String>,
+    /// Verified publisher (free-form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_publisher: Option<serde_json::Value>,
+    /// App roles the application defines (free-form).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub app_roles: Vec<serde_json::Value>,
+    /// Whether the app is a public client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_fallback_public_client: Option<bool>,
     /// Tags.
     #[serde(
         skip_serializing_if = "Vec::is_empty",
@@ -304,6 +316,30 @@ pub struct ServicePrincipal {
         deserialize_with = "crate::de::null_default"
     )]
     pub key_credentials: Vec<KeyCredential>,
+    /// Notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Set when Microsoft disabled the service principal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_by_microsoft_status: Option<String>,
+    /// Verified publisher (free-form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_publisher: Option<serde_json::Value>,
+    /// App roles the service principal exposes (free-form).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub app_roles: Vec<serde_json::Value>,
+    /// Delegated permissions it exposes (free-form).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub oauth2_permission_scopes: Vec<serde_json::Value>,
+    /// Homepage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
     /// Tags.
     #[serde(
         skip_serializing_if = "Vec::is_empty",

@@ -59,6 +59,42 @@ pub struct Group {
     /// Whether the group can be assigned to a directory role.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_assignable_to_role: Option<bool>,
+    /// Classification label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<String>,
+    /// App that created the group (beta).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by_app_id: Option<String>,
+    /// Proxy addresses.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub proxy_addresses: Vec<String>,
+    /// Licences assigned through the group.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::de::null_default"
+    )]
+    pub assigned_licenses: Vec<crate::user::AssignedLicense>,
+    /// On-premises SAM account name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_premises_sam_account_name: Option<String>,
+    /// On-premises security identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_premises_security_identifier: Option<String>,
+    /// Last on-premises sync.
+    #[serde(
+        with = "crate::timestamp::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub on_premises_last_sync_date_time: Option<OffsetDateTime>,
+    /// Expiry of a Microsoft 365 group under an expiration policy.
+    #[serde(
+        with = "crate::timestamp::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiration_date_time: Option<OffsetDateTime>,
     /// Creation time.
     #[serde(
         with = "crate::timestamp::lenient",

@@ -508,6 +508,7 @@ pub struct SignIn {
     pub conditional_access_status: Option<ConditionalAccessStatus>,
     /// Conditional access policies evaluated (needs a policy read permission).
     #[serde(
+        alias = "appliedConditionalAccessPolicy",
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::de::null_default"
     )]

@@ -246,6 +246,39 @@ pub struct User {
     /// Employee id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<String>,
+    /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State or province.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Country or region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Employee type, e.g. `Contractor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employee_type: Option<String>,
+    /// Hire date.
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub employee_hire_date: Option<OffsetDateTime>,
+    /// Whether this is a resource account (room, equipment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_resource_account: Option<bool>,
+    /// On-premises distinguished name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_premises_distinguished_name: Option<String>,
+    /// On-premises extension attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_premises_extension_attributes: Option<serde_json::Value>,
+    /// Beta name of `signInSessionsValidFromDateTime`.
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub refresh_tokens_valid_from_date_time: Option<OffsetDateTime>,
     /// Last sign-ins (needs `$select=signInActivity`, P1/P2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_in_activity: Option<SignInActivity>,

@@ -210,3 +210,128 @@ fn every_documented_response_parses_into_its_model() {
         "the corpus looks incomplete: {parsed_files} files parsed"
     );
 }
+
+/// Keys of a `representation` block that the model does not read (each checked as `{key: null}`,
+/// which every modelled property accepts).
+fn unknown_keys<T: DeserializeOwned>(representation: &Value) -> Vec<String> {
+    let Some(map) = representation.as_object() else {
+        return Vec::new();
+    };
+    map.keys()
+        .filter(|k| !k.starts_with('@'))
+        .filter(|k| {
+            let probe = serde_json::json!({ k.as_str(): null }).to_string();
+            let mut ignored = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(&probe);
+            let _ = serde_ignored::deserialize::<_, _, T>(&mut de, |path| {
+                ignored.push(path.to_string())
+            });
+            !ignored.is_empty()
+        })
+        .cloned()
+        .collect()
+}
+
+fn representation_gaps(model: &str, value: &Value) -> Option<Vec<String>> {
+    Some(match model {
+        "signin" => unknown_keys::<SignIn>(value),
+        "signinstatus" => unknown_keys::<SignInStatus>(value),
+        "signinlocation" => unknown_keys::<SignInLocation>(value),
+        "devicedetail" => unknown_keys::<DeviceDetail>(value),
+        "appliedconditionalaccesspolicy" => unknown_keys::<AppliedConditionalAccessPolicy>(value),
+        "geocoordinates" => unknown_keys::<GeoCoordinates>(value),
+        "authenticationdetail" => unknown_keys::<AuthenticationDetail>(value),
+        "mfadetail" => unknown_keys::<MfaDetail>(value),
+        "user" => unknown_keys::<User>(value),
+        "signinactivity" => unknown_keys::<SignInActivity>(value),
+        "group" => unknown_keys::<Group>(value),
+        "application" => unknown_keys::<Application>(value),
+        "serviceprincipal" => unknown_keys::<ServicePrincipal>(value),
+        "passwordcredential" => unknown_keys::<PasswordCredential>(value),
+        "keycredential" => unknown_keys::<KeyCredential>(value),
+        "microsoftauthenticatorauthenticationmethod" => {
+            unknown_keys::<MicrosoftAuthenticatorAuthenticationMethod>(value)
+        }
+        "phoneauthenticationmethod" => unknown_keys::<PhoneAuthenticationMethod>(value),
+        "fido2authenticationmethod" => unknown_keys::<Fido2AuthenticationMethod>(value),
+        "temporaryaccesspassauthenticationmethod" => {
+            unknown_keys::<TemporaryAccessPassAuthenticationMethod>(value)
+        }
+        "windowshelloforbusinessauthenticationmethod" => {
+            unknown_keys::<WindowsHelloForBusinessAuthenticationMethod>(value)
+        }
+        "softwareoathauthenticationmethod" => {
+            unknown_keys::<SoftwareOathAuthenticationMethod>(value)
+        }
+        "conditionalaccesspolicy" => unknown_keys::<ConditionalAccessPolicy>(value),
+        "manageddevice" => unknown_keys::<ManagedDevice>(value),
+        "directoryaudit" => unknown_keys::<DirectoryAudit>(value),
+        "userregistrationdetails" => unknown_keys::<UserRegistrationDetails>(value),
+        "riskyuser" => unknown_keys::<RiskyUser>(value),
+        "riskdetection" => unknown_keys::<RiskDetection>(value),
+        _ => return None,
+    })
+}
+
+/// Sign-in shapes are modelled completely (every v1.0 property and the beta additions); other
+/// resources model what oort uses, and their unmodelled keys are listed (kept in the raw JSON).
+const FULLY_MODELLED: &[&str] = &[
+    "signin",
+    "signinstatus",
+    "signinlocation",
+    "devicedetail",
+    "appliedconditionalaccesspolicy",
+    "geocoordinates",
+    "authenticationdetail",
+    "mfadetail",
+    "signinactivity",
+    "passwordcredential",
+    "keycredential",
+    "userregistrationdetails",
+    "riskyuser",
+    "riskdetection",
+];
+
+#[test]
+fn documented_representations_are_known_to_the_models() {
+    let Some(dir) = std::env::var_os("OORT_GRAPH_EXAMPLES").map(PathBuf::from) else {
+        println!("skipped: set OORT_GRAPH_EXAMPLES to the graph-examples folder to run");
+        return;
+    };
+    let mut incomplete = Vec::new();
+    for row in read_index(&dir) {
+        if row.kind != "representation" || !row.file.ends_with(".json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join(&row.file)).expect("corpus file is readable");
+        let value: Value = serde_json::from_str(&text).expect("valid JSON");
+        let model = model_name(&row);
+        let Some(gaps) = representation_gaps(&model, &value) else {
+            println!(
+                "representation {}: not a resource model ({model})",
+                row.file
+            );
+            continue;
+        };
+        let total = value.as_object().map_or(0, |m| m.len());
+        println!(
+            "representation {}: {}/{} keys modelled{}",
+            row.file,
+            total - gaps.len(),
+            total,
+            if gaps.is_empty() {
+                String::new()
+            } else {
+                format!("; kept raw only: {}", gaps.join(", "))
+            }
+        );
+        if FULLY_MODELLED.contains(&model.as_str()) && !gaps.is_empty() {
+            incomplete.push(format!("{}: {}", row.file, gaps.join(", ")));
+        }
+    }
+    assert!(
+        incomplete.is_empty(),
+        "fully modelled shapes miss keys:\n{}",
+        incomplete.join("\n")
+    );
+}
