@@ -1,0 +1,1 @@
+//! `oort-checks`: under construction.
