@@ -299,104 +299,23 @@ impl GraphClient {
     pub async fn batch(&self, batch: Batch) -> Result<BatchResponses, GraphError> {
         let version = batch.version.unwrap_or(self.inner.version);
         let prepared = prepare(&batch, version)?;
-        let chunks = chunk(&prepared)?;
-        let mut answers: HashMap<String, BatchResponse> = HashMap::new();
         let batch_url = Url::parse(&format!("{}/{}/$batch", self.root(), version))
             .map_err(|e| GraphError::Config(format!("bad $batch URL ({e})")))?;
-        for chunk in chunks {
-            let items: Vec<&Prepared> = chunk.iter().map(|&i| &prepared[i]).collect();
-            self.send_chunk(&batch_url, items, &mut answers).await?;
-        }
-        let mut responses = Vec::with_capacity(prepared.len());
-        let mut index = HashMap::new();
-        for p in &prepared {
-            let r = answers
-                .remove(&p.id)
-                .ok_or_else(|| GraphError::Batch(format!("no answer for request id {:?}", p.id)))?;
-            index.insert(p.id.clone(), responses.len());
-            responses.push(r);
-        }
-        Ok(BatchResponses { responses, index })
-    }
-
-    async fn send_chunk(
-        &self,
-        url: &Url,
-        items: Vec<&Prepared>,
-        answers: &mut HashMap<String, BatchResponse>,
-    ) -> Result<(), GraphError> {
         let policy: &RetryPolicy = &self.inner.retry;
         let start = Instant::now();
-        let mut pending = items;
+        let mut answers: HashMap<String, BatchResponse> = HashMap::new();
+        let mut pending: Vec<&Prepared> = prepared.iter().collect();
         let mut round: u32 = 0;
         loop {
-            for p in &pending {
-                let class = ThrottleClass::of(p.method, &p.path, &p.query);
-                self.inner
-                    .throttle_acquire(class, p.method, &p.path, &p.query)
-                    .await;
-            }
-            let pending_ids: HashSet<&str> = pending.iter().map(|p| p.id.as_str()).collect();
-            let wire = WireBatch {
-                requests: pending
-                    .iter()
-                    .map(|p| WireRequest {
-                        id: &p.id,
-                        method: p.method.as_str(),
-                        url: p.url.clone(),
-                        headers: p
-                            .headers
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str()))
-                            .collect(),
-                        body: p.body.as_deref(),
-                        depends_on: p
-                            .depends_on
-                            .iter()
-                            .map(String::as_str)
-                            .filter(|d| pending_ids.contains(d))
-                            .collect(),
-                    })
-                    .collect(),
-            };
-            let body = serde_json::to_vec(&wire).map_err(|e| {
-                GraphError::InvalidRequest(format!("the batch could not be serialized ({e})"))
-            })?;
-            let call = Call {
-                method: Method::Post,
-                url: url.clone(),
-                headers: Arc::new(Vec::new()),
-                body: Some(Bytes::from(body)),
-                class: ThrottleClass::Other,
-            };
-            let answer = self.inner.execute(&call).await?;
-            let wire: WireResponses = answer.decode()?;
+            // Every pending request once, 20 per call.
             let mut got: HashMap<String, BatchResponse> = HashMap::new();
-            for r in wire.responses {
-                let Some(p) = pending.iter().find(|p| p.id == r.id) else {
-                    continue;
-                };
-                got.insert(
-                    r.id.clone(),
-                    BatchResponse {
-                        id: r.id,
-                        status: r.status,
-                        headers: r.headers,
-                        body: r.body,
-                        method: p.method,
-                        path: p.path.clone(),
-                    },
-                );
-            }
-            if let Some(missing) = pending.iter().find(|p| !got.contains_key(&p.id)) {
-                return Err(GraphError::Batch(format!(
-                    "the answer has no response for request id {:?}",
-                    missing.id
-                )));
+            for chunk in chunk(&pending)? {
+                let items: Vec<&Prepared> = chunk.iter().map(|&i| pending[i]).collect();
+                self.send_chunk(&batch_url, &items, &mut got).await?;
             }
 
             // Retry throttled/busy answers, and the requests that failed only because one of
-            // them was a dependency.
+            // their dependencies is retried.
             let mut retry: HashSet<String> = got
                 .values()
                 .filter(|r| matches!(r.status, 429 | 503 | 504))
@@ -427,7 +346,7 @@ impl GraphClient {
                 && start.elapsed() + wait <= policy.max_elapsed;
             if !may_retry {
                 answers.extend(got);
-                return Ok(());
+                break;
             }
             tracing::info!(
                 retried = retry.len(),
@@ -443,6 +362,91 @@ impl GraphClient {
             round += 1;
             tokio::time::sleep(wait).await;
         }
+
+        let mut responses = Vec::with_capacity(prepared.len());
+        let mut index = HashMap::new();
+        for p in &prepared {
+            let r = answers
+                .remove(&p.id)
+                .ok_or_else(|| GraphError::Batch(format!("no answer for request id {:?}", p.id)))?;
+            index.insert(p.id.clone(), responses.len());
+            responses.push(r);
+        }
+        Ok(BatchResponses { responses, index })
+    }
+
+    /// One `$batch` call for at most 20 requests; answers go into `got`.
+    async fn send_chunk(
+        &self,
+        url: &Url,
+        pending: &[&Prepared],
+        got: &mut HashMap<String, BatchResponse>,
+    ) -> Result<(), GraphError> {
+        for p in pending {
+            let class = ThrottleClass::of(p.method, &p.path, &p.query);
+            self.inner
+                .throttle_acquire(class, p.method, &p.path, &p.query)
+                .await;
+        }
+        let pending_ids: HashSet<&str> = pending.iter().map(|p| p.id.as_str()).collect();
+        let wire = WireBatch {
+            requests: pending
+                .iter()
+                .map(|p| WireRequest {
+                    id: &p.id,
+                    method: p.method.as_str(),
+                    url: p.url.clone(),
+                    headers: p
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect(),
+                    body: p.body.as_deref(),
+                    // A dependency answered in an earlier round is not resent.
+                    depends_on: p
+                        .depends_on
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|d| pending_ids.contains(d))
+                        .collect(),
+                })
+                .collect(),
+        };
+        let body = serde_json::to_vec(&wire).map_err(|e| {
+            GraphError::InvalidRequest(format!("the batch could not be serialized ({e})"))
+        })?;
+        let call = Call {
+            method: Method::Post,
+            url: url.clone(),
+            headers: Arc::new(Vec::new()),
+            body: Some(Bytes::from(body)),
+            class: ThrottleClass::Other,
+        };
+        let answer = self.inner.execute(&call).await?;
+        let wire: WireResponses = answer.decode()?;
+        for r in wire.responses {
+            let Some(p) = pending.iter().find(|p| p.id == r.id) else {
+                continue;
+            };
+            got.insert(
+                r.id.clone(),
+                BatchResponse {
+                    id: r.id,
+                    status: r.status,
+                    headers: r.headers,
+                    body: r.body,
+                    method: p.method,
+                    path: p.path.clone(),
+                },
+            );
+        }
+        if let Some(missing) = pending.iter().find(|p| !got.contains_key(&p.id)) {
+            return Err(GraphError::Batch(format!(
+                "the answer has no response for request id {:?}",
+                missing.id
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -516,7 +520,7 @@ fn prepare(batch: &Batch, version: ApiVersion) -> Result<Vec<Prepared>, GraphErr
 
 /// Packs the requests into batches of at most 20, keeping every `dependsOn` group together and
 /// the groups in the order of their first request.
-fn chunk(items: &[Prepared]) -> Result<Vec<Vec<usize>>, GraphError> {
+fn chunk(items: &[&Prepared]) -> Result<Vec<Vec<usize>>, GraphError> {
     let n = items.len();
     let mut parent: Vec<usize> = (0..n).collect();
     fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -576,7 +580,8 @@ mod tests {
             b.add(GraphRequest::get(format!("users/{i}")));
         }
         let p = prepare(&b, ApiVersion::V1).unwrap();
-        let c = chunk(&p).unwrap();
+        let refs: Vec<&Prepared> = p.iter().collect();
+        let c = chunk(&refs).unwrap();
         assert_eq!(c.iter().map(Vec::len).collect::<Vec<_>>(), vec![20, 20, 5]);
     }
 
@@ -592,7 +597,8 @@ mod tests {
             ["a"],
         );
         let p = prepare(&b, ApiVersion::V1).unwrap();
-        let c = chunk(&p).unwrap();
+        let refs: Vec<&Prepared> = p.iter().collect();
+        let c = chunk(&refs).unwrap();
         assert_eq!(c.len(), 2);
         assert_eq!(c[1], vec![19, 20]);
     }

@@ -48,7 +48,7 @@ impl ApiError {
         self.request_id.as_deref()
     }
 
-    /// The `client-request-id` (the one this client sent, as echoed by Graph).
+    /// The `client-request-id`: as echoed by Graph, else the one this client sent.
     pub fn client_request_id(&self) -> Option<&str> {
         self.client_request_id.as_deref()
     }
@@ -255,7 +255,7 @@ pub enum GraphError {
         method: String,
         /// The URL path (no query values).
         path: String,
-        /// Byte offset of the error in the body.
+        /// Byte offset in the body where the decoder stopped (the end of the offending value).
         offset: usize,
         /// Line (1-based) of the error.
         line: usize,

@@ -124,7 +124,7 @@ pub(crate) fn encode_query_value(value: &str) -> String {
 ///     .version(ApiVersion::V1);
 /// assert_eq!(
 ///     request.relative_url(),
-///     "/users?$select=id,displayName,userType&$filter=endsWith(userPrincipalName,'%23EXT%23@contoso.com')&$top=999&$count=true"
+///     "/users?$select=id,displayName,userType&$filter=endsWith(userPrincipalName,'%23EXT%23@contoso.com')&$count=true&$top=999"
 /// );
 /// ```
 #[derive(Clone)]

@@ -1,0 +1,12 @@
+//! Integration tests of `graph-client` against local wiremock servers (one binary).
+
+#![allow(clippy::unwrap_used)]
+
+mod batch;
+mod common;
+mod errors;
+mod paging;
+mod retry;
+mod security;
+mod send_sync;
+mod throttle;
