@@ -1,0 +1,1254 @@
+//! Threat detections over sign-ins consumed in time order.
+//!
+//! [`ThreatEngine`] is fed sign-ins one by one ([`ThreatEngine::feed`]) or in batches, in
+//! non-decreasing `createdDateTime` order, and keeps only what its windows need: per user, per
+//! IP and tenant-wide sliding windows of the events that can still matter, evicted as event time
+//! moves on (eviction is driven by the sign-ins' own timestamps, never by the clock). Memory is
+//! bounded by the events inside the longest window plus one small record per user (the last
+//! successful location and recent countries), independent of how many sign-ins pass.
+//!
+//! # Incremental runs
+//! The engine's state is not serialised: a long-lived process keeps the engine and feeds it each
+//! new collection; a process that starts fresh rebuilds the state by replaying the sign-ins of
+//! the last [`ThreatEngine::lookback`] (8 days by default: the 7-day windows of
+//! `account-under-attack` and `new-country` plus a day) before the new ones, and merges the
+//! findings with [`crate::merge`]: findings of the replayed part have the fingerprints already
+//! stored, so the replay adds nothing.
+//!
+//! # Findings
+//! A detection firing for a subject on a UTC day opens (or extends) one finding with fingerprint
+//! `(check, subject, day)`: an attack that goes on updates `last_seen`, evidence and figures of
+//! that finding instead of adding one per event. [`ThreatEngine::take_findings`] returns the
+//! findings opened or changed since the last call, complete (not deltas), sorted by fingerprint.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entra_model::{ConditionalAccessStatus, RiskLevel, RiskState, SignIn};
+use time::OffsetDateTime;
+
+use crate::check::{CheckId, Severity};
+use crate::config::{CheckConfig, IgnoreList};
+use crate::finding::{EvidenceSignIn, Finding, Fingerprint, Subject};
+use crate::{geo, Error};
+
+const MS_PER_MINUTE: i64 = 60_000;
+const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
+const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+/// How often (in event time) stale keys are swept out of the maps.
+const SWEEP_EVERY_MS: i64 = MS_PER_HOUR;
+/// How long after its UTC day ends a finding stays in the engine for late sign-ins.
+const LATE_GRACE_MS: i64 = MS_PER_HOUR;
+
+/// One sign-in as the windows keep it.
+#[derive(Debug)]
+struct Ev {
+    id: Box<str>,
+    time: OffsetDateTime,
+    t: i64,
+    user_id: Option<Box<str>>,
+    upn: Option<Box<str>>,
+    ip: Option<Arc<str>>,
+    country: Option<Box<str>>,
+    app: Option<Box<str>>,
+    code: Option<i64>,
+}
+
+impl Ev {
+    fn evidence(&self) -> EvidenceSignIn {
+        EvidenceSignIn {
+            id: self.id.to_string(),
+            time: self.time,
+            user: self
+                .upn
+                .as_deref()
+                .or(self.user_id.as_deref())
+                .map(str::to_owned),
+            ip: self.ip.as_deref().map(str::to_owned),
+            country: self.country.as_deref().map(str::to_owned),
+            error_code: self.code,
+            app: self.app.as_deref().map(str::to_owned),
+        }
+    }
+
+    fn subject(&self) -> Subject {
+        Subject::user(self.user_id.as_deref(), self.upn.as_deref())
+    }
+
+    fn who(&self) -> &str {
+        self.upn
+            .as_deref()
+            .or(self.user_id.as_deref())
+            .unwrap_or("?")
+    }
+
+    fn ip_str(&self) -> &str {
+        self.ip.as_deref().unwrap_or("unknown IP")
+    }
+
+    fn country_str(&self) -> &str {
+        self.country.as_deref().unwrap_or("??")
+    }
+}
+
+/// A sliding window of events with a count per key, for distinct counts in O(1).
+#[derive(Debug)]
+struct Window<K: Hash + Eq + Clone> {
+    items: VecDeque<(i64, K, Arc<Ev>)>,
+    counts: HashMap<K, u32>,
+}
+
+impl<K: Hash + Eq + Clone> Default for Window<K> {
+    fn default() -> Self {
+        Window {
+            items: VecDeque::new(),
+            counts: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Window<K> {
+    fn push(&mut self, t: i64, key: K, ev: &Arc<Ev>) {
+        *self.counts.entry(key.clone()).or_insert(0) += 1;
+        self.items.push_back((t, key, Arc::clone(ev)));
+    }
+
+    /// Drops events older than `from` (exclusive bound: events at `from` stay).
+    fn evict(&mut self, from: i64) {
+        while let Some((t, _, _)) = self.items.front() {
+            if *t >= from {
+                break;
+            }
+            let Some((_, key, _)) = self.items.pop_front() else {
+                break;
+            };
+            if let Entry::Occupied(mut e) = self.counts.entry(key) {
+                *e.get_mut() -= 1;
+                if *e.get() == 0 {
+                    e.remove();
+                }
+            }
+        }
+        if self.items.is_empty() && self.items.capacity() > 64 {
+            self.items.shrink_to_fit();
+            self.counts.shrink_to_fit();
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn distinct(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn contains(&self, key: &K) -> bool {
+        self.counts.contains_key(key)
+    }
+
+    /// Events at or after `from`.
+    fn since(&self, from: i64) -> impl Iterator<Item = &Arc<Ev>> {
+        let start = self.items.partition_point(|(t, _, _)| *t < from);
+        self.items.range(start..).map(|(_, _, ev)| ev)
+    }
+
+    fn count_since(&self, from: i64) -> usize {
+        self.items.len() - self.items.partition_point(|(t, _, _)| *t < from)
+    }
+
+    fn events(&self) -> impl Iterator<Item = &Arc<Ev>> {
+        self.items.iter().map(|(_, _, ev)| ev)
+    }
+}
+
+#[derive(Debug)]
+struct Fix {
+    t: i64,
+    point: (f64, f64),
+    device: Option<Box<str>>,
+    ev: Arc<Ev>,
+}
+
+#[derive(Debug, Default)]
+struct UserState {
+    brute: Window<()>,
+    cracking: Window<Box<str>>,
+    mfa: Window<()>,
+    ca: Window<Arc<str>>,
+    probing: Window<(Arc<str>, Box<str>)>,
+    travel: Option<Fix>,
+    countries: Vec<(Box<str>, i64)>,
+    first_success: Option<i64>,
+    day: i64,
+    day_count: u32,
+}
+
+impl UserState {
+    fn size(&self) -> usize {
+        self.brute.len()
+            + self.cracking.len()
+            + self.mfa.len()
+            + self.ca.len()
+            + self.probing.len()
+            + usize::from(self.travel.is_some())
+            + self.countries.len()
+    }
+}
+
+#[derive(Debug, Default)]
+struct IpState {
+    spray_fail: Window<Arc<str>>,
+    spray_ok: Window<Arc<str>>,
+    attack_fail: Window<Arc<str>>,
+}
+
+impl IpState {
+    fn size(&self) -> usize {
+        self.spray_fail.len() + self.spray_ok.len() + self.attack_fail.len()
+    }
+}
+
+/// How much state an engine retains: what its windows hold, for monitoring and for tests that
+/// memory stays bounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateSize {
+    /// Users with retained state.
+    pub users: usize,
+    /// IPs with retained state.
+    pub ips: usize,
+    /// Events held in windows, plus per-user records (last location, recent countries).
+    pub entries: usize,
+    /// Findings held open for updates.
+    pub findings: usize,
+}
+
+impl StateSize {
+    /// Everything together.
+    pub fn total(&self) -> usize {
+        self.users + self.ips + self.entries + self.findings
+    }
+}
+
+/// Counters of what an engine has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineStats {
+    /// Sign-ins analysed.
+    pub analysed: u64,
+    /// Sign-ins skipped: no `createdDateTime`.
+    pub skipped_without_time: u64,
+    /// Sign-ins skipped: no user id or UPN (service principals, managed identities).
+    pub skipped_without_user: u64,
+    /// Sign-ins older than an earlier one (analysed anyway; windows assume time order).
+    pub out_of_order: u64,
+}
+
+#[derive(Debug)]
+struct Incident {
+    finding: Finding,
+    day: i64,
+}
+
+#[derive(Debug, Default)]
+struct Incidents {
+    open: HashMap<Fingerprint, Incident>,
+    dirty: BTreeSet<Fingerprint>,
+}
+
+/// What a detection reports when it fires.
+struct Fire<'a> {
+    check: CheckId,
+    severity: Severity,
+    subject: Subject,
+    summary: String,
+    facts: Vec<(&'static str, serde_json::Value)>,
+    recommendation: Option<&'static str>,
+    trigger: &'a Arc<Ev>,
+}
+
+impl Incidents {
+    /// Opens or extends the finding of `fire`; a new one cites `window` (the events that made
+    /// the rule fire), an existing one adds only the triggering event.
+    fn fire<'w>(
+        &mut self,
+        fire: Fire<'_>,
+        window: impl IntoIterator<Item = &'w Arc<Ev>>,
+        limit: usize,
+    ) {
+        let ev = fire.trigger;
+        let day = ev.t.div_euclid(MS_PER_DAY);
+        let facet = ev.time.to_offset(time::UtcOffset::UTC).date().to_string();
+        let fingerprint = Fingerprint::new(fire.check, &fire.subject, &facet);
+        let incident = match self.open.entry(fingerprint.clone()) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let mut finding = Finding::new(
+                    fire.check,
+                    fire.severity,
+                    fire.subject,
+                    &facet,
+                    String::new(),
+                    ev.time,
+                );
+                for w in window {
+                    finding.evidence.add_sign_in(w.evidence(), limit);
+                    finding.first_seen = finding.first_seen.min(w.time);
+                    finding.last_seen = finding.last_seen.max(w.time);
+                }
+                v.insert(Incident { finding, day })
+            }
+        };
+        let f = &mut incident.finding;
+        f.evidence.add_sign_in(ev.evidence(), limit);
+        f.first_seen = f.first_seen.min(ev.time);
+        f.last_seen = f.last_seen.max(ev.time);
+        f.severity = f.severity.max(fire.severity);
+        f.summary = fire.summary;
+        if let Some(r) = fire.recommendation {
+            f.recommendation = Some(r.to_owned());
+        }
+        for (k, v) in fire.facts {
+            f.evidence.set_fact(k, v);
+        }
+        self.dirty.insert(fingerprint);
+    }
+
+    fn evict(&mut self, watermark: i64) {
+        let dirty = &self.dirty;
+        self.open.retain(|fp, i| {
+            dirty.contains(fp) || (i.day + 1) * MS_PER_DAY + LATE_GRACE_MS > watermark
+        });
+    }
+}
+
+/// Runs every enabled threat detection of the catalogue over sign-ins in time order.
+///
+/// ```
+/// use entra_model::SignIn;
+/// use oort_checks::{CheckConfig, CheckId, ThreatEngine};
+///
+/// let mut config = CheckConfig::default();
+/// config.break_glass_accounts = vec!["breakglass@contoso.com".into()];
+/// let mut engine = ThreatEngine::new(config).unwrap();
+/// let sign_in: SignIn = serde_json::from_str(r#"{
+///     "id": "1", "createdDateTime": "2024-05-01T10:00:00Z",
+///     "userId": "u1", "userPrincipalName": "breakglass@contoso.com",
+///     "ipAddress": "203.0.113.9", "status": {"errorCode": 0}
+/// }"#).unwrap();
+/// engine.feed(&sign_in);
+/// let findings = engine.take_findings();
+/// assert_eq!(findings.len(), 1);
+/// assert_eq!(findings[0].check_id, CheckId::BreakGlassSignIn);
+/// ```
+#[derive(Debug)]
+pub struct ThreatEngine {
+    config: CheckConfig,
+    users: HashMap<Arc<str>, UserState>,
+    ips: HashMap<Arc<str>, IpState>,
+    lockouts: Window<Arc<str>>,
+    incidents: Incidents,
+    watermark: Option<i64>,
+    next_sweep: i64,
+    stats: EngineStats,
+    legacy_apps: Vec<String>,
+    legacy_agents: Vec<String>,
+    fraud_phrases: Vec<String>,
+    denied_countries: Vec<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
+
+fn minutes(m: u32) -> i64 {
+    i64::from(m) * MS_PER_MINUTE
+}
+
+fn hours(h: u32) -> i64 {
+    i64::from(h) * MS_PER_HOUR
+}
+
+fn days(d: u32) -> i64 {
+    i64::from(d) * MS_PER_DAY
+}
+
+fn ignored(ignore: &IgnoreList, ev: &Ev) -> bool {
+    !ignore.is_empty()
+        && ignore.ignores(
+            ev.user_id.as_deref(),
+            ev.upn.as_deref(),
+            ev.ip.as_deref(),
+            ev.country.as_deref(),
+        )
+}
+
+fn lower(list: &[String]) -> Vec<String> {
+    list.iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+impl ThreatEngine {
+    /// An engine with `config` (validated) and empty state.
+    pub fn new(config: CheckConfig) -> Result<ThreatEngine, Error> {
+        config.validate()?;
+        Ok(ThreatEngine {
+            legacy_apps: lower(&config.legacy_auth.client_apps),
+            legacy_agents: lower(&config.legacy_auth.user_agents),
+            fraud_phrases: lower(&config.mfa_fraud_reported.phrases),
+            denied_countries: config
+                .denied_countries
+                .iter()
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+            config,
+            users: HashMap::new(),
+            ips: HashMap::new(),
+            lockouts: Window::default(),
+            incidents: Incidents::default(),
+            watermark: None,
+            next_sweep: i64::MIN,
+            stats: EngineStats::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CheckConfig {
+        &self.config
+    }
+
+    /// How far back to replay sign-ins to rebuild this engine's state from scratch: the longest
+    /// window (`account-under-attack`, `new-country`) plus one day.
+    pub fn lookback(&self) -> Duration {
+        let longest = self
+            .config
+            .account_under_attack
+            .window_days
+            .max(self.config.new_country.window_days);
+        Duration::from_secs(86_400 * (u64::from(longest) + 1))
+    }
+
+    /// The latest sign-in time seen.
+    pub fn watermark(&self) -> Option<OffsetDateTime> {
+        let ms = self.watermark?;
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+    }
+
+    /// What the engine has seen.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// The state retained now.
+    pub fn state_size(&self) -> StateSize {
+        StateSize {
+            users: self.users.len(),
+            ips: self.ips.len(),
+            entries: self.users.values().map(UserState::size).sum::<usize>()
+                + self.ips.values().map(IpState::size).sum::<usize>()
+                + self.lockouts.len(),
+            findings: self.incidents.open.len(),
+        }
+    }
+
+    /// Findings opened or changed since the last call, each complete, sorted by fingerprint.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        let dirty = std::mem::take(&mut self.incidents.dirty);
+        let out = dirty
+            .iter()
+            .filter_map(|fp| self.incidents.open.get(fp).map(|i| i.finding.clone()))
+            .collect();
+        if let Some(w) = self.watermark {
+            self.incidents.evict(w);
+        }
+        out
+    }
+
+    /// Feeds sign-ins in time order; equivalent to calling [`ThreatEngine::feed`] on each.
+    pub fn feed_all<'a>(&mut self, sign_ins: impl IntoIterator<Item = &'a SignIn>) {
+        for s in sign_ins {
+            self.feed(s);
+        }
+    }
+
+    /// Feeds one sign-in (the next in time order).
+    pub fn feed(&mut self, s: &SignIn) {
+        let Some(time) = s.created_date_time else {
+            self.stats.skipped_without_time += 1;
+            return;
+        };
+        let user_id = nonempty(&s.user_id);
+        let upn = nonempty(&s.user_principal_name);
+        let Some(raw_key) = user_id.or(upn) else {
+            self.stats.skipped_without_user += 1;
+            return;
+        };
+        let t = (time.unix_timestamp_nanos() / 1_000_000) as i64;
+        match self.watermark {
+            Some(w) if t < w => self.stats.out_of_order += 1,
+            _ => self.watermark = Some(t),
+        }
+        self.stats.analysed += 1;
+        let watermark = self.watermark.unwrap_or(t);
+        if watermark >= self.next_sweep {
+            self.sweep(watermark);
+            self.next_sweep = watermark + SWEEP_EVERY_MS;
+        }
+
+        let user_key: Arc<str> = {
+            let lowered;
+            let k = if raw_key.bytes().any(|b| b.is_ascii_uppercase()) {
+                lowered = raw_key.to_ascii_lowercase();
+                lowered.as_str()
+            } else {
+                raw_key
+            };
+            match self.users.get_key_value(k) {
+                Some((k, _)) => Arc::clone(k),
+                None => Arc::from(k),
+            }
+        };
+        let ip: Option<Arc<str>> =
+            nonempty(&s.ip_address).map(|ip| match self.ips.get_key_value(ip) {
+                Some((k, _)) => Arc::clone(k),
+                None => Arc::from(ip),
+            });
+        let ev = Arc::new(Ev {
+            id: s.id.as_str().into(),
+            time,
+            t,
+            user_id: user_id.map(Into::into),
+            upn: upn.map(Into::into),
+            ip,
+            country: s.country().map(|c| c.to_ascii_uppercase().into_boxed_str()),
+            app: nonempty(&s.app_display_name)
+                .or(nonempty(&s.app_id))
+                .map(Into::into),
+            code: s.error_code(),
+        });
+        self.single_event_checks(s, &ev);
+        self.user_checks(s, &ev, Arc::clone(&user_key));
+        self.ip_checks(&ev, &user_key);
+        self.lockout_check(&ev, &user_key);
+    }
+
+    fn single_event_checks(&mut self, s: &SignIn, ev: &Arc<Ev>) {
+        let c = &self.config;
+        let limit = c.evidence_limit;
+        let success = ev.code == Some(0);
+
+        if c.break_glass_sign_in.enabled
+            && c.is_break_glass(ev.user_id.as_deref(), ev.upn.as_deref())
+            && !ignored(&c.break_glass_sign_in.ignore, ev)
+        {
+            let result = match ev.code {
+                Some(0) => "succeeded".to_owned(),
+                Some(code) => format!("failed with {code}"),
+                None => "had no result".to_owned(),
+            };
+            self.incidents.fire(
+                Fire {
+                    check: CheckId::BreakGlassSignIn,
+                    severity: Severity::Critical,
+                    subject: ev.subject(),
+                    summary: format!(
+                        "Break-glass account {} signed in from {} ({}) and {result}",
+                        ev.who(),
+                        ev.ip_str(),
+                        ev.country_str()
+                    ),
+                    facts: vec![],
+                    recommendation: Some("Confirm with the account's custodians that the use was planned; otherwise reset its credentials."),
+                    trigger: ev,
+                },
+                [],
+                limit,
+            );
+        }
+
+        if c.risky_sign_in.enabled && !ignored(&c.risky_sign_in.ignore, ev) {
+            let high = s.risk_level_aggregated == Some(RiskLevel::High)
+                || s.risk_level_during_sign_in == Some(RiskLevel::High);
+            let cleared = matches!(
+                s.risk_state,
+                Some(RiskState::Remediated | RiskState::Dismissed | RiskState::ConfirmedSafe)
+            );
+            if high && !cleared {
+                let state = s.risk_state.as_ref().map_or("none", |r| r.as_str());
+                self.incidents.fire(
+                    Fire {
+                        check: CheckId::RiskySignIn,
+                        severity: Severity::High,
+                        subject: ev.subject(),
+                        summary: format!(
+                            "High-risk sign-in of {} from {} ({}), risk state {state}",
+                            ev.who(),
+                            ev.ip_str(),
+                            ev.country_str()
+                        ),
+                        facts: vec![("risk_event_types", serde_json::json!(s.risk_event_types_v2))],
+                        recommendation: None,
+                        trigger: ev,
+                    },
+                    [],
+                    limit,
+                );
+            }
+        }
+
+        if success && c.legacy_auth.enabled && !ignored(&c.legacy_auth.ignore, ev) {
+            let app = nonempty(&s.client_app_used);
+            let by_app = app.is_some_and(|a| {
+                let a = a.to_ascii_lowercase();
+                self.legacy_apps.contains(&a)
+            });
+            let agent = nonempty(&s.user_agent);
+            let by_agent = agent.is_some_and(|a| {
+                let a = a.to_ascii_lowercase();
+                self.legacy_agents.iter().any(|l| a.contains(l.as_str()))
+            });
+            if by_app || by_agent {
+                let via = if by_app {
+                    app.unwrap_or_default()
+                } else {
+                    agent.unwrap_or_default()
+                };
+                self.incidents.fire(
+                    Fire {
+                        check: CheckId::LegacyAuth,
+                        severity: Severity::Medium,
+                        subject: ev.subject(),
+                        summary: format!(
+                            "{} signed in with legacy authentication ({via}) from {}",
+                            ev.who(),
+                            ev.ip_str()
+                        ),
+                        facts: vec![("client", via.into())],
+                        recommendation: Some(
+                            "Block legacy authentication with a conditional access policy.",
+                        ),
+                        trigger: ev,
+                    },
+                    [],
+                    limit,
+                );
+            }
+        }
+
+        if success && c.denied_territory.enabled && !ignored(&c.denied_territory.ignore, ev) {
+            let loc = s.location.as_ref();
+            let state = loc.and_then(|l| nonempty(&l.state));
+            let city = loc.and_then(|l| nonempty(&l.city));
+            let country = ev.country.as_deref();
+            let by_country = country.is_some_and(|k| self.denied_countries.iter().any(|d| d == k));
+            let region = c
+                .denied_regions
+                .iter()
+                .any(|r| r.matches(country, state, city));
+            if by_country || region {
+                let place = match (state, by_country) {
+                    (Some(state), false) => format!("{state}, {}", ev.country_str()),
+                    _ => ev.country_str().to_owned(),
+                };
+                self.incidents.fire(
+                    Fire {
+                        check: CheckId::DeniedTerritory,
+                        severity: Severity::High,
+                        subject: ev.subject(),
+                        summary: format!(
+                            "{} signed in successfully from denied territory {place} ({})",
+                            ev.who(),
+                            ev.ip_str()
+                        ),
+                        facts: vec![("territory", place.clone().into())],
+                        recommendation: None,
+                        trigger: ev,
+                    },
+                    [],
+                    limit,
+                );
+            }
+        }
+
+        if ev.code == Some(500_121)
+            && c.mfa_fraud_reported.enabled
+            && !ignored(&c.mfa_fraud_reported.ignore, ev)
+        {
+            let status = s.status.as_ref();
+            let texts = status
+                .and_then(|st| st.additional_details.as_deref())
+                .into_iter()
+                .chain(status.and_then(|st| st.failure_reason.as_deref()))
+                .chain(
+                    s.authentication_details
+                        .iter()
+                        .filter_map(|d| d.authentication_step_result_detail.as_deref()),
+                );
+            let mut matched = None;
+            for text in texts {
+                let lowered = text.to_ascii_lowercase();
+                if self
+                    .fraud_phrases
+                    .iter()
+                    .any(|p| lowered.contains(p.as_str()))
+                {
+                    matched = Some(text.to_owned());
+                    break;
+                }
+            }
+            if let Some(detail) = matched {
+                self.incidents.fire(
+                    Fire {
+                        check: CheckId::MfaFraudReported,
+                        severity: Severity::Medium,
+                        subject: ev.subject(),
+                        summary: format!(
+                            "{} declined an MFA prompt or reported fraud (sign-in from {})",
+                            ev.who(),
+                            ev.ip_str()
+                        ),
+                        facts: vec![("detail", detail.into())],
+                        recommendation: Some("Ask the user; if they did not start the sign-in, the password is known to someone else: reset it."),
+                        trigger: ev,
+                    },
+                    [],
+                    limit,
+                );
+            }
+        }
+    }
+
+    fn user_checks(&mut self, s: &SignIn, ev: &Arc<Ev>, key: Arc<str>) {
+        let c = &self.config;
+        let limit = c.evidence_limit;
+        let incidents = &mut self.incidents;
+        let user = self.users.entry(key).or_default();
+        let t = ev.t;
+        let code = ev.code;
+        let success = code == Some(0);
+
+        // mfa-fatigue
+        let mf = &c.mfa_fatigue;
+        if mf.enabled && !ignored(&mf.ignore, ev) {
+            let burst = i64::from(mf.window_seconds) * 1000;
+            let success_window = minutes(mf.success_window_minutes);
+            if code == Some(500_121) {
+                user.mfa.push(t, (), ev);
+                user.mfa.evict(t - burst.max(success_window));
+                let n = user.mfa.count_since(t - burst);
+                if n >= mf.min_failures as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::MfaFatigue,
+                            severity: Severity::Medium,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "{} got {n} failed MFA prompts within {} seconds (MFA fatigue)",
+                                ev.who(),
+                                mf.window_seconds
+                            ),
+                            facts: vec![("mfa_failures_in_burst", n.into())],
+                            recommendation: Some("Ask the user whether they started these sign-ins; enable number matching."),
+                            trigger: ev,
+                        },
+                        user.mfa.since(t - burst),
+                        limit,
+                    );
+                }
+            } else if success {
+                user.mfa.evict(t - burst.max(success_window));
+                let n = user.mfa.count_since(t - success_window);
+                if n > mf.more_than_denials_before_success as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::MfaFatigue,
+                            severity: Severity::High,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "{} signed in after {n} failed MFA prompts within {} minutes (MFA fatigue accepted)",
+                                ev.who(),
+                                mf.success_window_minutes
+                            ),
+                            facts: vec![("mfa_failures_before_success", n.into())],
+                            recommendation: Some("Revoke the user's sessions and reset the password: the prompt was likely accepted under pressure."),
+                            trigger: ev,
+                        },
+                        user.mfa.since(t - success_window),
+                        limit,
+                    );
+                }
+            }
+        }
+
+        // brute-force
+        let bf = &c.brute_force;
+        if bf.enabled && !ignored(&bf.ignore, ev) {
+            let burst = minutes(bf.burst_window_minutes);
+            let success_window = minutes(bf.success_window_minutes);
+            let keep = burst.max(success_window);
+            if code.is_some_and(|k| bf.failure_codes.contains(&k)) {
+                user.brute.push(t, (), ev);
+                user.brute.evict(t - keep);
+                let n = user.brute.count_since(t - burst);
+                if n >= bf.burst_failures as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::BruteForce,
+                            severity: Severity::Medium,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "{} had {n} failed sign-ins within {} minutes (brute force)",
+                                ev.who(),
+                                bf.burst_window_minutes
+                            ),
+                            facts: vec![("failures_in_burst", n.into())],
+                            recommendation: None,
+                            trigger: ev,
+                        },
+                        user.brute.since(t - burst),
+                        limit,
+                    );
+                }
+            } else if success {
+                user.brute.evict(t - keep);
+                let n = user.brute.count_since(t - success_window);
+                if n >= bf.failures_before_success as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::BruteForce,
+                            severity: Severity::High,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "{} signed in successfully from {} after {n} failures within {} minutes (brute force succeeded)",
+                                ev.who(),
+                                ev.ip_str(),
+                                bf.success_window_minutes
+                            ),
+                            facts: vec![("failures_before_success", n.into())],
+                            recommendation: Some("Revoke the user's sessions and reset the password."),
+                            trigger: ev,
+                        },
+                        user.brute.since(t - success_window),
+                        limit,
+                    );
+                }
+            }
+        }
+
+        // distributed-cracking
+        let dc = &c.distributed_cracking;
+        if dc.enabled
+            && code.is_some_and(|k| dc.failure_codes.contains(&k))
+            && !ignored(&dc.ignore, ev)
+        {
+            let loc = s.location.as_ref();
+            let city = loc.and_then(|l| nonempty(&l.city));
+            let location: Option<Box<str>> = match (ev.country.as_deref(), city) {
+                (Some(country), Some(city)) => {
+                    Some(format!("{country}/{}", city.to_ascii_lowercase()).into())
+                }
+                (Some(country), None) => Some(country.into()),
+                (None, _) => ev.ip.as_deref().map(|ip| format!("ip:{ip}").into()),
+            };
+            if let Some(location) = location {
+                user.cracking.push(t, location, ev);
+            }
+            user.cracking.evict(t - hours(dc.window_hours));
+            let n = user.cracking.len();
+            let places = user.cracking.distinct();
+            if n > dc.more_than_failures as usize && places >= dc.min_locations as usize {
+                incidents.fire(
+                    Fire {
+                        check: CheckId::DistributedCracking,
+                        severity: Severity::Medium,
+                        subject: ev.subject(),
+                        summary: format!(
+                            "{} had {n} password failures from {places} locations within {} hours (distributed cracking)",
+                            ev.who(),
+                            dc.window_hours
+                        ),
+                        facts: vec![("failures", n.into()), ("locations", places.into())],
+                        recommendation: None,
+                        trigger: ev,
+                    },
+                    user.cracking.events(),
+                    limit,
+                );
+            }
+        }
+
+        // ca-bypass-attempt
+        let ca = &c.ca_bypass_attempt;
+        if ca.enabled
+            && s.conditional_access_status == Some(ConditionalAccessStatus::Failure)
+            && !ignored(&ca.ignore, ev)
+        {
+            if let Some(ip) = &ev.ip {
+                user.ca.push(t, Arc::clone(ip), ev);
+                user.ca.evict(t - hours(ca.window_hours));
+                let n = user.ca.distinct();
+                if n > ca.more_than_ips as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::CaBypassAttempt,
+                            severity: Severity::Low,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "{} failed conditional access from {n} IPs within {} hours",
+                                ev.who(),
+                                ca.window_hours
+                            ),
+                            facts: vec![("distinct_ips", n.into())],
+                            recommendation: None,
+                            trigger: ev,
+                        },
+                        user.ca.events(),
+                        limit,
+                    );
+                }
+            }
+        }
+
+        // disabled-account-probing
+        let dp = &c.disabled_account_probing;
+        if dp.enabled && code == Some(50_057) && !ignored(&dp.ignore, ev) {
+            if let (Some(ip), Some(app)) = (&ev.ip, &ev.app) {
+                user.probing
+                    .push(t, (Arc::clone(ip), app.to_ascii_lowercase().into()), ev);
+                user.probing.evict(t - hours(dp.window_hours));
+                let apps = user.probing.counts.keys().filter(|(i, _)| i == ip).count();
+                if apps >= dp.min_apps as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::DisabledAccountProbing,
+                            severity: Severity::Low,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "Disabled account {} was tried from {} against {apps} applications",
+                                ev.who(),
+                                ev.ip_str()
+                            ),
+                            facts: vec![("applications", apps.into())],
+                            recommendation: None,
+                            trigger: ev,
+                        },
+                        user.probing
+                            .items
+                            .iter()
+                            .filter(|(_, (i, _), _)| i == ip)
+                            .map(|(_, _, e)| e),
+                        limit,
+                    );
+                }
+            }
+        }
+
+        // high-activity
+        let ha = &c.high_activity;
+        if ha.enabled && !ignored(&ha.ignore, ev) {
+            let day = t.div_euclid(MS_PER_DAY);
+            if user.day != day {
+                user.day = day;
+                user.day_count = 0;
+            }
+            user.day_count += 1;
+            if user.day_count > ha.more_than_sign_ins {
+                let n = user.day_count;
+                incidents.fire(
+                    Fire {
+                        check: CheckId::HighActivity,
+                        severity: Severity::Low,
+                        subject: ev.subject(),
+                        summary: format!("{} made {n} sign-ins in one day", ev.who()),
+                        facts: vec![("sign_ins_today", n.into())],
+                        recommendation: None,
+                        trigger: ev,
+                    },
+                    [],
+                    limit,
+                );
+            }
+        }
+
+        // impossible-travel
+        let it = &c.impossible_travel;
+        if success && it.enabled && !ignored(&it.ignore, ev) {
+            if let Some(point) = s.coordinates().filter(|p| geo::valid(*p)) {
+                let device = s
+                    .device_detail
+                    .as_ref()
+                    .and_then(|d| nonempty(&d.device_id))
+                    .map(Box::<str>::from);
+                if let Some(prev) = &user.travel {
+                    let same_device =
+                        it.skip_same_known_device && device.is_some() && device == prev.device;
+                    let km = geo::distance_km(prev.point, point);
+                    let hours = (t - prev.t) as f64 / MS_PER_HOUR as f64;
+                    let kmh = if hours > 0.0 {
+                        km / hours
+                    } else {
+                        f64::INFINITY
+                    };
+                    if !same_device && km >= it.min_distance_km && kmh >= it.min_speed_kmh {
+                        let speed = if kmh.is_finite() {
+                            serde_json::json!(kmh.round())
+                        } else {
+                            serde_json::Value::Null
+                        };
+                        incidents.fire(
+                            Fire {
+                                check: CheckId::ImpossibleTravel,
+                                severity: Severity::High,
+                                subject: ev.subject(),
+                                summary: format!(
+                                    "{} signed in from {} and {} {:.0} km apart within {:.0} minutes ({})",
+                                    ev.who(),
+                                    prev.ev.country_str(),
+                                    ev.country_str(),
+                                    km,
+                                    hours * 60.0,
+                                    if kmh.is_finite() { format!("{kmh:.0} km/h") } else { "at once".to_owned() }
+                                ),
+                                facts: vec![
+                                    ("distance_km", serde_json::json!(km.round())),
+                                    ("speed_kmh", speed),
+                                ],
+                                recommendation: None,
+                                trigger: ev,
+                            },
+                            [&prev.ev],
+                            limit,
+                        );
+                    }
+                }
+                user.travel = Some(Fix {
+                    t,
+                    point,
+                    device,
+                    ev: Arc::clone(ev),
+                });
+            }
+        }
+
+        // new-country
+        let nc = &c.new_country;
+        if nc.enabled && !ignored(&nc.ignore, ev) {
+            if let Some(country) = ev.country.as_deref() {
+                let window = days(nc.window_days);
+                let correct = code.is_some_and(|k| nc.password_correct_codes.contains(&k));
+                if correct {
+                    user.countries.retain(|(_, last)| *last >= t - window);
+                    let known = user.countries.iter().any(|(c, _)| &**c == country);
+                    let history = user.first_success.is_some_and(|f| t - f >= window);
+                    if history && !known {
+                        let seen: Vec<&str> = user.countries.iter().map(|(c, _)| &**c).collect();
+                        incidents.fire(
+                            Fire {
+                                check: CheckId::NewCountry,
+                                severity: Severity::Medium,
+                                subject: ev.subject(),
+                                summary: format!(
+                                    "{} used a correct password from {country}, a country without a successful sign-in in {} days",
+                                    ev.who(),
+                                    nc.window_days
+                                ),
+                                facts: vec![
+                                    ("new_country", country.into()),
+                                    ("recent_countries", serde_json::json!(seen)),
+                                ],
+                                recommendation: None,
+                                trigger: ev,
+                            },
+                            [],
+                            limit,
+                        );
+                    }
+                }
+                if success {
+                    match user.countries.iter_mut().find(|(c, _)| &**c == country) {
+                        Some(entry) => entry.1 = entry.1.max(t),
+                        None => user.countries.push((country.into(), t)),
+                    }
+                    user.first_success.get_or_insert(t);
+                }
+            }
+        }
+    }
+
+    fn ip_checks(&mut self, ev: &Arc<Ev>, user_key: &Arc<str>) {
+        let Some(ip) = ev.ip.clone() else { return };
+        let c = &self.config;
+        let limit = c.evidence_limit;
+        let t = ev.t;
+        let code = ev.code;
+        let success = code == Some(0);
+        let ps = &c.password_spray;
+        let aa = &c.account_under_attack;
+        let spray_fail = ps.enabled
+            && code.is_some_and(|k| ps.failure_codes.contains(&k))
+            && !ignored(&ps.ignore, ev);
+        let spray_ok = ps.enabled && success && !ignored(&ps.ignore, ev);
+        let attack_fail = aa.enabled
+            && code.is_some_and(|k| aa.failure_codes.contains(&k))
+            && !ignored(&aa.ignore, ev);
+        let attack_ok = aa.enabled && success && !ignored(&aa.ignore, ev);
+        if !(spray_fail || spray_ok || attack_fail || attack_ok) {
+            return;
+        }
+        let state = self.ips.entry(ip).or_default();
+        let incidents = &mut self.incidents;
+
+        if spray_fail || spray_ok {
+            let window = minutes(ps.window_minutes);
+            if spray_fail {
+                state.spray_fail.push(t, Arc::clone(user_key), ev);
+            } else {
+                state.spray_ok.push(t, Arc::clone(user_key), ev);
+            }
+            state.spray_fail.evict(t - window);
+            state.spray_ok.evict(t - window);
+            let failed = state.spray_fail.distinct();
+            let succeeded = state.spray_ok.distinct();
+            if spray_fail && failed >= ps.min_users as usize && failed > succeeded {
+                incidents.fire(
+                    Fire {
+                        check: CheckId::PasswordSpray,
+                        severity: Severity::High,
+                        subject: Subject::Ip {
+                            address: ev.ip_str().to_owned(),
+                        },
+                        summary: format!(
+                            "IP {} failed passwords on {failed} users within {} minutes (password spray)",
+                            ev.ip_str(),
+                            ps.window_minutes
+                        ),
+                        facts: vec![
+                            ("failed_users", failed.into()),
+                            ("successful_users", succeeded.into()),
+                        ],
+                        recommendation: Some("Block the IP with a named location; check the targeted users' sign-ins for a success from it."),
+                        trigger: ev,
+                    },
+                    state.spray_fail.events(),
+                    limit,
+                );
+            }
+        }
+
+        if attack_fail || attack_ok {
+            let window = days(aa.window_days);
+            if attack_fail {
+                state.attack_fail.push(t, Arc::clone(user_key), ev);
+            }
+            state.attack_fail.evict(t - window);
+            if attack_ok {
+                let others = state.attack_fail.distinct()
+                    - usize::from(state.attack_fail.contains(user_key));
+                if others >= aa.min_other_users as usize {
+                    incidents.fire(
+                        Fire {
+                            check: CheckId::AccountUnderAttack,
+                            severity: Severity::High,
+                            subject: ev.subject(),
+                            summary: format!(
+                                "{} signed in successfully from {}, which failed on {others} other accounts within {} days",
+                                ev.who(),
+                                ev.ip_str(),
+                                aa.window_days
+                            ),
+                            facts: vec![("other_failed_users", others.into())],
+                            recommendation: Some("Revoke the user's sessions and reset the password; block the IP."),
+                            trigger: ev,
+                        },
+                        state.attack_fail.events(),
+                        limit,
+                    );
+                }
+            }
+        }
+        if state.size() == 0 {
+            self.ips.remove(ev.ip_str());
+        }
+    }
+
+    fn lockout_check(&mut self, ev: &Arc<Ev>, user_key: &Arc<str>) {
+        let ls = &self.config.lockout_storm;
+        if !ls.enabled || ev.code != Some(50_053) || ignored(&ls.ignore, ev) {
+            return;
+        }
+        self.lockouts.push(ev.t, Arc::clone(user_key), ev);
+        self.lockouts.evict(ev.t - minutes(ls.window_minutes));
+        let n = self.lockouts.len();
+        let users = self.lockouts.distinct();
+        if n >= ls.min_events as usize && users >= ls.min_users as usize {
+            self.incidents.fire(
+                Fire {
+                    check: CheckId::LockoutStorm,
+                    severity: Severity::High,
+                    subject: Subject::Tenant,
+                    summary: format!(
+                        "{n} account lockouts across {users} users within {} minutes",
+                        ls.window_minutes
+                    ),
+                    facts: vec![("lockouts", n.into()), ("locked_users", users.into())],
+                    recommendation: None,
+                    trigger: ev,
+                },
+                self.lockouts.events(),
+                self.config.evidence_limit,
+            );
+        }
+    }
+
+    /// Evicts every window to `watermark` and drops keys with nothing left.
+    fn sweep(&mut self, watermark: i64) {
+        let c = &self.config;
+        let mfa_keep = (i64::from(c.mfa_fatigue.window_seconds) * 1000)
+            .max(minutes(c.mfa_fatigue.success_window_minutes));
+        let brute_keep = minutes(c.brute_force.burst_window_minutes)
+            .max(minutes(c.brute_force.success_window_minutes));
+        let crack_keep = hours(c.distributed_cracking.window_hours);
+        let ca_keep = hours(c.ca_bypass_attempt.window_hours);
+        let probe_keep = hours(c.disabled_account_probing.window_hours);
+        let country_keep = days(c.new_country.window_days);
+        // Beyond this gap no distance on Earth needs the minimum speed.
+        let travel_keep = ((geo::EARTH_RADIUS_KM * std::f64::consts::PI
+            / c.impossible_travel.min_speed_kmh)
+            * MS_PER_HOUR as f64)
+            .ceil() as i64;
+        let today = watermark.div_euclid(MS_PER_DAY);
+        self.users.retain(|_, u| {
+            u.mfa.evict(watermark - mfa_keep);
+            u.brute.evict(watermark - brute_keep);
+            u.cracking.evict(watermark - crack_keep);
+            u.ca.evict(watermark - ca_keep);
+            u.probing.evict(watermark - probe_keep);
+            if u.travel
+                .as_ref()
+                .is_some_and(|f| f.t < watermark - travel_keep)
+            {
+                u.travel = None;
+            }
+            u.countries
+                .retain(|(_, last)| *last >= watermark - country_keep);
+            if u.day < today {
+                u.day_count = 0;
+            }
+            u.size() > 0 || u.first_success.is_some() || u.day_count > 0
+        });
+        let spray_keep = minutes(c.password_spray.window_minutes);
+        let attack_keep = days(c.account_under_attack.window_days);
+        self.ips.retain(|_, s| {
+            s.spray_fail.evict(watermark - spray_keep);
+            s.spray_ok.evict(watermark - spray_keep);
+            s.attack_fail.evict(watermark - attack_keep);
+            s.size() > 0
+        });
+        self.lockouts
+            .evict(watermark - minutes(c.lockout_storm.window_minutes));
+        self.incidents.evict(watermark);
+    }
+}
