@@ -112,6 +112,16 @@ impl Planter<'_> {
     }
 }
 
+/// An attacker's own device: unknown to the tenant, no device id.
+fn attacker_device(s: &mut SignIn) {
+    let mut d = entra_model::DeviceDetail::default();
+    d.operating_system = Some("Windows10".to_owned());
+    d.browser = Some("Chrome 120.0.0".to_owned());
+    s.device_detail = Some(d);
+    s.user_agent = Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36".to_owned());
+    s.network_location_details.clear();
+}
+
 /// The farthest home city in the same country, if at least `min_km` away.
 fn partner(city: usize, min_km: f64) -> Option<usize> {
     let c = &catalog::HOME_CITIES[city];
@@ -149,6 +159,7 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
                 let when = t0 + Duration::seconds(i as i64 * 36);
                 let code = if i % 8 == 7 { 50053 } else { 50126 };
                 ev.push(p.sign_in(u, when, &c, &ip, code, |s| {
+                    attacker_device(s);
                     s.user_agent = Some("python-requests/2.31.0".to_owned());
                     s.client_app_used = Some("Browser".to_owned());
                 }));
@@ -165,9 +176,23 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
             p.quiet(u, t0 - Duration::hours(2), t0 + Duration::hours(2));
             let mut ev = Vec::new();
             for i in 0..14 {
-                ev.push(p.sign_in(u, t0 + Duration::seconds(i * 30), &c, &ip, 50126, |_| {}));
+                ev.push(p.sign_in(
+                    u,
+                    t0 + Duration::seconds(i * 30),
+                    &c,
+                    &ip,
+                    50126,
+                    attacker_device,
+                ));
             }
-            ev.push(p.sign_in(u, t0 + Duration::seconds(14 * 30 + 40), &c, &ip, 0, |_| {}));
+            ev.push(p.sign_in(
+                u,
+                t0 + Duration::seconds(14 * 30 + 40),
+                &c,
+                &ip,
+                0,
+                attacker_device,
+            ));
             let upn = p.upn(u);
             p.truth("brute-force", &upn, &ev);
         }
@@ -186,9 +211,23 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
             p.quiet(u, t0 - Duration::hours(2), t0 + Duration::hours(2));
             let mut ev = Vec::new();
             for i in 0..12 {
-                ev.push(p.sign_in(u, t0 + Duration::seconds(i * 12), &c, &ip, 500121, |_| {}));
+                ev.push(p.sign_in(
+                    u,
+                    t0 + Duration::seconds(i * 12),
+                    &c,
+                    &ip,
+                    500121,
+                    attacker_device,
+                ));
             }
-            ev.push(p.sign_in(u, t0 + Duration::seconds(12 * 12 + 60), &c, &ip, 0, |_| {}));
+            ev.push(p.sign_in(
+                u,
+                t0 + Duration::seconds(12 * 12 + 60),
+                &c,
+                &ip,
+                0,
+                attacker_device,
+            ));
             let upn = p.upn(u);
             p.truth("mfa-fatigue", &upn, &ev);
         }
@@ -232,7 +271,7 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
             let t0 = p.at(28.0);
             p.quiet(u, t0 - Duration::hours(30), t0 + Duration::hours(30));
             let a = p.sign_in(u, t0, &home, &home_ip, 0, |_| {});
-            let b = p.sign_in(u, t0 + Duration::minutes(60), &far, &ip, 0, |_| {});
+            let b = p.sign_in(u, t0 + Duration::minutes(60), &far, &ip, 0, attacker_device);
             let upn = p.upn(u);
             p.truth("impossible-travel", &upn, &[a, b.clone()]);
             if foreign && p.new_country_applies(b.1) {
@@ -248,7 +287,7 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
                 let c = catalog::ATTACK_CITIES[2];
                 let ip = p.proxy_ip(&c);
                 p.quiet(u, when - Duration::hours(30), when + Duration::hours(30));
-                let ev = vec![p.sign_in(u, when, &c, &ip, 0, |_| {})];
+                let ev = vec![p.sign_in(u, when, &c, &ip, 0, attacker_device)];
                 let upn = p.upn(u);
                 p.truth("new-country", &upn, &ev);
             }
@@ -298,7 +337,7 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
             let ip = p.proxy_ip(&c);
             let when = p.at(10.0);
             p.quiet(u, when - Duration::hours(30), when + Duration::hours(30));
-            let ev = vec![p.sign_in(u, when, &c, &ip, 0, |_| {})];
+            let ev = vec![p.sign_in(u, when, &c, &ip, 0, attacker_device)];
             let upn = p.upn(u);
             p.truth("denied-territory", &upn, &ev);
             if p.new_country_applies(when) {
@@ -341,7 +380,7 @@ pub(crate) fn plant(t: &mut Tenant, rng: &mut Rng) {
                 let c = catalog::ATTACK_CITIES[i % catalog::ATTACK_CITIES.len()];
                 let ip = format!("{}.{}.{}.{}", c.net.0, c.net.1, 100 + (i % 28), 7);
                 let when = t0 + Duration::seconds(i as i64 * 45);
-                ev.push(p.sign_in(u, when, &c, &ip, 50053, |_| {}));
+                ev.push(p.sign_in(u, when, &c, &ip, 50053, attacker_device));
             }
             p.truth("lockout-storm", "tenant", &ev);
         }

@@ -391,8 +391,8 @@ pub(crate) const MOBILE_PROFILES: &[(&str, &str, &str, bool)] = &[
     ("Android", "Chrome Mobile 124.0.6367", "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.113 Mobile Safari/537.36", true),
 ];
 
-/// Baseline interactive result codes and their weights (per mille). Codes that are failures of
-/// the password or of MFA only occur from a user's own address, never from a shared one.
+/// Baseline interactive result codes and their weights (per mille). Failures and interrupts only
+/// occur from a user's own address, never from a shared one.
 pub(crate) const INTERACTIVE_CODES: &[(i64, f64)] = &[
     (0, 880.0),
     (50140, 30.0),
@@ -420,9 +420,11 @@ pub(crate) const NON_INTERACTIVE_CODES: &[(i64, f64)] = &[
     (53000, 2.0),
 ];
 
-/// Whether a code may come from an address shared by several users.
+/// Whether a code may come from an address shared by several users. Only successes do: a
+/// detection that counts every non-zero code as a failure must not see a busy office address
+/// as an address under attack.
 pub(crate) fn shared_ip_code(code: i64) -> bool {
-    matches!(code, 0 | 50140 | 50074 | 50076 | 70044 | 50097)
+    code == 0
 }
 
 /// The failure reason Graph prints for a code.

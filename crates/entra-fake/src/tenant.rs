@@ -787,10 +787,10 @@ impl Tenant {
         let n_admins = (members.len() / 25).clamp(3, 40).min(members.len());
         for k in 0..n_admins {
             let u = members[(k * 7 + 3) % members.len()];
-            let role = if k < 2 {
-                0
-            } else {
-                1 + rng.below(catalog::ROLES.len() as u64 - 1) as usize
+            let role = match k {
+                0 | 1 => 0,
+                2 => 1,
+                _ => 1 + rng.below(catalog::ROLES.len() as u64 - 1) as usize,
             };
             self.assign_role(role, u);
             // Admins usually have strong methods; the first admin past the Global Administrators
