@@ -153,6 +153,11 @@ check_config! {
         window_days: u32 = 7,
         /// Failure codes counted. Default: 50126, 50053, 50055.
         failure_codes: Vec<i64> = vec![50126, 50053, 50055],
+        /// Fire only if the IP's failed accounts outnumber its successful accounts in the window,
+        /// as `password-spray` does: a shared egress (office NAT, VPN) where five colleagues
+        /// mistyped a password in a week is not an attacker. Successes are counted from the first
+        /// failure of the IP in the window on. Default: `true`.
+        require_failed_majority: bool = true,
     }
 }
 

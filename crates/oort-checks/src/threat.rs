@@ -204,11 +204,13 @@ struct IpState {
     spray_fail: Window<Arc<str>>,
     spray_ok: Window<Arc<str>>,
     attack_fail: Window<Arc<str>>,
+    /// Last success per account, kept only while the IP has failures in the window.
+    attack_ok: HashMap<Arc<str>, i64>,
 }
 
 impl IpState {
     fn size(&self) -> usize {
-        self.spray_fail.len() + self.spray_ok.len() + self.attack_fail.len()
+        self.spray_fail.len() + self.spray_ok.len() + self.attack_fail.len() + self.attack_ok.len()
     }
 }
 
@@ -1144,10 +1146,23 @@ impl ThreatEngine {
                 state.attack_fail.push(t, Arc::clone(user_key), ev);
             }
             state.attack_fail.evict(t - window);
-            if attack_ok {
-                let others = state.attack_fail.distinct()
-                    - usize::from(state.attack_fail.contains(user_key));
-                if others >= aa.min_other_users as usize {
+            if state.attack_fail.len() == 0 {
+                state.attack_ok.clear();
+            } else if attack_ok {
+                state.attack_ok.insert(Arc::clone(user_key), t);
+                let failed = state.attack_fail.distinct();
+                let others = failed - usize::from(state.attack_fail.contains(user_key));
+                let majority = || {
+                    let succeeded = state
+                        .attack_ok
+                        .values()
+                        .filter(|last| **last >= t - window)
+                        .count();
+                    failed > succeeded
+                };
+                if others >= aa.min_other_users as usize
+                    && (!aa.require_failed_majority || majority())
+                {
                     incidents.fire(
                         Fire {
                             check: CheckId::AccountUnderAttack,
@@ -1245,6 +1260,12 @@ impl ThreatEngine {
             s.spray_fail.evict(watermark - spray_keep);
             s.spray_ok.evict(watermark - spray_keep);
             s.attack_fail.evict(watermark - attack_keep);
+            if s.attack_fail.len() == 0 {
+                s.attack_ok.clear();
+            } else {
+                s.attack_ok
+                    .retain(|_, last| *last >= watermark - attack_keep);
+            }
             s.size() > 0
         });
         self.lockouts
