@@ -23,6 +23,8 @@ pub(crate) struct Ctx {
     pub(crate) client_request_id: String,
 }
 
+const CRED_ARRAYS: &[&str] = &["passwordCredentials", "keyCredentials"];
+
 const USER_DEFAULT: &[&str] = &[
     "businessPhones",
     "displayName",
@@ -152,7 +154,26 @@ fn project(v: Value, sel: Option<&[String]>, defaults: Option<&[&str]>) -> Value
             (None, None) => true,
         }
     };
-    Value::Object(map.into_iter().filter(|(k, _)| keep(k)).collect())
+    let mut out: Map<String, Value> = map.into_iter().filter(|(k, _)| keep(k)).collect();
+    if let Some(sel) = sel {
+        for k in sel {
+            if !out.keys().any(|x| x.eq_ignore_ascii_case(k)) {
+                out.insert(k.clone(), Value::Null);
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// Graph sends collection properties as `[]` when empty; the models skip them.
+fn with_arrays(mut v: Value, keys: &[&str]) -> Value {
+    if let Value::Object(m) = &mut v {
+        for k in keys {
+            m.entry((*k).to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
+        }
+    }
+    v
 }
 
 fn tok(s: &str) -> String {
@@ -595,7 +616,10 @@ impl G<'_> {
 
     fn user_json(&self, i: usize, sel: Option<&[String]>, sia: bool) -> Value {
         let rec = &self.t.users[i];
-        let mut v = serde_json::to_value(&rec.user).unwrap_or(Value::Null);
+        let mut v = with_arrays(
+            serde_json::to_value(&rec.user).unwrap_or(Value::Null),
+            &["businessPhones"],
+        );
         if sia {
             if let Some(a) = self.t.sign_in_activity(i) {
                 v["signInActivity"] = serde_json::to_value(a).unwrap_or(Value::Null);
@@ -1236,7 +1260,10 @@ impl G<'_> {
                     Some("fido2") => vec!["Fido2".to_owned()],
                     _ => vec![],
                 };
-                let v = serde_json::to_value(d).unwrap_or(Value::Null);
+                let v = with_arrays(
+                    serde_json::to_value(d).unwrap_or(Value::Null),
+                    &["methodsRegistered", "systemPreferredAuthenticationMethods"],
+                );
                 odata::json_matches(&v, &filter).then_some(v)
             },
         )
@@ -1277,7 +1304,10 @@ impl G<'_> {
             }
             MemberRef::ServicePrincipal(i) => (
                 "#microsoft.graph.servicePrincipal",
-                serde_json::to_value(&self.t.sps[i].sp).unwrap_or(Value::Null),
+                with_arrays(
+                    serde_json::to_value(&self.t.sps[i].sp).unwrap_or(Value::Null),
+                    CRED_ARRAYS,
+                ),
             ),
         };
         if let Value::Object(map) = &mut v {
@@ -1480,7 +1510,10 @@ impl G<'_> {
         let sel = self.select();
         let len = self.t.apps.len();
         self.indexed("applications", len, 100, 999, |i| {
-            let v = serde_json::to_value(&self.t.apps[i]).unwrap_or(Value::Null);
+            let v = with_arrays(
+                serde_json::to_value(&self.t.apps[i]).unwrap_or(Value::Null),
+                CRED_ARRAYS,
+            );
             odata::json_matches(&v, &filter).then(|| project(v, sel.as_deref(), None))
         })
     }
@@ -1492,7 +1525,7 @@ impl G<'_> {
             return Err(self.not_found(id));
         };
         let mut v = project(
-            serde_json::to_value(a).unwrap_or(Value::Null),
+            with_arrays(serde_json::to_value(a).unwrap_or(Value::Null), CRED_ARRAYS),
             self.select().as_deref(),
             None,
         );
@@ -1507,7 +1540,10 @@ impl G<'_> {
         let sel = self.select();
         let len = self.t.sps.len();
         self.indexed("servicePrincipals", len, 100, 999, |i| {
-            let v = serde_json::to_value(&self.t.sps[i].sp).unwrap_or(Value::Null);
+            let v = with_arrays(
+                serde_json::to_value(&self.t.sps[i].sp).unwrap_or(Value::Null),
+                CRED_ARRAYS,
+            );
             odata::json_matches(&v, &filter).then(|| project(v, sel.as_deref(), None))
         })
     }
@@ -1519,7 +1555,10 @@ impl G<'_> {
             return Err(self.not_found(id));
         };
         let mut v = project(
-            serde_json::to_value(&s.sp).unwrap_or(Value::Null),
+            with_arrays(
+                serde_json::to_value(&s.sp).unwrap_or(Value::Null),
+                CRED_ARRAYS,
+            ),
             self.select().as_deref(),
             None,
         );
