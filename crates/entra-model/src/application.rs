@@ -382,6 +382,23 @@ pub struct AppCredential {
 }
 
 impl AppCredential {
+    /// A credential from its parts (e.g. read back from a store).
+    pub fn new(
+        kind: CredentialKind,
+        key_id: Option<String>,
+        display_name: Option<String>,
+        start: Option<OffsetDateTime>,
+        end: Option<OffsetDateTime>,
+    ) -> Self {
+        AppCredential {
+            kind,
+            key_id,
+            display_name,
+            start,
+            end,
+        }
+    }
+
     /// Time left until expiry at `now` (negative when expired), when the expiry is known.
     pub fn remaining(&self, now: OffsetDateTime) -> Option<Duration> {
         self.end.map(|end| end - now)

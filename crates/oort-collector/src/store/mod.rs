@@ -1,0 +1,436 @@
+//! Storage of collected data: the [`Store`] trait and its SQLite and PostgreSQL implementations.
+//!
+//! Every item is kept twice: the typed columns oort queries, and the raw JSON text exactly as Graph
+//! sent it (so a property this version does not model is never lost). A batch of items and the
+//! checkpoint that covers it are written in one transaction, so a crash can never record progress
+//! over data that was not stored, nor store data twice (writes are upserts by id).
+
+use std::fmt;
+
+use async_trait::async_trait;
+use entra_model::{
+    AppCredential, Application, AuthenticationMethod, ConditionalAccessPolicy, DirectoryAudit,
+    DirectoryObject, DirectoryRole, Group, ManagedDevice, Raw, RiskDetection, RiskyUser,
+    ServicePrincipal, SignIn, User, UserRegistrationDetails,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+mod error;
+mod postgres;
+mod rows;
+mod schema;
+mod sqlite;
+
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Who writes and when: the tenant the data belongs to and the collection's notion of "now"
+/// (used for `seen_at`, `removed_at` and `deleted_at` marks).
+#[derive(Debug, Clone, Copy)]
+pub struct WriteContext<'a> {
+    /// Tenant id.
+    pub tenant: &'a str,
+    /// The time of the write, from the collector's clock.
+    pub now: OffsetDateTime,
+}
+
+/// Kinds of directory data kept as (id, raw JSON) snapshots in the `directory_items` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ItemKind {
+    /// `userRegistrationDetails` (the MFA registration report).
+    RegistrationDetails,
+    /// Risky users.
+    RiskyUsers,
+    /// Risk detections.
+    RiskDetections,
+    /// Conditional access policies.
+    ConditionalAccessPolicies,
+    /// Intune managed devices.
+    ManagedDevices,
+    /// Directory roles (their members are in `role_members`).
+    DirectoryRoles,
+}
+
+impl ItemKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::RegistrationDetails => "registration_details",
+            ItemKind::RiskyUsers => "risky_users",
+            ItemKind::RiskDetections => "risk_detections",
+            ItemKind::ConditionalAccessPolicies => "conditional_access_policies",
+            ItemKind::ManagedDevices => "managed_devices",
+            ItemKind::DirectoryRoles => "directory_roles",
+        }
+    }
+}
+
+/// A batch of collected items of one stream.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Batch {
+    /// Sign-ins of any event type (upserted by id).
+    SignIns(Vec<Raw<SignIn>>),
+    /// Directory audit entries (upserted by id).
+    DirectoryAudits(Vec<Raw<DirectoryAudit>>),
+    /// Users from a list or delta page; an entry with `@removed` marks the user deleted.
+    Users(Vec<Raw<User>>),
+    /// Groups from a list or delta page; `@removed` marks the group deleted and `members@delta`
+    /// adds members or marks them removed.
+    Groups(Vec<Raw<Group>>),
+    /// A page of a group's member listing (`/groups/{id}/members`): members are (re)added.
+    GroupMembers {
+        /// The group.
+        group_id: String,
+        /// Its members.
+        members: Vec<DirectoryObject>,
+    },
+    /// A directory role and its members (the role list does not page).
+    RoleMembers {
+        /// The role.
+        role: Raw<DirectoryRole>,
+        /// Its members.
+        members: Vec<DirectoryObject>,
+    },
+    /// App registrations; their credentials go to `app_credentials`.
+    Applications(Vec<Raw<Application>>),
+    /// Service principals; their credentials go to `app_credentials`.
+    ServicePrincipals(Vec<Raw<ServicePrincipal>>),
+    /// The complete set of one user's authentication methods (replaces the previous set).
+    AuthMethods {
+        /// The user.
+        user_id: String,
+        /// Every method the user has.
+        methods: Vec<Raw<AuthenticationMethod>>,
+    },
+    /// MFA registration report rows.
+    RegistrationDetails(Vec<Raw<UserRegistrationDetails>>),
+    /// Risky users.
+    RiskyUsers(Vec<Raw<RiskyUser>>),
+    /// Risk detections.
+    RiskDetections(Vec<Raw<RiskDetection>>),
+    /// Conditional access policies.
+    ConditionalAccessPolicies(Vec<Raw<ConditionalAccessPolicy>>),
+    /// Intune managed devices.
+    ManagedDevices(Vec<Raw<ManagedDevice>>),
+}
+
+impl Batch {
+    /// Number of items in the batch.
+    pub fn len(&self) -> usize {
+        match self {
+            Batch::SignIns(v) => v.len(),
+            Batch::DirectoryAudits(v) => v.len(),
+            Batch::Users(v) => v.len(),
+            Batch::Groups(v) => v.len(),
+            Batch::GroupMembers { members, .. } => members.len(),
+            Batch::RoleMembers { members, .. } => members.len() + 1,
+            Batch::Applications(v) => v.len(),
+            Batch::ServicePrincipals(v) => v.len(),
+            Batch::AuthMethods { methods, .. } => methods.len(),
+            Batch::RegistrationDetails(v) => v.len(),
+            Batch::RiskyUsers(v) => v.len(),
+            Batch::RiskDetections(v) => v.len(),
+            Batch::ConditionalAccessPolicies(v) => v.len(),
+            Batch::ManagedDevices(v) => v.len(),
+        }
+    }
+
+    /// Whether the batch holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Saved progress of a stream: an opaque JSON value under a key (a time slice, a delta link...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Checkpoint {
+    /// The stream, e.g. `sign_ins`.
+    pub stream: String,
+    /// The key within the stream, e.g. a slice's start time, or `delta`.
+    pub key: String,
+    /// The progress (watermark, nextLink, deltaLink, ...), as the collector defines it.
+    pub value: serde_json::Value,
+}
+
+impl Checkpoint {
+    /// A checkpoint.
+    pub fn new(
+        stream: impl Into<String>,
+        key: impl Into<String>,
+        value: serde_json::Value,
+    ) -> Self {
+        Checkpoint {
+            stream: stream.into(),
+            key: key.into(),
+            value,
+        }
+    }
+}
+
+/// What a write changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WriteSummary {
+    /// Items not stored before.
+    pub inserted: u64,
+    /// Items stored before and written again.
+    pub updated: u64,
+    /// Items marked removed or deleted.
+    pub removed: u64,
+}
+
+impl std::ops::AddAssign for WriteSummary {
+    fn add_assign(&mut self, rhs: Self) {
+        self.inserted += rhs.inserted;
+        self.updated += rhs.updated;
+        self.removed += rhs.removed;
+    }
+}
+
+/// What a finished snapshot run reconciles: rows not written since the run started are marked
+/// removed (users, groups, memberships) or deleted (everything else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SnapshotScope {
+    /// Users missing from a full sync are marked deleted.
+    Users,
+    /// Groups missing from a full sync are marked deleted.
+    Groups,
+    /// Members missing from one group's full listing are marked removed.
+    GroupMembers {
+        /// The group.
+        group_id: String,
+    },
+    /// Memberships of every group missing from a full listing are marked removed.
+    AllGroupMembers,
+    /// Role memberships (and roles) missing from the run are deleted.
+    RoleMembers,
+    /// Applications (and their credentials) missing from the run are deleted.
+    Applications,
+    /// Service principals (and their credentials) missing from the run are deleted.
+    ServicePrincipals,
+    /// Items of this kind missing from the run are deleted.
+    Items(ItemKind),
+}
+
+/// Which sign-ins to read, in (created_at, id) order.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SignInQuery {
+    /// Only sign-ins at or after this time.
+    pub from: Option<OffsetDateTime>,
+    /// Only sign-ins before this time.
+    pub until: Option<OffsetDateTime>,
+    /// Keyset cursor: only sign-ins after this (created_at, id).
+    pub after: Option<(OffsetDateTime, String)>,
+    /// At most this many (default 1,000 when 0).
+    pub limit: usize,
+}
+
+impl SignInQuery {
+    /// Sign-ins in `[from, until)`, `limit` at a time.
+    pub fn between(from: OffsetDateTime, until: OffsetDateTime, limit: usize) -> Self {
+        SignInQuery {
+            from: Some(from),
+            until: Some(until),
+            after: None,
+            limit,
+        }
+    }
+
+    /// The next page after the last sign-in returned.
+    pub fn after(mut self, last: &Raw<SignIn>) -> Self {
+        if let Some(t) = last.value().created_date_time {
+            self.after = Some((t, last.value().id.clone()));
+        }
+        self
+    }
+}
+
+/// A stored user with its deletion mark.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StoredUser {
+    /// The user as last seen (the raw JSON of the last list or delta entry).
+    pub user: Raw<User>,
+    /// When oort saw the user deleted, if it did.
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// A membership of a group or role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Membership {
+    /// The group or role id.
+    pub container_id: String,
+    /// The member's object id.
+    pub member_id: String,
+    /// The member's type (`user`, `group`, `servicePrincipal`, `device`, ...), when known.
+    pub member_type: Option<String>,
+    /// When oort saw the membership end, if it did.
+    #[serde(with = "entra_model::timestamp::option")]
+    pub removed_at: Option<OffsetDateTime>,
+}
+
+/// Who owns an application credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CredentialOwner {
+    /// An app registration.
+    Application,
+    /// A service principal.
+    ServicePrincipal,
+}
+
+impl CredentialOwner {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialOwner::Application => "application",
+            CredentialOwner::ServicePrincipal => "service_principal",
+        }
+    }
+}
+
+/// A secret or certificate of an application or service principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StoredCredential {
+    /// Application or service principal.
+    pub owner_kind: CredentialOwner,
+    /// The owner's object id.
+    pub owner_id: String,
+    /// The owner's application (client) id.
+    pub app_id: Option<String>,
+    /// The owner's display name.
+    pub owner_display_name: Option<String>,
+    /// The credential.
+    pub credential: AppCredential,
+}
+
+/// One collection run, as recorded for `oort status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CollectionRun {
+    /// Run id.
+    pub id: String,
+    /// Start time.
+    #[serde(with = "entra_model::timestamp")]
+    pub started_at: OffsetDateTime,
+    /// End time, when finished.
+    #[serde(with = "entra_model::timestamp::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// `running`, `succeeded`, `failed`, ...
+    pub status: String,
+    /// The run's report (per-stream counts), as JSON.
+    pub report: serde_json::Value,
+}
+
+impl CollectionRun {
+    /// A run that started at `started_at`, status `running`, empty report.
+    pub fn new(id: impl Into<String>, started_at: OffsetDateTime) -> Self {
+        CollectionRun {
+            id: id.into(),
+            started_at,
+            finished_at: None,
+            status: "running".to_owned(),
+            report: serde_json::Value::Object(Default::default()),
+        }
+    }
+}
+
+/// Everything collection and analysis need from storage. Implemented by [`SqliteStore`] (the
+/// default, one file) and [`PostgresStore`] (shared by a fleet of collectors).
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Writes a batch and, in the same transaction, the checkpoint that covers it.
+    async fn write(
+        &self,
+        ctx: WriteContext<'_>,
+        batch: Batch,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<WriteSummary, StoreError>;
+
+    /// Ends a snapshot run that started at `started_at`: rows of `scope` not written since are
+    /// marked removed or deleted. Returns how many rows it changed.
+    async fn finish_snapshot(
+        &self,
+        ctx: WriteContext<'_>,
+        scope: SnapshotScope,
+        started_at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
+    /// Saves (or replaces) a checkpoint on its own.
+    async fn save_checkpoint(&self, tenant: &str, checkpoint: Checkpoint)
+        -> Result<(), StoreError>;
+
+    /// The checkpoints of a stream.
+    async fn checkpoints(&self, tenant: &str, stream: &str) -> Result<Vec<Checkpoint>, StoreError>;
+
+    /// Deletes one checkpoint.
+    async fn delete_checkpoint(
+        &self,
+        tenant: &str,
+        stream: &str,
+        key: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Records (inserts or updates) a collection run.
+    async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError>;
+
+    /// The most recent runs, newest first.
+    async fn runs(&self, tenant: &str, limit: usize) -> Result<Vec<CollectionRun>, StoreError>;
+
+    /// Sign-ins in (created_at, id) order.
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        query: SignInQuery,
+    ) -> Result<Vec<Raw<SignIn>>, StoreError>;
+
+    /// Number of stored sign-ins.
+    async fn sign_in_count(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// Number of stored directory audit entries.
+    async fn directory_audit_count(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// Users, with their deletion marks.
+    async fn users(&self, tenant: &str) -> Result<Vec<StoredUser>, StoreError>;
+
+    /// Groups (deleted ones excluded).
+    async fn groups(&self, tenant: &str) -> Result<Vec<Raw<Group>>, StoreError>;
+
+    /// Group memberships, removed ones included (with `removed_at`).
+    async fn group_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Directory role memberships (`container_id` is the role id).
+    async fn role_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Secrets and certificates of applications and service principals.
+    async fn app_credentials(&self, tenant: &str) -> Result<Vec<StoredCredential>, StoreError>;
+
+    /// Applications.
+    async fn applications(&self, tenant: &str) -> Result<Vec<Raw<Application>>, StoreError>;
+
+    /// Service principals.
+    async fn service_principals(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<Raw<ServicePrincipal>>, StoreError>;
+
+    /// Authentication methods as (user id, method).
+    async fn auth_methods(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(String, Raw<AuthenticationMethod>)>, StoreError>;
+
+    /// Raw JSON of the snapshot items of a kind.
+    async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError>;
+}

@@ -1,0 +1,320 @@
+//! Schema migrations of both stores. Version n is applied when the stored version is n - 1;
+//! the tables and columns are the same in both dialects where the types allow (documented in
+//! `docs/store-schema.md`).
+
+/// Migrations for SQLite, in order (index + 1 = version).
+pub(crate) const SQLITE: &[&str] = &[r#"
+CREATE TABLE tenants (
+    tenant_id TEXT PRIMARY KEY,
+    lease_owner TEXT,
+    lease_expires_at TEXT
+);
+CREATE TABLE sign_ins (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    created_at TEXT,
+    user_id TEXT,
+    user_principal_name TEXT,
+    app_id TEXT,
+    app_display_name TEXT,
+    ip_address TEXT,
+    country TEXT,
+    city TEXT,
+    latitude REAL,
+    longitude REAL,
+    client_app_used TEXT,
+    user_agent TEXT,
+    error_code INTEGER,
+    is_interactive INTEGER,
+    event_type TEXT,
+    conditional_access_status TEXT,
+    risk_level_aggregated TEXT,
+    risk_level_during_sign_in TEXT,
+    risk_state TEXT,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX sign_ins_by_time ON sign_ins (tenant_id, created_at, id);
+CREATE INDEX sign_ins_by_user ON sign_ins (tenant_id, user_id, created_at);
+CREATE TABLE directory_audits (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    activity_at TEXT,
+    activity_display_name TEXT,
+    category TEXT,
+    result TEXT,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX directory_audits_by_time ON directory_audits (tenant_id, activity_at);
+CREATE TABLE users (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    user_principal_name TEXT,
+    display_name TEXT,
+    user_type TEXT,
+    account_enabled INTEGER,
+    created_at TEXT,
+    last_sign_in_at TEXT,
+    last_successful_sign_in_at TEXT,
+    on_premises_sync_enabled INTEGER,
+    deleted_at TEXT,
+    seen_at TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE groups (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    display_name TEXT,
+    security_enabled INTEGER,
+    is_dynamic INTEGER NOT NULL,
+    deleted_at TEXT,
+    seen_at TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE group_members (
+    tenant_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    member_type TEXT,
+    added_at TEXT NOT NULL,
+    removed_at TEXT,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, group_id, member_id)
+);
+CREATE TABLE role_members (
+    tenant_id TEXT NOT NULL,
+    role_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    member_type TEXT,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, role_id, member_id)
+);
+CREATE TABLE applications (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    app_id TEXT,
+    display_name TEXT,
+    seen_at TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE service_principals (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    app_id TEXT,
+    display_name TEXT,
+    service_principal_type TEXT,
+    app_owner_organization_id TEXT,
+    seen_at TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE app_credentials (
+    tenant_id TEXT NOT NULL,
+    owner_kind TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    app_id TEXT,
+    owner_display_name TEXT,
+    display_name TEXT,
+    start_at TEXT,
+    end_at TEXT,
+    PRIMARY KEY (tenant_id, owner_kind, owner_id, kind, key_id)
+);
+CREATE TABLE auth_methods (
+    tenant_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    method_id TEXT NOT NULL,
+    method_type TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, user_id, method_type, method_id)
+);
+CREATE TABLE directory_items (
+    tenant_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, kind, id)
+);
+CREATE TABLE checkpoints (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, stream, key)
+);
+CREATE TABLE collection_runs (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+"#];
+
+/// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
+/// (microseconds; the raw JSON keeps Graph's 100 ns digits).
+pub(crate) const POSTGRES: &[&str] = &[r#"
+CREATE TABLE tenants (
+    tenant_id TEXT PRIMARY KEY,
+    lease_owner TEXT,
+    lease_expires_at TIMESTAMPTZ
+);
+CREATE TABLE sign_ins (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    created_at TIMESTAMPTZ,
+    user_id TEXT,
+    user_principal_name TEXT,
+    app_id TEXT,
+    app_display_name TEXT,
+    ip_address TEXT,
+    country TEXT,
+    city TEXT,
+    latitude DOUBLE PRECISION,
+    longitude DOUBLE PRECISION,
+    client_app_used TEXT,
+    user_agent TEXT,
+    error_code BIGINT,
+    is_interactive BOOLEAN,
+    event_type TEXT,
+    conditional_access_status TEXT,
+    risk_level_aggregated TEXT,
+    risk_level_during_sign_in TEXT,
+    risk_state TEXT,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX sign_ins_by_time ON sign_ins (tenant_id, created_at, id);
+CREATE INDEX sign_ins_by_user ON sign_ins (tenant_id, user_id, created_at);
+CREATE TABLE directory_audits (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    activity_at TIMESTAMPTZ,
+    activity_display_name TEXT,
+    category TEXT,
+    result TEXT,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX directory_audits_by_time ON directory_audits (tenant_id, activity_at);
+CREATE TABLE users (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    user_principal_name TEXT,
+    display_name TEXT,
+    user_type TEXT,
+    account_enabled BOOLEAN,
+    created_at TIMESTAMPTZ,
+    last_sign_in_at TIMESTAMPTZ,
+    last_successful_sign_in_at TIMESTAMPTZ,
+    on_premises_sync_enabled BOOLEAN,
+    deleted_at TIMESTAMPTZ,
+    seen_at TIMESTAMPTZ NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE groups (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    display_name TEXT,
+    security_enabled BOOLEAN,
+    is_dynamic BOOLEAN NOT NULL,
+    deleted_at TIMESTAMPTZ,
+    seen_at TIMESTAMPTZ NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE group_members (
+    tenant_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    member_type TEXT,
+    added_at TIMESTAMPTZ NOT NULL,
+    removed_at TIMESTAMPTZ,
+    seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, group_id, member_id)
+);
+CREATE TABLE role_members (
+    tenant_id TEXT NOT NULL,
+    role_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    member_type TEXT,
+    seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, role_id, member_id)
+);
+CREATE TABLE applications (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    app_id TEXT,
+    display_name TEXT,
+    seen_at TIMESTAMPTZ NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE service_principals (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    app_id TEXT,
+    display_name TEXT,
+    service_principal_type TEXT,
+    app_owner_organization_id TEXT,
+    seen_at TIMESTAMPTZ NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE app_credentials (
+    tenant_id TEXT NOT NULL,
+    owner_kind TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    app_id TEXT,
+    owner_display_name TEXT,
+    display_name TEXT,
+    start_at TIMESTAMPTZ,
+    end_at TIMESTAMPTZ,
+    PRIMARY KEY (tenant_id, owner_kind, owner_id, kind, key_id)
+);
+CREATE TABLE auth_methods (
+    tenant_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    method_id TEXT NOT NULL,
+    method_type TEXT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, user_id, method_type, method_id)
+);
+CREATE TABLE directory_items (
+    tenant_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL,
+    raw_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, kind, id)
+);
+CREATE TABLE checkpoints (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, stream, key)
+);
+CREATE TABLE collection_runs (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    status TEXT NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+"#];

@@ -1,0 +1,1052 @@
+//! The SQLite store: one file, WAL mode, one transaction per batch, blocking work off the async
+//! threads.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use entra_model::{
+    AppCredential, Application, AuthenticationMethod, CredentialKind, Group, Raw, ServicePrincipal,
+    SignIn, User,
+};
+use rusqlite::{params, Connection, Transaction};
+use time::OffsetDateTime;
+
+use super::error::{StoreError, StoreErrorKind};
+use super::rows::{self, parse_ts, ts_text};
+use super::{
+    schema, Batch, Checkpoint, CollectionRun, CredentialOwner, ItemKind, Membership, SignInQuery,
+    SnapshotScope, Store, StoredCredential, StoredUser, WriteContext, WriteSummary,
+};
+
+/// The default store: one SQLite file (`oort.db`), WAL mode, batched transactions, schema
+/// migrations with a version number.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::database(context, e)
+}
+
+fn opt_ts(t: Option<OffsetDateTime>) -> Option<String> {
+    t.map(ts_text)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and migrates its schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)
+            .map_err(|e| StoreError::unavailable(format!("opening {}", path.display()), e))?;
+        Self::init(conn, Some(path))
+    }
+
+    /// An in-memory store (tests, dry runs).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| StoreError::unavailable("opening an in-memory database", e))?;
+        Self::init(conn, None)
+    }
+
+    /// The file the store lives in (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err("set WAL mode"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db_err("set synchronous mode"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_err("enable foreign keys"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(db_err("set the busy timeout"))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+    }
+
+    /// Runs `f` on the connection in a blocking task.
+    async fn with<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::new(StoreErrorKind::Task, e.to_string(), None))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .map_err(db_err("create the schema_version table"))?;
+    let current: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err("read the schema version"))?;
+    let supported = schema::SQLITE.len() as i64;
+    if current > supported {
+        return Err(StoreError::new(
+            StoreErrorKind::SchemaTooNew {
+                found: current,
+                supported,
+            },
+            "",
+            None,
+        ));
+    }
+    for (i, sql) in schema::SQLITE.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction().map_err(db_err("begin a migration"))?;
+        tx.execute_batch(sql)
+            .map_err(db_err("apply a schema migration"))?;
+        tx.execute("DELETE FROM schema_version", [])
+            .map_err(db_err("record the schema version"))?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [i as i64 + 1],
+        )
+        .map_err(db_err("record the schema version"))?;
+        tx.commit().map_err(db_err("commit a migration"))?;
+    }
+    Ok(())
+}
+
+/// Inserts with `insert_sql` (ending in `ON CONFLICT DO NOTHING`) and, when the row existed,
+/// runs `update_sql` with the same parameters. Returns whether the row is new.
+fn upsert(
+    tx: &Transaction<'_>,
+    insert_sql: &str,
+    update_sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<bool, StoreError> {
+    let inserted = tx
+        .prepare_cached(insert_sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(db_err("insert a row"))?;
+    if inserted == 1 {
+        return Ok(true);
+    }
+    tx.prepare_cached(update_sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(db_err("update a row"))?;
+    Ok(false)
+}
+
+fn count(summary: &mut WriteSummary, inserted: bool) {
+    if inserted {
+        summary.inserted += 1;
+    } else {
+        summary.updated += 1;
+    }
+}
+
+const SIGN_IN_INSERT: &str = "INSERT INTO sign_ins (tenant_id, id, created_at, user_id, user_principal_name, app_id, app_display_name, ip_address, country, city, latitude, longitude, client_app_used, user_agent, error_code, is_interactive, event_type, conditional_access_status, risk_level_aggregated, risk_level_during_sign_in, risk_state, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) ON CONFLICT DO NOTHING";
+const SIGN_IN_UPDATE: &str = "UPDATE sign_ins SET created_at = ?3, user_id = ?4, user_principal_name = ?5, app_id = ?6, app_display_name = ?7, ip_address = ?8, country = ?9, city = ?10, latitude = ?11, longitude = ?12, client_app_used = ?13, user_agent = ?14, error_code = ?15, is_interactive = ?16, event_type = ?17, conditional_access_status = ?18, risk_level_aggregated = ?19, risk_level_during_sign_in = ?20, risk_state = ?21, raw_json = ?22 WHERE tenant_id = ?1 AND id = ?2";
+
+fn write_sign_ins(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    items: &[Raw<SignIn>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for item in items {
+        let r = rows::sign_in_row(item);
+        let created = opt_ts(r.created_at);
+        let p: [&dyn rusqlite::ToSql; 22] = [
+            &tenant,
+            &r.id,
+            &created,
+            &r.user_id,
+            &r.user_principal_name,
+            &r.app_id,
+            &r.app_display_name,
+            &r.ip_address,
+            &r.country,
+            &r.city,
+            &r.latitude,
+            &r.longitude,
+            &r.client_app_used,
+            &r.user_agent,
+            &r.error_code,
+            &r.is_interactive,
+            &r.event_type,
+            &r.conditional_access_status,
+            &r.risk_level_aggregated,
+            &r.risk_level_during_sign_in,
+            &r.risk_state,
+            &r.raw_json,
+        ];
+        count(summary, upsert(tx, SIGN_IN_INSERT, SIGN_IN_UPDATE, &p)?);
+    }
+    Ok(())
+}
+
+fn write_users(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    items: &[Raw<User>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for item in items {
+        let r = rows::user_row(item);
+        if r.removed {
+            // A delta removal: mark, never erase. Keep the last full JSON when there is one.
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE users SET deleted_at = COALESCE(deleted_at, ?3), seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                )
+                .and_then(|mut s| s.execute(params![tenant, r.id, now]))
+                .map_err(db_err("mark a user deleted"))?;
+            if changed == 0 {
+                tx.prepare_cached(
+                    "INSERT INTO users (tenant_id, id, deleted_at, seen_at, raw_json) VALUES (?1, ?2, ?3, ?3, ?4)",
+                )
+                .and_then(|mut s| s.execute(params![tenant, r.id, now, r.raw_json]))
+                .map_err(db_err("record a deleted user"))?;
+            }
+            summary.removed += 1;
+            continue;
+        }
+        let p: [&dyn rusqlite::ToSql; 13] = [
+            &tenant,
+            &r.id,
+            &r.user_principal_name,
+            &r.display_name,
+            &r.user_type,
+            &r.account_enabled,
+            &opt_ts(r.created_at),
+            &opt_ts(r.last_sign_in_at),
+            &opt_ts(r.last_successful_sign_in_at),
+            &r.on_premises_sync_enabled,
+            &now,
+            &r.raw_json,
+            &Option::<String>::None,
+        ];
+        let inserted = upsert(
+            tx,
+            "INSERT INTO users (tenant_id, id, user_principal_name, display_name, user_type, account_enabled, created_at, last_sign_in_at, last_successful_sign_in_at, on_premises_sync_enabled, seen_at, raw_json, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING",
+            "UPDATE users SET user_principal_name = ?3, display_name = ?4, user_type = ?5, account_enabled = ?6, created_at = ?7, last_sign_in_at = ?8, last_successful_sign_in_at = ?9, on_premises_sync_enabled = ?10, seen_at = ?11, raw_json = ?12, deleted_at = ?13 WHERE tenant_id = ?1 AND id = ?2",
+            &p,
+        )?;
+        count(summary, inserted);
+    }
+    Ok(())
+}
+
+fn upsert_member(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    group_id: &str,
+    member_id: &str,
+    member_type: Option<&str>,
+    now: &str,
+) -> Result<bool, StoreError> {
+    upsert(
+        tx,
+        "INSERT INTO group_members (tenant_id, group_id, member_id, member_type, added_at, removed_at, seen_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?5) ON CONFLICT DO NOTHING",
+        "UPDATE group_members SET member_type = COALESCE(?4, member_type), removed_at = NULL, seen_at = ?5 WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3",
+        &[&tenant, &group_id, &member_id, &member_type, &now],
+    )
+}
+
+fn write_groups(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    items: &[Raw<Group>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for item in items {
+        let r = rows::group_row(item);
+        if r.removed {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE groups SET deleted_at = COALESCE(deleted_at, ?3), seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                )
+                .and_then(|mut s| s.execute(params![tenant, r.id, now]))
+                .map_err(db_err("mark a group deleted"))?;
+            if changed == 0 {
+                tx.prepare_cached(
+                    "INSERT INTO groups (tenant_id, id, is_dynamic, deleted_at, seen_at, raw_json) VALUES (?1, ?2, 0, ?3, ?3, ?4)",
+                )
+                .and_then(|mut s| s.execute(params![tenant, r.id, now, r.raw_json]))
+                .map_err(db_err("record a deleted group"))?;
+            }
+            tx.prepare_cached(
+                "UPDATE group_members SET removed_at = ?3 WHERE tenant_id = ?1 AND group_id = ?2 AND removed_at IS NULL",
+            )
+            .and_then(|mut s| s.execute(params![tenant, r.id, now]))
+            .map_err(db_err("end a deleted group's memberships"))?;
+            summary.removed += 1;
+            continue;
+        }
+        let p: [&dyn rusqlite::ToSql; 7] = [
+            &tenant,
+            &r.id,
+            &r.display_name,
+            &r.security_enabled,
+            &r.is_dynamic,
+            &now,
+            &r.raw_json,
+        ];
+        let inserted = upsert(
+            tx,
+            "INSERT INTO groups (tenant_id, id, display_name, security_enabled, is_dynamic, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            "UPDATE groups SET display_name = ?3, security_enabled = ?4, is_dynamic = ?5, seen_at = ?6, raw_json = ?7, deleted_at = NULL WHERE tenant_id = ?1 AND id = ?2",
+            &p,
+        )?;
+        count(summary, inserted);
+        for delta in &item.value().members_delta {
+            let member_type = rows::short_type(delta.odata_type.as_deref());
+            if delta.is_removed() {
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE group_members SET removed_at = ?4 WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3 AND removed_at IS NULL",
+                    )
+                    .and_then(|mut s| s.execute(params![tenant, r.id, delta.id, now]))
+                    .map_err(db_err("mark a membership removed"))?;
+                summary.removed += n as u64;
+            } else {
+                upsert_member(tx, tenant, r.id, &delta.id, member_type, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_credentials(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    owner: CredentialOwner,
+    owner_id: &str,
+    app_id: Option<&str>,
+    owner_name: Option<&str>,
+    credentials: &[AppCredential],
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "DELETE FROM app_credentials WHERE tenant_id = ?1 AND owner_kind = ?2 AND owner_id = ?3",
+    )
+    .and_then(|mut s| s.execute(params![tenant, owner.as_str(), owner_id]))
+    .map_err(db_err("replace credentials"))?;
+    for c in credentials {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO app_credentials (tenant_id, owner_kind, owner_id, key_id, kind, app_id, owner_display_name, display_name, start_at, end_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                tenant,
+                owner.as_str(),
+                owner_id,
+                c.key_id.as_deref().unwrap_or_default(),
+                c.kind.as_str(),
+                app_id,
+                owner_name,
+                c.display_name,
+                opt_ts(c.start),
+                opt_ts(c.end)
+            ])
+        })
+        .map_err(db_err("store a credential"))?;
+    }
+    Ok(())
+}
+
+fn write_items(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    kind: ItemKind,
+    items: impl Iterator<Item = (String, String)>,
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    let kind = kind.as_str();
+    for (id, raw) in items {
+        let inserted = upsert(
+            tx,
+            "INSERT INTO directory_items (tenant_id, kind, id, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            "UPDATE directory_items SET seen_at = ?4, raw_json = ?5 WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3",
+            &[&tenant, &kind, &id, &now, &raw],
+        )?;
+        count(summary, inserted);
+    }
+    Ok(())
+}
+
+fn id_raw<T>(items: &[Raw<T>], id: fn(&T) -> &str) -> impl Iterator<Item = (String, String)> + '_ {
+    items
+        .iter()
+        .map(move |r| (id(r.value()).to_owned(), r.json().to_owned()))
+}
+
+fn write_batch(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    batch: &Batch,
+) -> Result<WriteSummary, StoreError> {
+    let mut summary = WriteSummary::default();
+    match batch {
+        Batch::SignIns(items) => write_sign_ins(tx, tenant, items, &mut summary)?,
+        Batch::DirectoryAudits(items) => {
+            for item in items {
+                let r = rows::audit_row(item);
+                let at = opt_ts(r.activity_at);
+                let inserted = upsert(
+                    tx,
+                    "INSERT INTO directory_audits (tenant_id, id, activity_at, activity_display_name, category, result, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                    "UPDATE directory_audits SET activity_at = ?3, activity_display_name = ?4, category = ?5, result = ?6, raw_json = ?7 WHERE tenant_id = ?1 AND id = ?2",
+                    &[&tenant, &r.id, &at, &r.activity_display_name, &r.category, &r.result, &r.raw_json],
+                )?;
+                count(&mut summary, inserted);
+            }
+        }
+        Batch::Users(items) => write_users(tx, tenant, now, items, &mut summary)?,
+        Batch::Groups(items) => write_groups(tx, tenant, now, items, &mut summary)?,
+        Batch::GroupMembers { group_id, members } => {
+            for m in members {
+                if let Some((id, member_type)) = rows::member_key(m) {
+                    count(
+                        &mut summary,
+                        upsert_member(tx, tenant, group_id, id, member_type, now)?,
+                    );
+                }
+            }
+        }
+        Batch::RoleMembers { role, members } => {
+            let role_id = role.value().id.as_str();
+            write_items(
+                tx,
+                tenant,
+                now,
+                ItemKind::DirectoryRoles,
+                std::iter::once((role_id.to_owned(), role.json().to_owned())),
+                &mut WriteSummary::default(),
+            )?;
+            for m in members {
+                if let Some((id, member_type)) = rows::member_key(m) {
+                    let inserted = upsert(
+                        tx,
+                        "INSERT INTO role_members (tenant_id, role_id, member_id, member_type, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                        "UPDATE role_members SET member_type = ?4, seen_at = ?5 WHERE tenant_id = ?1 AND role_id = ?2 AND member_id = ?3",
+                        &[&tenant, &role_id, &id, &member_type, &now],
+                    )?;
+                    count(&mut summary, inserted);
+                }
+            }
+        }
+        Batch::Applications(items) => {
+            for item in items {
+                let a = item.value();
+                let inserted = upsert(
+                    tx,
+                    "INSERT INTO applications (tenant_id, id, app_id, display_name, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                    "UPDATE applications SET app_id = ?3, display_name = ?4, seen_at = ?5, raw_json = ?6 WHERE tenant_id = ?1 AND id = ?2",
+                    &[&tenant, &a.id, &a.app_id, &a.display_name, &now, &item.json()],
+                )?;
+                count(&mut summary, inserted);
+                write_credentials(
+                    tx,
+                    tenant,
+                    CredentialOwner::Application,
+                    &a.id,
+                    a.app_id.as_deref(),
+                    a.display_name.as_deref(),
+                    &a.credentials(),
+                )?;
+            }
+        }
+        Batch::ServicePrincipals(items) => {
+            for item in items {
+                let sp = item.value();
+                let sp_type = rows::service_principal_type(sp);
+                let inserted = upsert(
+                    tx,
+                    "INSERT INTO service_principals (tenant_id, id, app_id, display_name, service_principal_type, app_owner_organization_id, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                    "UPDATE service_principals SET app_id = ?3, display_name = ?4, service_principal_type = ?5, app_owner_organization_id = ?6, seen_at = ?7, raw_json = ?8 WHERE tenant_id = ?1 AND id = ?2",
+                    &[&tenant, &sp.id, &sp.app_id, &sp.display_name, &sp_type, &sp.app_owner_organization_id, &now, &item.json()],
+                )?;
+                count(&mut summary, inserted);
+                write_credentials(
+                    tx,
+                    tenant,
+                    CredentialOwner::ServicePrincipal,
+                    &sp.id,
+                    sp.app_id.as_deref(),
+                    sp.display_name.as_deref(),
+                    &sp.credentials(),
+                )?;
+            }
+        }
+        Batch::AuthMethods { user_id, methods } => {
+            let before: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM auth_methods WHERE tenant_id = ?1 AND user_id = ?2",
+                    params![tenant, user_id],
+                    |r| r.get(0),
+                )
+                .map_err(db_err("count a user's methods"))?;
+            tx.prepare_cached("DELETE FROM auth_methods WHERE tenant_id = ?1 AND user_id = ?2")
+                .and_then(|mut s| s.execute(params![tenant, user_id]))
+                .map_err(db_err("replace a user's methods"))?;
+            for m in methods {
+                let method = m.value();
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO auth_methods (tenant_id, user_id, method_id, method_type, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        tenant,
+                        user_id,
+                        method.id().unwrap_or_default(),
+                        rows::method_type(method),
+                        now,
+                        m.json()
+                    ])
+                })
+                .map_err(db_err("store a method"))?;
+            }
+            let before = before as u64;
+            let after = methods.len() as u64;
+            summary.inserted = after.saturating_sub(before);
+            summary.updated = after.min(before);
+            summary.removed = before.saturating_sub(after);
+        }
+        Batch::RegistrationDetails(items) => write_items(
+            tx,
+            tenant,
+            now,
+            ItemKind::RegistrationDetails,
+            id_raw(items, |v| v.id.as_str()),
+            &mut summary,
+        )?,
+        Batch::RiskyUsers(items) => write_items(
+            tx,
+            tenant,
+            now,
+            ItemKind::RiskyUsers,
+            id_raw(items, |v| v.id.as_str()),
+            &mut summary,
+        )?,
+        Batch::RiskDetections(items) => write_items(
+            tx,
+            tenant,
+            now,
+            ItemKind::RiskDetections,
+            id_raw(items, |v| v.id.as_str()),
+            &mut summary,
+        )?,
+        Batch::ConditionalAccessPolicies(items) => write_items(
+            tx,
+            tenant,
+            now,
+            ItemKind::ConditionalAccessPolicies,
+            id_raw(items, |v| v.id.as_str()),
+            &mut summary,
+        )?,
+        Batch::ManagedDevices(items) => write_items(
+            tx,
+            tenant,
+            now,
+            ItemKind::ManagedDevices,
+            id_raw(items, |v| v.id.as_str()),
+            &mut summary,
+        )?,
+    }
+    Ok(summary)
+}
+
+fn put_checkpoint(tx: &Transaction<'_>, tenant: &str, c: &Checkpoint) -> Result<(), StoreError> {
+    let value = c.value.to_string();
+    tx.prepare_cached(
+        "INSERT INTO checkpoints (tenant_id, stream, key, value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, stream, key) DO UPDATE SET value = excluded.value",
+    )
+    .and_then(|mut s| s.execute(params![tenant, c.stream, c.key, value]))
+    .map_err(db_err("save a checkpoint"))?;
+    Ok(())
+}
+
+fn parse_raw<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    id: &str,
+    json: String,
+) -> Result<Raw<T>, StoreError> {
+    Raw::from_json(&json).map_err(|e| StoreError::corrupt(table, id, e))
+}
+
+fn text_ts(s: Option<String>) -> Option<OffsetDateTime> {
+    s.as_deref().and_then(parse_ts)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn write(
+        &self,
+        ctx: WriteContext<'_>,
+        batch: Batch,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<WriteSummary, StoreError> {
+        let tenant = ctx.tenant.to_owned();
+        let now = ts_text(ctx.now);
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+            let summary = write_batch(&tx, &tenant, &now, &batch)?;
+            if let Some(c) = &checkpoint {
+                put_checkpoint(&tx, &tenant, c)?;
+            }
+            tx.commit().map_err(db_err("commit a batch"))?;
+            Ok(summary)
+        })
+        .await
+    }
+
+    async fn finish_snapshot(
+        &self,
+        ctx: WriteContext<'_>,
+        scope: SnapshotScope,
+        started_at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let tenant = ctx.tenant.to_owned();
+        let now = ts_text(ctx.now);
+        let started = ts_text(started_at);
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+            let n = match &scope {
+                SnapshotScope::Users => tx.execute(
+                    "UPDATE users SET deleted_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND deleted_at IS NULL",
+                    params![tenant, now, started],
+                ),
+                SnapshotScope::Groups => tx.execute(
+                    "UPDATE groups SET deleted_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND deleted_at IS NULL",
+                    params![tenant, now, started],
+                ),
+                SnapshotScope::GroupMembers { group_id } => tx.execute(
+                    "UPDATE group_members SET removed_at = ?2 WHERE tenant_id = ?1 AND group_id = ?4 AND seen_at < ?3 AND removed_at IS NULL",
+                    params![tenant, now, started, group_id],
+                ),
+                SnapshotScope::AllGroupMembers => tx.execute(
+                    "UPDATE group_members SET removed_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND removed_at IS NULL",
+                    params![tenant, now, started],
+                ),
+                SnapshotScope::RoleMembers => tx
+                    .execute(
+                        "DELETE FROM role_members WHERE tenant_id = ?1 AND seen_at < ?2",
+                        params![tenant, started],
+                    )
+                    .and_then(|n| {
+                        tx.execute(
+                            "DELETE FROM directory_items WHERE tenant_id = ?1 AND kind = 'directory_roles' AND seen_at < ?2",
+                            params![tenant, started],
+                        )
+                        .map(|m| n + m)
+                    }),
+                SnapshotScope::Applications | SnapshotScope::ServicePrincipals => {
+                    let (table, owner) = if scope == SnapshotScope::Applications {
+                        ("applications", CredentialOwner::Application)
+                    } else {
+                        ("service_principals", CredentialOwner::ServicePrincipal)
+                    };
+                    tx.execute(
+                        &format!("DELETE FROM app_credentials WHERE tenant_id = ?1 AND owner_kind = ?3 AND owner_id IN (SELECT id FROM {table} WHERE tenant_id = ?1 AND seen_at < ?2)"),
+                        params![tenant, started, owner.as_str()],
+                    )
+                    .and_then(|_| {
+                        tx.execute(
+                            &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND seen_at < ?2"),
+                            params![tenant, started],
+                        )
+                    })
+                }
+                SnapshotScope::Items(kind) => tx.execute(
+                    "DELETE FROM directory_items WHERE tenant_id = ?1 AND kind = ?2 AND seen_at < ?3",
+                    params![tenant, kind.as_str(), started],
+                ),
+            }
+            .map_err(db_err("reconcile a snapshot"))?;
+            tx.commit().map_err(db_err("commit a snapshot"))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn save_checkpoint(
+        &self,
+        tenant: &str,
+        checkpoint: Checkpoint,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+            put_checkpoint(&tx, &tenant, &checkpoint)?;
+            tx.commit().map_err(db_err("commit a checkpoint"))
+        })
+        .await
+    }
+
+    async fn checkpoints(&self, tenant: &str, stream: &str) -> Result<Vec<Checkpoint>, StoreError> {
+        let (tenant, stream) = (tenant.to_owned(), stream.to_owned());
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT key, value FROM checkpoints WHERE tenant_id = ?1 AND stream = ?2 ORDER BY key")
+                .map_err(db_err("read checkpoints"))?;
+            let rows = stmt
+                .query_map(params![tenant, stream], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db_err("read checkpoints"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (key, value) = row.map_err(db_err("read a checkpoint"))?;
+                let value = serde_json::from_str(&value)
+                    .map_err(|e| StoreError::corrupt("checkpoints", key.clone(), e))?;
+                out.push(Checkpoint::new(stream.clone(), key, value));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_checkpoint(
+        &self,
+        tenant: &str,
+        stream: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let (tenant, stream, key) = (tenant.to_owned(), stream.to_owned(), key.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM checkpoints WHERE tenant_id = ?1 AND stream = ?2 AND key = ?3",
+                params![tenant, stream, key],
+            )
+            .map_err(db_err("delete a checkpoint"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        let run = run.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO collection_runs (tenant_id, id, started_at, finished_at, status, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, report = excluded.report",
+                params![tenant, run.id, ts_text(run.started_at), opt_ts(run.finished_at), run.status, run.report.to_string()],
+            )
+            .map_err(db_err("record a run"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn runs(&self, tenant: &str, limit: usize) -> Result<Vec<CollectionRun>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT id, started_at, finished_at, status, report FROM collection_runs WHERE tenant_id = ?1 ORDER BY started_at DESC LIMIT ?2")
+                .map_err(db_err("read runs"))?;
+            let rows = stmt
+                .query_map(params![tenant, limit as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+                })
+                .map_err(db_err("read runs"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, started, finished, status, report) = row.map_err(db_err("read a run"))?;
+                let report = serde_json::from_str(&report).map_err(|e| StoreError::corrupt("collection_runs", id.clone(), e))?;
+                out.push(CollectionRun {
+                    started_at: parse_ts(&started).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                    finished_at: text_ts(finished),
+                    id,
+                    status,
+                    report,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        query: SignInQuery,
+    ) -> Result<Vec<Raw<SignIn>>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let limit = if query.limit == 0 { 1_000 } else { query.limit } as i64;
+            let from = query.from.map(ts_text);
+            let until = query.until.map(ts_text);
+            let (after_t, after_id) = match &query.after {
+                Some((t, id)) => (Some(ts_text(*t)), Some(id.clone())),
+                None => (None, None),
+            };
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, raw_json FROM sign_ins WHERE tenant_id = ?1 AND created_at IS NOT NULL \
+                     AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at < ?3) \
+                     AND (?4 IS NULL OR created_at > ?4 OR (created_at = ?4 AND id > ?5)) \
+                     ORDER BY created_at, id LIMIT ?6",
+                )
+                .map_err(db_err("read sign-ins"))?;
+            let rows = stmt
+                .query_map(params![tenant, from, until, after_t, after_id, limit], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(db_err("read sign-ins"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, json) = row.map_err(db_err("read a sign-in"))?;
+                out.push(parse_raw("sign_ins", &id, json)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn sign_in_count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM sign_ins WHERE tenant_id = ?1",
+                [tenant],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(db_err("count sign-ins"))
+        })
+        .await
+    }
+
+    async fn directory_audit_count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM directory_audits WHERE tenant_id = ?1",
+                [tenant],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(db_err("count directory audits"))
+        })
+        .await
+    }
+
+    async fn users(&self, tenant: &str) -> Result<Vec<StoredUser>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, raw_json, deleted_at FROM users WHERE tenant_id = ?1 ORDER BY id",
+                )
+                .map_err(db_err("read users"))?;
+            let rows = stmt
+                .query_map([tenant], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })
+                .map_err(db_err("read users"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, json, deleted) = row.map_err(db_err("read a user"))?;
+                out.push(StoredUser {
+                    user: parse_raw("users", &id, json)?,
+                    deleted_at: text_ts(deleted),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn groups(&self, tenant: &str) -> Result<Vec<Raw<Group>>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| query_raw(conn, "groups", "SELECT id, raw_json FROM groups WHERE tenant_id = ?1 AND deleted_at IS NULL ORDER BY id", &tenant)).await
+    }
+
+    async fn group_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT group_id, member_id, member_type, removed_at FROM group_members WHERE tenant_id = ?1 ORDER BY group_id, member_id")
+                .map_err(db_err("read memberships"))?;
+            let rows = stmt
+                .query_map([tenant], |r| {
+                    Ok(Membership {
+                        container_id: r.get(0)?,
+                        member_id: r.get(1)?,
+                        member_type: r.get(2)?,
+                        removed_at: text_ts(r.get(3)?),
+                    })
+                })
+                .map_err(db_err("read memberships"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read a membership"))
+        })
+        .await
+    }
+
+    async fn role_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT role_id, member_id, member_type FROM role_members WHERE tenant_id = ?1 ORDER BY role_id, member_id")
+                .map_err(db_err("read role memberships"))?;
+            let rows = stmt
+                .query_map([tenant], |r| {
+                    Ok(Membership { container_id: r.get(0)?, member_id: r.get(1)?, member_type: r.get(2)?, removed_at: None })
+                })
+                .map_err(db_err("read role memberships"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read a role membership"))
+        })
+        .await
+    }
+
+    async fn app_credentials(&self, tenant: &str) -> Result<Vec<StoredCredential>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT owner_kind, owner_id, key_id, kind, app_id, owner_display_name, display_name, start_at, end_at FROM app_credentials WHERE tenant_id = ?1 ORDER BY owner_kind, owner_id, kind, key_id")
+                .map_err(db_err("read credentials"))?;
+            let rows = stmt
+                .query_map([tenant], |r| {
+                    let owner_kind: String = r.get(0)?;
+                    let kind: String = r.get(3)?;
+                    let key_id: String = r.get(2)?;
+                    Ok(StoredCredential {
+                        owner_kind: if owner_kind == "application" { CredentialOwner::Application } else { CredentialOwner::ServicePrincipal },
+                        owner_id: r.get(1)?,
+                        app_id: r.get(4)?,
+                        owner_display_name: r.get(5)?,
+                        credential: credential(
+                            if kind == "secret" { CredentialKind::Secret } else { CredentialKind::Certificate },
+                            (!key_id.is_empty()).then_some(key_id),
+                            r.get(6)?,
+                            text_ts(r.get(7)?),
+                            text_ts(r.get(8)?),
+                        ),
+                    })
+                })
+                .map_err(db_err("read credentials"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read a credential"))
+        })
+        .await
+    }
+
+    async fn applications(&self, tenant: &str) -> Result<Vec<Raw<Application>>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            query_raw(
+                conn,
+                "applications",
+                "SELECT id, raw_json FROM applications WHERE tenant_id = ?1 ORDER BY id",
+                &tenant,
+            )
+        })
+        .await
+    }
+
+    async fn service_principals(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<Raw<ServicePrincipal>>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            query_raw(
+                conn,
+                "service_principals",
+                "SELECT id, raw_json FROM service_principals WHERE tenant_id = ?1 ORDER BY id",
+                &tenant,
+            )
+        })
+        .await
+    }
+
+    async fn auth_methods(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(String, Raw<AuthenticationMethod>)>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT user_id, method_id, raw_json FROM auth_methods WHERE tenant_id = ?1 ORDER BY user_id, method_type, method_id")
+                .map_err(db_err("read methods"))?;
+            let rows = stmt
+                .query_map([tenant], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .map_err(db_err("read methods"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (user, id, json) = row.map_err(db_err("read a method"))?;
+                out.push((user, parse_raw("auth_methods", &id, json)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT raw_json FROM directory_items WHERE tenant_id = ?1 AND kind = ?2 ORDER BY id")
+                .map_err(db_err("read items"))?;
+            let rows = stmt
+                .query_map(params![tenant, kind.as_str()], |r| r.get::<_, String>(0))
+                .map_err(db_err("read items"))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read an item"))
+        })
+        .await
+    }
+}
+
+fn query_raw<T: serde::de::DeserializeOwned>(
+    conn: &mut Connection,
+    table: &'static str,
+    sql: &str,
+    tenant: &str,
+) -> Result<Vec<Raw<T>>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_err("read rows"))?;
+    let rows = stmt
+        .query_map([tenant], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .map_err(db_err("read rows"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, json) = row.map_err(db_err("read a row"))?;
+        out.push(parse_raw(table, &id, json)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn credential(
+    kind: CredentialKind,
+    key_id: Option<String>,
+    display_name: Option<String>,
+    start: Option<OffsetDateTime>,
+    end: Option<OffsetDateTime>,
+) -> AppCredential {
+    AppCredential::new(kind, key_id, display_name, start, end)
+}

@@ -1,0 +1,65 @@
+//! The store suite against PostgreSQL (a throwaway cluster, see `pg/mod.rs`).
+
+#[macro_use]
+mod store_suite;
+mod pg;
+
+use std::sync::Arc;
+
+use oort_collector::store::{PostgresStore, Store};
+
+async fn postgres() -> Option<Arc<dyn Store>> {
+    let url = pg::fresh_database().await?;
+    Some(Arc::new(
+        PostgresStore::connect(&url)
+            .await
+            .expect("the store connects and migrates"),
+    ))
+}
+
+store_suite!(postgres());
+
+#[tokio::test]
+async fn postgres_debug_output_hides_credentials_and_migration_is_idempotent() {
+    let Some(url) = pg::fresh_database().await else {
+        return;
+    };
+    let with_password = url.replacen("postgres@", "postgres:s3cr3t-pw@", 1);
+    let first = PostgresStore::connect(&with_password).await.unwrap();
+    let debug = format!("{first:?}");
+    assert!(!debug.contains("s3cr3t-pw"), "{debug}");
+    assert!(debug.contains("127.0.0.1"), "{debug}");
+    let second = PostgresStore::connect(&url).await.unwrap();
+    assert_eq!(second.sign_in_count("t1").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn postgres_batches_with_repeated_ids_keep_the_last_one() {
+    let Some(url) = pg::fresh_database().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let a1 = entra_model::Raw::from_json(
+        r#"{"id":"a","createdDateTime":"2024-05-01T00:00:00Z","riskState":"none"}"#,
+    )
+    .unwrap();
+    let a2 = entra_model::Raw::from_json(
+        r#"{"id":"a","createdDateTime":"2024-05-01T00:00:00Z","riskState":"atRisk"}"#,
+    )
+    .unwrap();
+    let ctx = oort_collector::store::WriteContext {
+        tenant: "t1",
+        now: entra_model::timestamp::parse("2024-05-02T00:00:00Z").unwrap(),
+    };
+    let s = store
+        .write(
+            ctx,
+            oort_collector::store::Batch::SignIns(vec![a1, a2]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.inserted, 1);
+    let stored = store.sign_ins("t1", Default::default()).await.unwrap();
+    assert!(stored[0].json().contains("atRisk"));
+}

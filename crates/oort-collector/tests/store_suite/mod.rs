@@ -1,0 +1,614 @@
+//! The store test suite: the same behaviour is required of every `Store` implementation.
+//! `store.rs` instantiates it for SQLite (and PostgreSQL when a server is available).
+
+use entra_model::*;
+use oort_collector::store::*;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+pub(crate) fn t(s: &str) -> OffsetDateTime {
+    timestamp::parse(s).unwrap()
+}
+
+pub(crate) fn ctx(tenant: &str, now: &str) -> WriteContext<'static> {
+    WriteContext {
+        tenant: Box::leak(tenant.to_owned().into_boxed_str()),
+        now: t(now),
+    }
+}
+
+pub(crate) fn raw<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Raw<T> {
+    Raw::from_json(&v.to_string()).unwrap()
+}
+
+fn sign_in(id: &str, at: &str, extra: serde_json::Value) -> Raw<SignIn> {
+    let mut v = json!({"id": id, "createdDateTime": at, "userId": "u1",
+        "userPrincipalName": "adele@contoso.com", "ipAddress": "1.2.3.4",
+        "status": {"errorCode": 0}, "location": {"countryOrRegion": "FR", "city": "Paris",
+        "geoCoordinates": {"latitude": 48.85, "longitude": 2.35}}, "isInteractive": true});
+    if let (Some(map), serde_json::Value::Object(extra)) = (v.as_object_mut(), extra) {
+        map.extend(extra);
+    }
+    raw(v)
+}
+
+pub(crate) async fn sign_ins_upsert_by_id_and_keep_raw_json(store: &dyn Store) {
+    let c = ctx("t1", "2024-05-02T00:00:00Z");
+    let first = vec![
+        sign_in(
+            "a",
+            "2024-05-01T10:00:00.1234567Z",
+            json!({"unknownField": [1, 2]}),
+        ),
+        sign_in("b", "2024-05-01T11:00:00Z", json!({})),
+        sign_in("c", "2024-05-01T09:00:00Z", json!({})),
+    ];
+    let s = store.write(c, Batch::SignIns(first), None).await.unwrap();
+    assert_eq!((s.inserted, s.updated), (3, 0));
+    let again = vec![
+        sign_in(
+            "a",
+            "2024-05-01T10:00:00.1234567Z",
+            json!({"riskState": "atRisk"}),
+        ),
+        sign_in("d", "2024-05-01T12:00:00Z", json!({})),
+    ];
+    let s = store.write(c, Batch::SignIns(again), None).await.unwrap();
+    assert_eq!(
+        (s.inserted, s.updated),
+        (1, 1),
+        "the overlap is an update, not a duplicate"
+    );
+    assert_eq!(store.sign_in_count("t1").await.unwrap(), 4);
+    let all = store.sign_ins("t1", SignInQuery::default()).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|s| s.value().id.as_str()).collect();
+    assert_eq!(ids, ["c", "a", "b", "d"], "time order");
+    assert!(
+        all[1].json().contains("\"riskState\":\"atRisk\""),
+        "the newer raw JSON wins"
+    );
+    assert_eq!(
+        all[1].value().created_date_time,
+        Some(t("2024-05-01T10:00:00.1234567Z"))
+    );
+    assert_eq!(
+        store.sign_in_count("other-tenant").await.unwrap(),
+        0,
+        "tenants are isolated"
+    );
+}
+
+pub(crate) async fn sign_ins_page_by_keyset_through_equal_timestamps(store: &dyn Store) {
+    let c = ctx("t1", "2024-05-02T00:00:00Z");
+    let items: Vec<_> = (0..25)
+        .map(|i| {
+            sign_in(
+                &format!("id-{i:02}"),
+                if i < 10 {
+                    "2024-05-01T10:00:00Z"
+                } else {
+                    "2024-05-01T10:00:01Z"
+                },
+                json!({}),
+            )
+        })
+        .collect();
+    store.write(c, Batch::SignIns(items), None).await.unwrap();
+    let mut seen = Vec::new();
+    let mut q = SignInQuery::between(t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z"), 7);
+    loop {
+        let page = store.sign_ins("t1", q.clone()).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        seen.extend(page.iter().map(|s| s.value().id.clone()));
+        q = q.after(page.last().unwrap());
+    }
+    let expected: Vec<_> = (0..25).map(|i| format!("id-{i:02}")).collect();
+    assert_eq!(seen, expected, "every sign-in exactly once, in order");
+    let window = store
+        .sign_ins(
+            "t1",
+            SignInQuery::between(t("2024-05-01T10:00:01Z"), t("2024-05-01T10:00:02Z"), 100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(window.len(), 15, "from is inclusive, until exclusive");
+}
+
+pub(crate) async fn checkpoints_are_written_with_their_batch_and_replaced(store: &dyn Store) {
+    let c = ctx("t1", "2024-05-02T00:00:00Z");
+    let cp = Checkpoint::new(
+        "sign_ins",
+        "2024-05-01T00:00:00Z",
+        json!({"next_link": "https://graph/next?$skiptoken=1"}),
+    );
+    store
+        .write(
+            c,
+            Batch::SignIns(vec![sign_in("a", "2024-05-01T10:00:00Z", json!({}))]),
+            Some(cp.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.checkpoints("t1", "sign_ins").await.unwrap(), [cp]);
+    let done = Checkpoint::new("sign_ins", "2024-05-01T00:00:00Z", json!({"done": true}));
+    store.save_checkpoint("t1", done.clone()).await.unwrap();
+    store
+        .save_checkpoint("t1", Checkpoint::new("users", "delta", json!("link")))
+        .await
+        .unwrap();
+    assert_eq!(store.checkpoints("t1", "sign_ins").await.unwrap(), [done]);
+    store
+        .delete_checkpoint("t1", "sign_ins", "2024-05-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert!(store
+        .checkpoints("t1", "sign_ins")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.checkpoints("t1", "users").await.unwrap().len(), 1);
+    assert!(store.checkpoints("t2", "users").await.unwrap().is_empty());
+}
+
+pub(crate) async fn deleted_users_are_marked_not_erased_and_restores_clear_the_mark(
+    store: &dyn Store,
+) {
+    let users = vec![
+        raw(
+            json!({"id": "u1", "userPrincipalName": "a@contoso.com", "userType": "Member", "accountEnabled": true,
+                   "signInActivity": {"lastSuccessfulSignInDateTime": "2024-04-01T00:00:00Z"}}),
+        ),
+        raw(
+            json!({"id": "u2", "userPrincipalName": "g_x.com#EXT#@contoso.com", "userType": "Guest"}),
+        ),
+    ];
+    let s = store
+        .write(ctx("t1", "2024-05-01T00:00:00Z"), Batch::Users(users), None)
+        .await
+        .unwrap();
+    assert_eq!(s.inserted, 2);
+    let removed = vec![raw(json!({"id": "u2", "@removed": {"reason": "changed"}}))];
+    let s = store
+        .write(
+            ctx("t1", "2024-05-02T00:00:00Z"),
+            Batch::Users(removed),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.removed, 1);
+    let stored = store.users("t1").await.unwrap();
+    assert_eq!(stored.len(), 2, "a deleted user is kept");
+    let u2 = stored.iter().find(|u| u.user.value().id == "u2").unwrap();
+    assert_eq!(u2.deleted_at, Some(t("2024-05-02T00:00:00Z")));
+    assert!(u2.user.value().is_guest(), "the last full JSON is kept");
+    let restored = vec![raw(
+        json!({"id": "u2", "userPrincipalName": "g_x.com#EXT#@contoso.com", "userType": "Guest"}),
+    )];
+    store
+        .write(
+            ctx("t1", "2024-05-03T00:00:00Z"),
+            Batch::Users(restored),
+            None,
+        )
+        .await
+        .unwrap();
+    let u2 = store
+        .users("t1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.user.value().id == "u2")
+        .unwrap();
+    assert_eq!(u2.deleted_at, None);
+    // A full sync that no longer returns u1 marks it deleted.
+    let started = t("2024-05-04T00:00:00Z");
+    store
+        .write(
+            ctx("t1", "2024-05-04T00:00:01Z"),
+            Batch::Users(vec![raw(json!({"id": "u2"}))]),
+            None,
+        )
+        .await
+        .unwrap();
+    let n = store
+        .finish_snapshot(
+            ctx("t1", "2024-05-04T00:00:02Z"),
+            SnapshotScope::Users,
+            started,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let u1 = store
+        .users("t1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.user.value().id == "u1")
+        .unwrap();
+    assert_eq!(u1.deleted_at, Some(t("2024-05-04T00:00:02Z")));
+}
+
+pub(crate) async fn group_delta_applies_member_changes_and_marks_removals(store: &dyn Store) {
+    let groups = vec![raw(
+        json!({"id": "g1", "displayName": "Sales", "securityEnabled": true,
+        "members@delta": [{"@odata.type": "#microsoft.graph.user", "id": "u1"},
+                          {"@odata.type": "#microsoft.graph.group", "id": "g2"}]}),
+    )];
+    store
+        .write(
+            ctx("t1", "2024-05-01T00:00:00Z"),
+            Batch::Groups(groups),
+            None,
+        )
+        .await
+        .unwrap();
+    let members = store.group_members("t1").await.unwrap();
+    assert_eq!(members.len(), 2);
+    assert_eq!(members[1].member_type.as_deref(), Some("user"));
+    let change = vec![raw(json!({"id": "g1", "displayName": "Sales",
+        "members@delta": [{"@odata.type": "#microsoft.graph.user", "id": "u1", "@removed": {"reason": "deleted"}}]}))];
+    let s = store
+        .write(
+            ctx("t1", "2024-05-02T00:00:00Z"),
+            Batch::Groups(change),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.removed, 1);
+    let members = store.group_members("t1").await.unwrap();
+    let u1 = members.iter().find(|m| m.member_id == "u1").unwrap();
+    assert_eq!(
+        u1.removed_at,
+        Some(t("2024-05-02T00:00:00Z")),
+        "marked with the time, not erased"
+    );
+    let deleted = vec![raw(json!({"id": "g1", "@removed": {"reason": "deleted"}}))];
+    store
+        .write(
+            ctx("t1", "2024-05-03T00:00:00Z"),
+            Batch::Groups(deleted),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store.groups("t1").await.unwrap().is_empty(),
+        "deleted groups are not current"
+    );
+    let g2 = store
+        .group_members("t1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.member_id == "g2")
+        .unwrap();
+    assert_eq!(
+        g2.removed_at,
+        Some(t("2024-05-03T00:00:00Z")),
+        "a deleted group's memberships end"
+    );
+}
+
+pub(crate) async fn member_listing_snapshot_marks_missing_members_removed(store: &dyn Store) {
+    let list = |ids: &[&str]| -> Vec<DirectoryObject> {
+        ids.iter()
+            .map(|id| {
+                serde_json::from_value(json!({"@odata.type": "#microsoft.graph.user", "id": id}))
+                    .unwrap()
+            })
+            .collect()
+    };
+    store
+        .write(
+            ctx("t1", "2024-05-01T00:00:00Z"),
+            Batch::GroupMembers {
+                group_id: "g1".into(),
+                members: list(&["u1", "u2"]),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let started = t("2024-05-02T00:00:00Z");
+    store
+        .write(
+            ctx("t1", "2024-05-02T00:00:01Z"),
+            Batch::GroupMembers {
+                group_id: "g1".into(),
+                members: list(&["u2", "u3"]),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let n = store
+        .finish_snapshot(
+            ctx("t1", "2024-05-02T00:00:02Z"),
+            SnapshotScope::GroupMembers {
+                group_id: "g1".into(),
+            },
+            started,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let members = store.group_members("t1").await.unwrap();
+    let current: Vec<_> = members
+        .iter()
+        .filter(|m| m.removed_at.is_none())
+        .map(|m| m.member_id.as_str())
+        .collect();
+    assert_eq!(current, ["u2", "u3"]);
+}
+
+pub(crate) async fn application_credentials_are_stored_and_replaced_with_their_owner(
+    store: &dyn Store,
+) {
+    let apps = vec![raw(
+        json!({"id": "a1", "appId": "client-1", "displayName": "oort",
+        "passwordCredentials": [{"keyId": "k1", "displayName": "ci", "startDateTime": "2024-01-01T00:00:00Z", "endDateTime": "2024-07-01T00:00:00Z"}],
+        "keyCredentials": [{"keyId": "k2", "endDateTime": "2026-01-01T00:00:00Z", "type": "AsymmetricX509Cert"}]}),
+    )];
+    let sps = vec![raw(
+        json!({"id": "sp1", "appId": "client-2", "displayName": "Graph", "servicePrincipalType": "Application",
+        "passwordCredentials": [{"keyId": "k3", "endDateTime": "2023-01-01T00:00:00Z"}]}),
+    )];
+    let started = t("2024-05-01T00:00:00Z");
+    store
+        .write(
+            ctx("t1", "2024-05-01T00:00:01Z"),
+            Batch::Applications(apps),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .write(
+            ctx("t1", "2024-05-01T00:00:01Z"),
+            Batch::ServicePrincipals(sps),
+            None,
+        )
+        .await
+        .unwrap();
+    let creds = store.app_credentials("t1").await.unwrap();
+    assert_eq!(creds.len(), 3);
+    let k1 = creds
+        .iter()
+        .find(|c| c.credential.key_id.as_deref() == Some("k1"))
+        .unwrap();
+    assert_eq!(k1.owner_kind, CredentialOwner::Application);
+    assert_eq!(k1.app_id.as_deref(), Some("client-1"));
+    assert_eq!(k1.credential.kind, CredentialKind::Secret);
+    assert_eq!(k1.credential.end, Some(t("2024-07-01T00:00:00Z")));
+    assert_eq!(store.applications("t1").await.unwrap().len(), 1);
+    assert_eq!(store.service_principals("t1").await.unwrap().len(), 1);
+    // The secret was rotated: the next listing replaces the credentials.
+    let rotated = vec![raw(
+        json!({"id": "a1", "appId": "client-1", "passwordCredentials": [{"keyId": "k9", "endDateTime": "2025-01-01T00:00:00Z"}]}),
+    )];
+    store
+        .write(
+            ctx("t1", "2024-05-02T00:00:00Z"),
+            Batch::Applications(rotated),
+            None,
+        )
+        .await
+        .unwrap();
+    let keys: Vec<_> = store
+        .app_credentials("t1")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.owner_kind == CredentialOwner::Application)
+        .map(|c| c.credential.key_id.unwrap())
+        .collect();
+    assert_eq!(keys, ["k9"]);
+    // A snapshot that no longer lists the service principal deletes it and its credentials.
+    let n = store
+        .finish_snapshot(
+            ctx("t1", "2024-05-03T00:00:00Z"),
+            SnapshotScope::ServicePrincipals,
+            t("2024-05-02T12:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert!(store.service_principals("t1").await.unwrap().is_empty());
+    assert!(store
+        .app_credentials("t1")
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| c.owner_kind == CredentialOwner::Application));
+    let _ = started;
+}
+
+pub(crate) async fn auth_methods_replace_the_users_set(store: &dyn Store) {
+    let methods = |v: serde_json::Value| -> Vec<Raw<AuthenticationMethod>> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| raw(m.clone()))
+            .collect()
+    };
+    let first = methods(json!([
+        {"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": PASSWORD_METHOD_ID},
+        {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": MOBILE_PHONE_METHOD_ID, "phoneType": "mobile"}
+    ]));
+    let s = store
+        .write(
+            ctx("t1", "2024-05-01T00:00:00Z"),
+            Batch::AuthMethods {
+                user_id: "u1".into(),
+                methods: first,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.inserted, 2);
+    let second = methods(
+        json!([{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": PASSWORD_METHOD_ID}]),
+    );
+    let s = store
+        .write(
+            ctx("t1", "2024-05-02T00:00:00Z"),
+            Batch::AuthMethods {
+                user_id: "u1".into(),
+                methods: second,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.removed, 1);
+    let stored = store.auth_methods("t1").await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].0, "u1");
+    assert!(matches!(
+        stored[0].1.value(),
+        AuthenticationMethod::Password(_)
+    ));
+}
+
+pub(crate) async fn snapshot_items_and_roles_are_replaced_per_run(store: &dyn Store) {
+    let risky = vec![
+        raw(json!({"id": "u1", "riskLevel": "high", "riskState": "atRisk"})),
+        raw(json!({"id": "u2", "riskLevel": "low"})),
+    ];
+    store
+        .write(
+            ctx("t1", "2024-05-01T00:00:00Z"),
+            Batch::RiskyUsers(risky),
+            None,
+        )
+        .await
+        .unwrap();
+    let started = t("2024-05-02T00:00:00Z");
+    store
+        .write(
+            ctx("t1", "2024-05-02T00:00:01Z"),
+            Batch::RiskyUsers(vec![raw(json!({"id": "u1", "riskLevel": "medium"}))]),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .finish_snapshot(
+            ctx("t1", "2024-05-02T00:00:02Z"),
+            SnapshotScope::Items(ItemKind::RiskyUsers),
+            started,
+        )
+        .await
+        .unwrap();
+    let items = store.items("t1", ItemKind::RiskyUsers).await.unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0].contains("medium"));
+    assert!(store
+        .items("t1", ItemKind::ManagedDevices)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let role: Raw<DirectoryRole> = raw(
+        json!({"id": "r1", "displayName": "Global Administrator", "roleTemplateId": DirectoryRole::GLOBAL_ADMINISTRATOR_TEMPLATE_ID}),
+    );
+    let members: Vec<DirectoryObject> = serde_json::from_value(json!([{"@odata.type": "#microsoft.graph.user", "id": "u1"}, {"@odata.type": "#microsoft.graph.servicePrincipal", "id": "sp1"}])).unwrap();
+    store
+        .write(
+            ctx("t1", "2024-05-01T00:00:00Z"),
+            Batch::RoleMembers { role, members },
+            None,
+        )
+        .await
+        .unwrap();
+    let rm = store.role_members("t1").await.unwrap();
+    assert_eq!(rm.len(), 2);
+    assert_eq!(rm[1].member_type.as_deref(), Some("user"));
+    assert_eq!(
+        store
+            .items("t1", ItemKind::DirectoryRoles)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub(crate) async fn runs_are_recorded_and_listed_newest_first(store: &dyn Store) {
+    let start = t("2024-05-01T00:00:00Z");
+    for i in 0..3 {
+        let mut run = CollectionRun::new(format!("run-{i}"), start + Duration::hours(i));
+        store.record_run("t1", &run).await.unwrap();
+        run.finished_at = Some(run.started_at + Duration::minutes(5));
+        run.status = "succeeded".into();
+        run.report = json!({"sign_ins": {"inserted": i}});
+        store.record_run("t1", &run).await.unwrap();
+    }
+    let runs = store.runs("t1", 2).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].id, "run-2");
+    assert_eq!(runs[0].status, "succeeded");
+    assert_eq!(runs[0].report["sign_ins"]["inserted"], 2);
+    assert_eq!(runs[0].finished_at, Some(t("2024-05-01T02:05:00Z")));
+}
+
+pub(crate) async fn directory_audits_upsert_by_id(store: &dyn Store) {
+    let audits = vec![raw(
+        json!({"id": "d1", "activityDateTime": "2024-05-01T00:00:00Z", "activityDisplayName": "Delete user", "result": "success"}),
+    )];
+    let s = store
+        .write(
+            ctx("t1", "2024-05-02T00:00:00Z"),
+            Batch::DirectoryAudits(audits),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.inserted, 1);
+    let again = vec![raw(
+        json!({"id": "d1", "activityDateTime": "2024-05-01T00:00:00Z"}),
+    )];
+    let s = store
+        .write(
+            ctx("t1", "2024-05-02T00:00:00Z"),
+            Batch::DirectoryAudits(again),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.updated, 1);
+    assert_eq!(store.directory_audit_count("t1").await.unwrap(), 1);
+}
+
+/// Runs every test of the suite against stores made by `make` (a fresh, empty store each time).
+#[macro_export]
+macro_rules! store_suite {
+    ($make:expr) => {
+        store_suite!(@tests $make;
+            sign_ins_upsert_by_id_and_keep_raw_json,
+            sign_ins_page_by_keyset_through_equal_timestamps,
+            checkpoints_are_written_with_their_batch_and_replaced,
+            deleted_users_are_marked_not_erased_and_restores_clear_the_mark,
+            group_delta_applies_member_changes_and_marks_removals,
+            member_listing_snapshot_marks_missing_members_removed,
+            application_credentials_are_stored_and_replaced_with_their_owner,
+            auth_methods_replace_the_users_set,
+            snapshot_items_and_roles_are_replaced_per_run,
+            runs_are_recorded_and_listed_newest_first,
+            directory_audits_upsert_by_id,
+        );
+    };
+    (@tests $make:expr; $($name:ident),+ $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let Some(store) = $make.await else { return };
+            $crate::store_suite::$name(&*store).await;
+        }
+    )+};
+}
