@@ -97,7 +97,7 @@ fn a_finding_serialises_with_the_fields_the_design_names() {
 #[test]
 fn merge_reports_unknown_fingerprints_as_new() {
     let f = threat("a@contoso.com", 0, 60, Severity::High);
-    let changes = merge(&[], &[f.clone()], &none(), at(100), 50);
+    let changes = merge(&[], std::slice::from_ref(&f), &none(), at(100), 50);
     assert_eq!(changes.new, vec![f]);
     assert!(
         changes.updated.is_empty() && changes.resolved.is_empty() && changes.reopened.is_empty()
@@ -107,7 +107,7 @@ fn merge_reports_unknown_fingerprints_as_new() {
 #[test]
 fn merge_of_the_same_findings_changes_nothing() {
     let f = threat("a@contoso.com", 0, 60, Severity::High);
-    assert!(merge(&[f.clone()], &[f], &none(), at(100), 50).is_empty());
+    assert!(merge(std::slice::from_ref(&f), &[f.clone()], &none(), at(100), 50).is_empty());
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn a_threat_finding_keeps_its_highest_severity() {
 fn a_fixed_posture_problem_is_resolved_when_its_check_ran() {
     let stored = posture("u1", Severity::High);
     let evaluated: BTreeSet<_> = [CheckId::NoMfa].into();
-    let changes = merge(&[stored.clone()], &[], &evaluated, at(500), 50);
+    let changes = merge(std::slice::from_ref(&stored), &[], &evaluated, at(500), 50);
     assert_eq!(changes.resolved.len(), 1);
     assert_eq!(changes.resolved[0].status, Status::Resolved);
     assert_eq!(changes.resolved[0].resolved_at, Some(at(500)));
