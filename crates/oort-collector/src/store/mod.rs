@@ -333,6 +333,146 @@ pub struct CollectionRun {
     pub report: serde_json::Value,
 }
 
+/// A finding as the store keeps it: the columns findings are listed and de-duplicated by, and the
+/// finding's full JSON (its shape belongs to `oort-checks`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StoredFinding {
+    /// Stable fingerprint: the de-duplication key across runs.
+    pub fingerprint: String,
+    /// The check's catalogue id, e.g. `password-spray`.
+    pub check_id: String,
+    /// `posture` or `threat`.
+    pub kind: String,
+    /// `info`, `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// `open`, `resolved` or `suppressed`.
+    pub status: String,
+    /// The subject in display form (a UPN, an IP, an application and key id, the tenant).
+    pub subject: String,
+    /// One-line summary.
+    pub summary: String,
+    /// When the finding was first seen.
+    #[serde(with = "entra_model::timestamp")]
+    pub first_seen: OffsetDateTime,
+    /// When it was last seen.
+    #[serde(with = "entra_model::timestamp")]
+    pub last_seen: OffsetDateTime,
+    /// The status last notified, if any (a notification is sent once per status change).
+    pub notified_status: Option<String>,
+    /// When it was notified.
+    #[serde(with = "entra_model::timestamp::option")]
+    pub notified_at: Option<OffsetDateTime>,
+    /// The whole finding as JSON.
+    pub json: serde_json::Value,
+}
+
+impl StoredFinding {
+    /// A finding record; `notified_*` start empty.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        fingerprint: impl Into<String>,
+        check_id: impl Into<String>,
+        kind: impl Into<String>,
+        severity: impl Into<String>,
+        status: impl Into<String>,
+        subject: impl Into<String>,
+        summary: impl Into<String>,
+        first_seen: OffsetDateTime,
+        last_seen: OffsetDateTime,
+        json: serde_json::Value,
+    ) -> Self {
+        StoredFinding {
+            fingerprint: fingerprint.into(),
+            check_id: check_id.into(),
+            kind: kind.into(),
+            severity: severity.into(),
+            status: status.into(),
+            subject: subject.into(),
+            summary: summary.into(),
+            first_seen,
+            last_seen,
+            notified_status: None,
+            notified_at: None,
+            json,
+        }
+    }
+}
+
+/// Which findings to list.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct FindingFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this check.
+    pub check_id: Option<String>,
+}
+
+impl FindingFilter {
+    /// Findings of one status.
+    pub fn status(status: impl Into<String>) -> Self {
+        FindingFilter {
+            status: Some(status.into()),
+            check_id: None,
+        }
+    }
+}
+
+/// One entry of the remediation audit trail. Appended before the first Graph call (the intent,
+/// `outcome` = `incomplete`) and completed once after; never otherwise changed or deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuditRecord {
+    /// Entry id.
+    pub id: String,
+    /// When the attempt was made.
+    #[serde(with = "entra_model::timestamp")]
+    pub at: OffsetDateTime,
+    /// Operator name.
+    pub operator: String,
+    /// Operator role.
+    pub role: String,
+    /// Action, e.g. `log_out`.
+    pub action: String,
+    /// Target object id, once resolved.
+    pub target_id: Option<String>,
+    /// Target UPN, once known.
+    pub target_upn: Option<String>,
+    /// `incomplete`, `refused`, `dry_run`, `success`, `partial` or `failed`.
+    pub outcome: String,
+    /// When the outcome was recorded.
+    #[serde(with = "entra_model::timestamp::option")]
+    pub completed_at: Option<OffsetDateTime>,
+    /// The rest (plan, gates, per-call statuses and request ids), as the remediation crate defines it.
+    pub entry: serde_json::Value,
+}
+
+impl AuditRecord {
+    /// An entry with outcome `incomplete` (an intent).
+    pub fn intent(
+        id: impl Into<String>,
+        at: OffsetDateTime,
+        operator: impl Into<String>,
+        role: impl Into<String>,
+        action: impl Into<String>,
+        entry: serde_json::Value,
+    ) -> Self {
+        AuditRecord {
+            id: id.into(),
+            at,
+            operator: operator.into(),
+            role: role.into(),
+            action: action.into(),
+            target_id: None,
+            target_upn: None,
+            outcome: "incomplete".to_owned(),
+            completed_at: None,
+            entry,
+        }
+    }
+}
+
 impl CollectionRun {
     /// A run that started at `started_at`, status `running`, empty report.
     pub fn new(id: impl Into<String>, started_at: OffsetDateTime) -> Self {
@@ -433,4 +573,61 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Raw JSON of the snapshot items of a kind.
     async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError>;
+
+    /// Inserts or updates findings by fingerprint (the notification columns are kept).
+    async fn upsert_findings(
+        &self,
+        ctx: WriteContext<'_>,
+        findings: Vec<StoredFinding>,
+    ) -> Result<WriteSummary, StoreError>;
+
+    /// Findings, most recently seen first.
+    async fn findings(
+        &self,
+        tenant: &str,
+        filter: FindingFilter,
+    ) -> Result<Vec<StoredFinding>, StoreError>;
+
+    /// Records that a finding's `status` was notified at `at`.
+    async fn record_notification(
+        &self,
+        tenant: &str,
+        fingerprint: &str,
+        status: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Appends an audit entry (fails if the id exists: entries are never overwritten).
+    async fn append_audit(&self, tenant: &str, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// Completes an entry with its outcome, once: returns `false` when it was already completed
+    /// (or does not exist), leaving it unchanged.
+    async fn complete_audit(&self, tenant: &str, record: &AuditRecord) -> Result<bool, StoreError>;
+
+    /// The audit trail, newest first.
+    async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Adds a tenant to the fleet's list (idempotent).
+    async fn register_tenant(&self, tenant: &str) -> Result<(), StoreError>;
+
+    /// Takes the lease of a tenant that no live worker holds (`FOR UPDATE SKIP LOCKED` in
+    /// PostgreSQL), or `None` when every tenant is leased.
+    async fn acquire_lease(
+        &self,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Extends a lease this owner holds; `false` when it lost it (expired and taken).
+    async fn renew_lease(
+        &self,
+        tenant: &str,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives a lease back.
+    async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError>;
 }

@@ -19,8 +19,9 @@ use tokio_postgres::{Client, NoTls, Row, Transaction};
 use super::error::{StoreError, StoreErrorKind};
 use super::rows;
 use super::{
-    schema, Batch, Checkpoint, CollectionRun, CredentialOwner, ItemKind, Membership, SignInQuery,
-    SnapshotScope, Store, StoredCredential, StoredUser, WriteContext, WriteSummary,
+    schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
+    ItemKind, Membership, SignInQuery, SnapshotScope, Store, StoredCredential, StoredFinding,
+    StoredUser, WriteContext, WriteSummary,
 };
 
 /// A store in PostgreSQL (tokio-postgres), shared by a fleet of collector processes.
@@ -956,5 +957,167 @@ impl Store for PostgresStore {
     async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError> {
         let rows = self.query("SELECT raw_json FROM directory_items WHERE tenant_id = $1 AND kind = $2 ORDER BY id", &[&tenant, &kind.as_str()]).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+    async fn upsert_findings(
+        &self,
+        ctx: WriteContext<'_>,
+        findings: Vec<StoredFinding>,
+    ) -> Result<WriteSummary, StoreError> {
+        let mut client = self.client.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(pg_err("begin a transaction"))?;
+        let mut summary = WriteSummary::default();
+        for f in &findings {
+            upsert(
+                &tx,
+                "INSERT INTO findings (tenant_id, fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, updated_at, finding_json) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET check_id = EXCLUDED.check_id, \
+                 kind = EXCLUDED.kind, severity = EXCLUDED.severity, status = EXCLUDED.status, subject = EXCLUDED.subject, summary = EXCLUDED.summary, \
+                 first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, updated_at = EXCLUDED.updated_at, finding_json = EXCLUDED.finding_json RETURNING (xmax = 0)",
+                &[&ctx.tenant, &f.fingerprint, &f.check_id, &f.kind, &f.severity, &f.status, &f.subject, &f.summary, &f.first_seen, &f.last_seen, &ctx.now, &f.json.to_string()],
+                &mut summary,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(pg_err("commit findings"))?;
+        Ok(summary)
+    }
+
+    async fn findings(
+        &self,
+        tenant: &str,
+        filter: FindingFilter,
+    ) -> Result<Vec<StoredFinding>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, notified_status, notified_at, finding_json FROM findings \
+                 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR check_id = $3) ORDER BY last_seen DESC, fingerprint",
+                &[&tenant, &filter.status, &filter.check_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let fingerprint: String = r.get(0);
+                let json = serde_json::from_str(r.get(11))
+                    .map_err(|e| StoreError::corrupt("findings", fingerprint.clone(), e))?;
+                Ok(StoredFinding {
+                    fingerprint,
+                    check_id: r.get(1),
+                    kind: r.get(2),
+                    severity: r.get(3),
+                    status: r.get(4),
+                    subject: r.get(5),
+                    summary: r.get(6),
+                    first_seen: r.get(7),
+                    last_seen: r.get(8),
+                    notified_status: r.get(9),
+                    notified_at: r.get(10),
+                    json,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_notification(
+        &self,
+        tenant: &str,
+        fingerprint: &str,
+        status: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.query("UPDATE findings SET notified_status = $3, notified_at = $4 WHERE tenant_id = $1 AND fingerprint = $2 RETURNING fingerprint", &[&tenant, &fingerprint, &status, &at]).await?;
+        Ok(())
+    }
+
+    async fn append_audit(&self, tenant: &str, r: &AuditRecord) -> Result<(), StoreError> {
+        self.query(
+            "INSERT INTO audit_log (tenant_id, id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &[&tenant, &r.id, &r.at, &r.operator, &r.role, &r.action, &r.target_id, &r.target_upn, &r.outcome, &r.completed_at, &r.entry.to_string()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn complete_audit(&self, tenant: &str, r: &AuditRecord) -> Result<bool, StoreError> {
+        let completed = r.completed_at.unwrap_or(r.at);
+        let rows = self
+            .query(
+                "UPDATE audit_log SET target_id = $3, target_upn = $4, outcome = $5, completed_at = $6, entry_json = $7 WHERE tenant_id = $1 AND id = $2 AND completed_at IS NULL RETURNING id",
+                &[&tenant, &r.id, &r.target_id, &r.target_upn, &r.outcome, &completed, &r.entry.to_string()],
+            )
+            .await?;
+        Ok(rows.len() == 1)
+    }
+
+    async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = self
+            .query("SELECT id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2", &[&tenant, &(limit as i64)])
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.get(0);
+                let entry = serde_json::from_str(r.get(9))
+                    .map_err(|e| StoreError::corrupt("audit_log", id.clone(), e))?;
+                Ok(AuditRecord {
+                    id,
+                    at: r.get(1),
+                    operator: r.get(2),
+                    role: r.get(3),
+                    action: r.get(4),
+                    target_id: r.get(5),
+                    target_upn: r.get(6),
+                    outcome: r.get(7),
+                    completed_at: r.get(8),
+                    entry,
+                })
+            })
+            .collect()
+    }
+
+    async fn register_tenant(&self, tenant: &str) -> Result<(), StoreError> {
+        self.query("INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING tenant_id", &[&tenant]).await?;
+        Ok(())
+    }
+
+    async fn acquire_lease(
+        &self,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let expires = now + ttl;
+        // Workers racing for tenants skip the rows another worker is claiming.
+        let rows = self
+            .query(
+                "UPDATE tenants SET lease_owner = $1, lease_expires_at = $2 WHERE tenant_id = ( \
+                   SELECT tenant_id FROM tenants WHERE lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= $3 \
+                   ORDER BY lease_expires_at NULLS FIRST, tenant_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING tenant_id",
+                &[&owner, &expires, &now],
+            )
+            .await?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+    async fn renew_lease(
+        &self,
+        tenant: &str,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let rows = self
+            .query(
+                "UPDATE tenants SET lease_expires_at = $3 WHERE tenant_id = $1 AND lease_owner = $2 AND lease_expires_at > $4 RETURNING tenant_id",
+                &[&tenant, &owner, &(now + ttl), &now],
+            )
+            .await?;
+        Ok(rows.len() == 1)
+    }
+
+    async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError> {
+        self.query("UPDATE tenants SET lease_owner = NULL, lease_expires_at = NULL WHERE tenant_id = $1 AND lease_owner = $2 RETURNING tenant_id", &[&tenant, &owner]).await?;
+        Ok(())
     }
 }

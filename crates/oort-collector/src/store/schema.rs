@@ -3,7 +3,8 @@
 //! `docs/store-schema.md`).
 
 /// Migrations for SQLite, in order (index + 1 = version).
-pub(crate) const SQLITE: &[&str] = &[r#"
+pub(crate) const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     tenant_id TEXT PRIMARY KEY,
     lease_owner TEXT,
@@ -158,11 +159,48 @@ CREATE TABLE collection_runs (
     report TEXT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE findings (
+    tenant_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    notified_status TEXT,
+    notified_at TEXT,
+    finding_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, fingerprint)
+);
+CREATE INDEX findings_by_status ON findings (tenant_id, status, severity);
+CREATE TABLE audit_log (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_id TEXT,
+    target_upn TEXT,
+    outcome TEXT NOT NULL,
+    completed_at TEXT,
+    entry_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX audit_log_by_time ON audit_log (tenant_id, at);
+"#,
+];
 
 /// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
 /// (microseconds; the raw JSON keeps Graph's 100 ns digits).
-pub(crate) const POSTGRES: &[&str] = &[r#"
+pub(crate) const POSTGRES: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     tenant_id TEXT PRIMARY KEY,
     lease_owner TEXT,
@@ -317,4 +355,40 @@ CREATE TABLE collection_runs (
     report TEXT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE findings (
+    tenant_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    first_seen TIMESTAMPTZ NOT NULL,
+    last_seen TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    notified_status TEXT,
+    notified_at TIMESTAMPTZ,
+    finding_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, fingerprint)
+);
+CREATE INDEX findings_by_status ON findings (tenant_id, status, severity);
+CREATE TABLE audit_log (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    operator TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_id TEXT,
+    target_upn TEXT,
+    outcome TEXT NOT NULL,
+    completed_at TIMESTAMPTZ,
+    entry_json TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX audit_log_by_time ON audit_log (tenant_id, at);
+"#,
+];

@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 use super::error::{StoreError, StoreErrorKind};
 use super::rows::{self, parse_ts, ts_text};
 use super::{
-    schema, Batch, Checkpoint, CollectionRun, CredentialOwner, ItemKind, Membership, SignInQuery,
-    SnapshotScope, Store, StoredCredential, StoredUser, WriteContext, WriteSummary,
+    schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
+    ItemKind, Membership, SignInQuery, SnapshotScope, Store, StoredCredential, StoredFinding,
+    StoredUser, WriteContext, WriteSummary,
 };
 
 /// The default store: one SQLite file (`oort.db`), WAL mode, batched transactions, schema
@@ -1016,6 +1017,235 @@ impl Store for SqliteStore {
                 .query_map(params![tenant, kind.as_str()], |r| r.get::<_, String>(0))
                 .map_err(db_err("read items"))?;
             rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read an item"))
+        })
+        .await
+    }
+    async fn upsert_findings(
+        &self,
+        ctx: WriteContext<'_>,
+        findings: Vec<StoredFinding>,
+    ) -> Result<WriteSummary, StoreError> {
+        let tenant = ctx.tenant.to_owned();
+        let now = ts_text(ctx.now);
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+            let mut summary = WriteSummary::default();
+            for f in &findings {
+                let inserted = upsert(
+                    &tx,
+                    "INSERT INTO findings (tenant_id, fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, updated_at, finding_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING",
+                    "UPDATE findings SET check_id = ?3, kind = ?4, severity = ?5, status = ?6, subject = ?7, summary = ?8, first_seen = ?9, last_seen = ?10, updated_at = ?11, finding_json = ?12 WHERE tenant_id = ?1 AND fingerprint = ?2",
+                    &[&tenant, &f.fingerprint, &f.check_id, &f.kind, &f.severity, &f.status, &f.subject, &f.summary, &ts_text(f.first_seen), &ts_text(f.last_seen), &now, &f.json.to_string()],
+                )?;
+                count(&mut summary, inserted);
+            }
+            tx.commit().map_err(db_err("commit findings"))?;
+            Ok(summary)
+        })
+        .await
+    }
+
+    async fn findings(
+        &self,
+        tenant: &str,
+        filter: FindingFilter,
+    ) -> Result<Vec<StoredFinding>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, notified_status, notified_at, finding_json FROM findings WHERE tenant_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR check_id = ?3) ORDER BY last_seen DESC, fingerprint")
+                .map_err(db_err("read findings"))?;
+            let rows = stmt
+                .query_map(params![tenant, filter.status, filter.check_id], |r| {
+                    Ok((
+                        StoredFinding {
+                            fingerprint: r.get(0)?,
+                            check_id: r.get(1)?,
+                            kind: r.get(2)?,
+                            severity: r.get(3)?,
+                            status: r.get(4)?,
+                            subject: r.get(5)?,
+                            summary: r.get(6)?,
+                            first_seen: text_ts(r.get(7)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                            last_seen: text_ts(r.get(8)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                            notified_status: r.get(9)?,
+                            notified_at: text_ts(r.get(10)?),
+                            json: serde_json::Value::Null,
+                        },
+                        r.get::<_, String>(11)?,
+                    ))
+                })
+                .map_err(db_err("read findings"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut f, json) = row.map_err(db_err("read a finding"))?;
+                f.json = serde_json::from_str(&json).map_err(|e| StoreError::corrupt("findings", f.fingerprint.clone(), e))?;
+                out.push(f);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn record_notification(
+        &self,
+        tenant: &str,
+        fingerprint: &str,
+        status: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (tenant, fingerprint, status) =
+            (tenant.to_owned(), fingerprint.to_owned(), status.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE findings SET notified_status = ?3, notified_at = ?4 WHERE tenant_id = ?1 AND fingerprint = ?2",
+                params![tenant, fingerprint, status, ts_text(at)],
+            )
+            .map_err(db_err("record a notification"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn append_audit(&self, tenant: &str, record: &AuditRecord) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        let r = record.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO audit_log (tenant_id, id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![tenant, r.id, ts_text(r.at), r.operator, r.role, r.action, r.target_id, r.target_upn, r.outcome, opt_ts(r.completed_at), r.entry.to_string()],
+            )
+            .map_err(db_err("append an audit entry"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn complete_audit(&self, tenant: &str, record: &AuditRecord) -> Result<bool, StoreError> {
+        let tenant = tenant.to_owned();
+        let r = record.clone();
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE audit_log SET target_id = ?3, target_upn = ?4, outcome = ?5, completed_at = ?6, entry_json = ?7 WHERE tenant_id = ?1 AND id = ?2 AND completed_at IS NULL",
+                    params![tenant, r.id, r.target_id, r.target_upn, r.outcome, opt_ts(Some(r.completed_at.unwrap_or(r.at))), r.entry.to_string()],
+                )
+                .map_err(db_err("complete an audit entry"))?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json FROM audit_log WHERE tenant_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2")
+                .map_err(db_err("read the audit log"))?;
+            let rows = stmt
+                .query_map(params![tenant, limit as i64], |r| {
+                    Ok((
+                        AuditRecord {
+                            id: r.get(0)?,
+                            at: text_ts(r.get(1)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                            operator: r.get(2)?,
+                            role: r.get(3)?,
+                            action: r.get(4)?,
+                            target_id: r.get(5)?,
+                            target_upn: r.get(6)?,
+                            outcome: r.get(7)?,
+                            completed_at: text_ts(r.get(8)?),
+                            entry: serde_json::Value::Null,
+                        },
+                        r.get::<_, String>(9)?,
+                    ))
+                })
+                .map_err(db_err("read the audit log"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut a, json) = row.map_err(db_err("read an audit entry"))?;
+                a.entry = serde_json::from_str(&json).map_err(|e| StoreError::corrupt("audit_log", a.id.clone(), e))?;
+                out.push(a);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn register_tenant(&self, tenant: &str) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO tenants (tenant_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                [tenant],
+            )
+            .map_err(db_err("register a tenant"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError> {
+        let owner = owner.to_owned();
+        self.with(move |conn| {
+            // One connection, one writer: the transaction alone makes the pick-and-claim atomic.
+            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+            let tenant: Option<String> = tx
+                .query_row(
+                    "SELECT tenant_id FROM tenants WHERE lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?1 ORDER BY lease_expires_at NULLS FIRST, tenant_id LIMIT 1",
+                    [ts_text(now)],
+                    |r| r.get(0),
+                )
+                .map(Some)
+                .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+                .map_err(db_err("pick a tenant"))?;
+            if let Some(t) = &tenant {
+                tx.execute(
+                    "UPDATE tenants SET lease_owner = ?2, lease_expires_at = ?3 WHERE tenant_id = ?1",
+                    params![t, owner, ts_text(now + ttl)],
+                )
+                .map_err(db_err("take a lease"))?;
+            }
+            tx.commit().map_err(db_err("commit a lease"))?;
+            Ok(tenant)
+        })
+        .await
+    }
+
+    async fn renew_lease(
+        &self,
+        tenant: &str,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (tenant, owner) = (tenant.to_owned(), owner.to_owned());
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE tenants SET lease_expires_at = ?3 WHERE tenant_id = ?1 AND lease_owner = ?2 AND lease_expires_at > ?4",
+                    params![tenant, owner, ts_text(now + ttl), ts_text(now)],
+                )
+                .map_err(db_err("renew a lease"))?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError> {
+        let (tenant, owner) = (tenant.to_owned(), owner.to_owned());
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE tenants SET lease_owner = NULL, lease_expires_at = NULL WHERE tenant_id = ?1 AND lease_owner = ?2",
+                params![tenant, owner],
+            )
+            .map_err(db_err("release a lease"))?;
+            Ok(())
         })
         .await
     }

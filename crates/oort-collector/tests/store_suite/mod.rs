@@ -586,6 +586,187 @@ pub(crate) async fn directory_audits_upsert_by_id(store: &dyn Store) {
     assert_eq!(store.directory_audit_count("t1").await.unwrap(), 1);
 }
 
+pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(store: &dyn Store) {
+    let f = |status: &str, last: &str| {
+        StoredFinding::new(
+            "fp-1",
+            "password-spray",
+            "threat",
+            "high",
+            status,
+            "203.0.113.7",
+            "203.0.113.7 sprayed 40 users",
+            t("2024-05-01T00:00:00Z"),
+            t(last),
+            json!({"evidence": {"users": 40}}),
+        )
+    };
+    let s = store
+        .upsert_findings(
+            ctx("t1", "2024-05-01T01:00:00Z"),
+            vec![f("open", "2024-05-01T00:20:00Z")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.inserted, 1);
+    store
+        .record_notification("t1", "fp-1", "open", t("2024-05-01T01:00:01Z"))
+        .await
+        .unwrap();
+    let s = store
+        .upsert_findings(
+            ctx("t1", "2024-05-02T01:00:00Z"),
+            vec![f("open", "2024-05-02T00:20:00Z")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.updated, 1, "an ongoing attack updates its finding");
+    let other = StoredFinding::new(
+        "fp-2",
+        "inactive-guest",
+        "posture",
+        "medium",
+        "resolved",
+        "guest@x.com",
+        "s",
+        t("2024-04-01T00:00:00Z"),
+        t("2024-04-02T00:00:00Z"),
+        json!({}),
+    );
+    store
+        .upsert_findings(ctx("t1", "2024-05-02T01:00:00Z"), vec![other])
+        .await
+        .unwrap();
+    let open = store
+        .findings("t1", FindingFilter::status("open"))
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].last_seen, t("2024-05-02T00:20:00Z"));
+    assert_eq!(
+        open[0].notified_status.as_deref(),
+        Some("open"),
+        "notification state survives updates"
+    );
+    assert_eq!(open[0].json["evidence"]["users"], 40);
+    let all = store
+        .findings("t1", FindingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect::<Vec<_>>(),
+        ["fp-1", "fp-2"],
+        "most recent first"
+    );
+}
+
+pub(crate) async fn audit_entries_are_appended_and_completed_once(store: &dyn Store) {
+    let intent = AuditRecord::intent(
+        "a1",
+        t("2024-05-01T00:00:00Z"),
+        "alice",
+        "administrator",
+        "log_out",
+        json!({"plan": ["POST /users/u1/revokeSignInSessions"]}),
+    );
+    store.append_audit("t1", &intent).await.unwrap();
+    assert!(
+        store.append_audit("t1", &intent).await.is_err(),
+        "an entry is never overwritten"
+    );
+    let mut done = intent.clone();
+    done.outcome = "success".into();
+    done.target_id = Some("u1".into());
+    done.completed_at = Some(t("2024-05-01T00:00:02Z"));
+    done.entry = json!({"calls": [{"status": 200, "request_id": "r-1"}]});
+    assert!(store.complete_audit("t1", &done).await.unwrap());
+    let mut again = done.clone();
+    again.outcome = "failed".into();
+    assert!(
+        !store.complete_audit("t1", &again).await.unwrap(),
+        "completed once only"
+    );
+    let crashed = AuditRecord::intent(
+        "a2",
+        t("2024-05-01T00:01:00Z"),
+        "bob",
+        "help_desk",
+        "reset_mfa",
+        json!({}),
+    );
+    store.append_audit("t1", &crashed).await.unwrap();
+    let log = store.audit_log("t1", 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].id.as_str(), log[0].outcome.as_str()),
+        ("a2", "incomplete"),
+        "a crash leaves an incomplete entry"
+    );
+    assert_eq!(
+        (log[1].outcome.as_str(), log[1].target_id.as_deref()),
+        ("success", Some("u1"))
+    );
+    assert_eq!(log[1].entry["calls"][0]["request_id"], "r-1");
+}
+
+pub(crate) async fn leases_hand_each_tenant_to_one_worker_until_they_expire(store: &dyn Store) {
+    for tenant in ["ta", "tb"] {
+        store.register_tenant(tenant).await.unwrap();
+    }
+    store.register_tenant("ta").await.unwrap();
+    let now = t("2024-05-01T00:00:00Z");
+    let ttl = Duration::minutes(5);
+    let a = store
+        .acquire_lease("worker-1", ttl, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = store
+        .acquire_lease("worker-2", ttl, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(a, b);
+    assert_eq!(
+        store.acquire_lease("worker-3", ttl, now).await.unwrap(),
+        None,
+        "every tenant is leased"
+    );
+    assert!(store
+        .renew_lease(&a, "worker-1", ttl, now + Duration::minutes(4))
+        .await
+        .unwrap());
+    assert!(
+        !store.renew_lease(&a, "worker-2", ttl, now).await.unwrap(),
+        "only the owner renews"
+    );
+    // worker-2 crashed: its lease expires and another worker picks the tenant up.
+    let later = now + Duration::minutes(6);
+    assert_eq!(
+        store
+            .acquire_lease("worker-3", ttl, later)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(b.as_str())
+    );
+    assert!(
+        !store.renew_lease(&b, "worker-2", ttl, later).await.unwrap(),
+        "the lost lease cannot be renewed"
+    );
+    store.release_lease(&a, "worker-1").await.unwrap();
+    assert_eq!(
+        store
+            .acquire_lease("worker-4", ttl, later)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(a.as_str())
+    );
+}
+
 /// Runs every test of the suite against stores made by `make` (a fresh, empty store each time).
 #[macro_export]
 macro_rules! store_suite {
@@ -602,6 +783,9 @@ macro_rules! store_suite {
             snapshot_items_and_roles_are_replaced_per_run,
             runs_are_recorded_and_listed_newest_first,
             directory_audits_upsert_by_id,
+            findings_upsert_by_fingerprint_and_keep_notification_state,
+            audit_entries_are_appended_and_completed_once,
+            leases_hand_each_tenant_to_one_worker_until_they_expire,
         );
     };
     (@tests $make:expr; $($name:ident),+ $(,)?) => {$(
