@@ -1,0 +1,1 @@
+//! `oort-remediation`: under construction.
