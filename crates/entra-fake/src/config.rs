@@ -93,6 +93,7 @@ pub struct FakeTenantBuilder {
     pub(crate) record_requests: bool,
     pub(crate) listen: Option<SocketAddr>,
     pub(crate) domain: Option<String>,
+    pub(crate) certificate: bool,
 }
 
 impl Default for FakeTenantBuilder {
@@ -119,6 +120,7 @@ impl Default for FakeTenantBuilder {
             record_requests: false,
             listen: None,
             domain: None,
+            certificate: true,
         }
     }
 }
@@ -266,6 +268,13 @@ impl FakeTenantBuilder {
     /// The tenant's verified domain. Default: derived from the seed, e.g. `contoso1.onmicrosoft.com`.
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.domain = Some(domain.into());
+        self
+    }
+
+    /// Register the bundled test certificate ([`crate::test_certificate`]) on the fake app, so
+    /// that client assertions signed with its key are accepted. Default: on.
+    pub fn certificate(mut self, on: bool) -> Self {
+        self.certificate = on;
         self
     }
 

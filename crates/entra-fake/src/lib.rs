@@ -15,10 +15,10 @@
 //! page by page in memory that does not grow with the number served.
 //!
 //! It is not a Graph SDK and not a model of every Graph API: it imitates what oort reads and
-//! writes (see `graph-reference.md`). Not imitated: client certificate assertions (no
-//! certificate is registered on the fake app, so an assertion is refused with AADSTS700027, as
-//! Entra does for an unknown certificate), connection resets (wiremock cannot drop a
-//! connection), `$orderby` other than `createdDateTime desc` on sign-ins, and `or` in `$filter`.
+//! writes (see `graph-reference.md`). Client certificate assertions are verified against one
+//! bundled test certificate ([`test_certificate`]), not against certificates of your own. Not
+//! imitated: connection resets (wiremock cannot drop a connection), `$orderby` other than
+//! `createdDateTime desc` on sign-ins, `or` in `$filter`, and `$search`.
 //!
 //! # Example
 //! Start a fake tenant, get a token and list its users:
@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod assertion;
 mod attacks;
 mod catalog;
 mod clock;
@@ -69,6 +70,7 @@ mod signins;
 mod tenant;
 mod throttle;
 
+pub use assertion::test_certificate;
 pub use clock::FakeClock;
 pub use config::{FakeTenantBuilder, PlantedAttack, TenantLicence};
 pub use error::FakeError;

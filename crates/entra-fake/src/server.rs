@@ -314,8 +314,46 @@ fn token(shared: &Shared, t: &mut Tenant, tenant_seg: &str, req: &Req, request_i
     if !scope_ok {
         return token_error(t, 400, "invalid_scope", 1_002_012, &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."), request_id);
     }
-    if form.contains_key("client_assertion") {
-        return token_error(t, 401, "invalid_client", 700_027, &format!("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: 'unknown', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]"), request_id);
+    let now = t.clock.now();
+    if let Some(assertion) = form.get("client_assertion") {
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        {
+            return token_error(t, 400, "invalid_request", 50_027, "JWT token is invalid or malformed: client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.", request_id);
+        }
+        let mut audiences = Vec::new();
+        for host in [shared.base(), "https://login.microsoftonline.com"] {
+            for tid in [t.tenant_id.as_str(), t.domain.as_str()] {
+                audiences.push(format!("{host}/{tid}/oauth2/v2.0/token"));
+            }
+        }
+        use crate::assertion::AssertionError as E;
+        let refused = match crate::assertion::verify(assertion, &client_id, &audiences, now.unix_timestamp(), t.cfg.certificate) {
+            Ok(()) => None,
+            Err(E::Malformed) => Some((400, "invalid_request", 50_027, "JWT token is invalid or malformed.".to_owned())),
+            Err(E::UnknownKey(thumb)) => Some((401, "invalid_client", 700_027, format!("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]"))),
+            Err(E::BadSignature) => Some((401, "invalid_client", 700_027, "Client assertion failed signature validation.".to_owned())),
+            Err(E::Audience(aud)) => Some((401, "invalid_client", 700_027, format!("Client assertion audience claim does not match Realm issuer. Audience: '{aud}'."))),
+            Err(E::Subject) => Some((401, "invalid_client", 50_048, "Subject mismatches Issuer claim in the client assertion.".to_owned())),
+            Err(E::Lifetime) => Some((401, "invalid_client", 500_133, "Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token.".to_owned())),
+        };
+        if let Some((status, error, code, msg)) = refused {
+            return token_error(t, status, error, code, &msg, request_id);
+        }
+        let jti = jwt::b64(&hash(&[t.cfg.seed, 0x7B, t.request_counter]).to_le_bytes());
+        let token = jwt::issue(
+            shared.key,
+            &t.tenant_id,
+            &t.client_id,
+            &t.app_sp_id,
+            &t.roles_claim,
+            now.unix_timestamp(),
+            3599,
+            &jti,
+            "2",
+        );
+        return Resp::json(200, json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}))
+            .with_header("cache-control", "no-store, no-cache");
     }
     let Some(secret) = secret else {
         return token_error(t, 401, "invalid_client", 7_000_218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", request_id);
@@ -323,7 +361,6 @@ fn token(shared: &Shared, t: &mut Tenant, tenant_seg: &str, req: &Req, request_i
     if secret != t.client_secret {
         return token_error(t, 401, "invalid_client", 7_000_215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."), request_id);
     }
-    let now = t.clock.now();
     if now >= t.client_secret_end {
         return token_error(t, 401, "invalid_client", 7_000_222, &format!("The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."), request_id);
     }

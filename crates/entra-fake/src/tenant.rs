@@ -604,6 +604,18 @@ impl Tenant {
         sec.end_date_time = Some(self.client_secret_end);
         sec.start_date_time = Some(self.client_secret_end - Duration::days(180));
         me.password_credentials = vec![sec];
+        if self.cfg.certificate {
+            let mut k = KeyCredential::default();
+            k.key_id = Some(rng.uuid());
+            k.display_name = Some("CN=oort-fake-tenant-test".to_owned());
+            k.key_type = Some("AsymmetricX509Cert".to_owned());
+            k.usage = Some("Verify".to_owned());
+            k.custom_key_identifier =
+                Some(crate::assertion::test_certificate::THUMBPRINT_SHA1_HEX.to_owned());
+            k.start_date_time = Some(time::macros::datetime!(2024-01-01 0:00 UTC));
+            k.end_date_time = Some(time::macros::datetime!(2034-01-01 0:00 UTC));
+            me.key_credentials = vec![k];
+        }
         self.apps.push(me);
         let mut me_sp = ServicePrincipal::default();
         me_sp.id = self.app_sp_id.clone();
