@@ -22,7 +22,7 @@
 //! findings opened or changed since the last call, complete (not deltas), sorted by fingerprint.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,10 @@ use crate::config::{CheckConfig, IgnoreList};
 use crate::finding::{EvidenceSignIn, Finding, Fingerprint, Subject};
 use crate::{geo, Error};
 
+/// Hash maps with foldhash: randomly seeded per process (keys are attacker-chosen UPNs and IPs)
+/// and several times faster than SipHash on short keys.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 const MS_PER_MINUTE: i64 = 60_000;
 const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
@@ -43,46 +47,93 @@ const SWEEP_EVERY_MS: i64 = MS_PER_HOUR;
 /// How long after its UTC day ends a finding stays in the engine for late sign-ins.
 const LATE_GRACE_MS: i64 = MS_PER_HOUR;
 
-/// One sign-in as the windows keep it.
+/// One sign-in as the windows keep it: its strings in one allocation.
 #[derive(Debug)]
 struct Ev {
-    id: Box<str>,
     time: OffsetDateTime,
     t: i64,
-    user_id: Option<Box<str>>,
-    upn: Option<Box<str>>,
-    ip: Option<Arc<str>>,
-    country: Option<Box<str>>,
-    app: Option<Box<str>>,
     code: Option<i64>,
+    ip: Option<Arc<str>>,
+    /// `id`, user id, UPN, country (upper case), app, concatenated.
+    text: Box<str>,
+    /// End offset of each field in `text`; an empty field is absent.
+    ends: [u32; 5],
 }
 
 impl Ev {
+    fn new(
+        time: OffsetDateTime,
+        t: i64,
+        code: Option<i64>,
+        ip: Option<Arc<str>>,
+        fields: [Option<&str>; 5],
+    ) -> Ev {
+        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
+        let mut ends = [0u32; 5];
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(f) = f {
+                if i == 3 {
+                    text.extend(f.chars().map(|c| c.to_ascii_uppercase()));
+                } else {
+                    text.push_str(f);
+                }
+            }
+            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Ev {
+            time,
+            t,
+            code,
+            ip,
+            text: text.into_boxed_str(),
+            ends,
+        }
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends[i] as usize;
+        self.text.get(start..end).filter(|s| !s.is_empty())
+    }
+
+    fn id(&self) -> &str {
+        self.field(0).unwrap_or_default()
+    }
+
+    fn user_id(&self) -> Option<&str> {
+        self.field(1)
+    }
+
+    fn upn(&self) -> Option<&str> {
+        self.field(2)
+    }
+
+    fn country(&self) -> Option<&str> {
+        self.field(3)
+    }
+
+    fn app(&self) -> Option<&str> {
+        self.field(4)
+    }
+
     fn evidence(&self) -> EvidenceSignIn {
         EvidenceSignIn {
-            id: self.id.to_string(),
+            id: self.id().to_owned(),
             time: self.time,
-            user: self
-                .upn
-                .as_deref()
-                .or(self.user_id.as_deref())
-                .map(str::to_owned),
+            user: self.upn().or(self.user_id()).map(str::to_owned),
             ip: self.ip.as_deref().map(str::to_owned),
-            country: self.country.as_deref().map(str::to_owned),
+            country: self.country().map(str::to_owned),
             error_code: self.code,
-            app: self.app.as_deref().map(str::to_owned),
+            app: self.app().map(str::to_owned),
         }
     }
 
     fn subject(&self) -> Subject {
-        Subject::user(self.user_id.as_deref(), self.upn.as_deref())
+        Subject::user(self.user_id(), self.upn())
     }
 
     fn who(&self) -> &str {
-        self.upn
-            .as_deref()
-            .or(self.user_id.as_deref())
-            .unwrap_or("?")
+        self.upn().or(self.user_id()).unwrap_or("?")
     }
 
     fn ip_str(&self) -> &str {
@@ -90,8 +141,14 @@ impl Ev {
     }
 
     fn country_str(&self) -> &str {
-        self.country.as_deref().unwrap_or("??")
+        self.country().unwrap_or("??")
     }
+}
+
+/// Whether `haystack` contains `needle` (already lower case), ignoring ASCII case.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// A sliding window of events with a count per key, for distinct counts in O(1).
@@ -105,7 +162,7 @@ impl<K: Hash + Eq + Clone> Default for Window<K> {
     fn default() -> Self {
         Window {
             items: VecDeque::new(),
-            counts: HashMap::new(),
+            counts: HashMap::default(),
         }
     }
 }
@@ -380,13 +437,7 @@ fn days(d: u32) -> i64 {
 }
 
 fn ignored(ignore: &IgnoreList, ev: &Ev) -> bool {
-    !ignore.is_empty()
-        && ignore.ignores(
-            ev.user_id.as_deref(),
-            ev.upn.as_deref(),
-            ev.ip.as_deref(),
-            ev.country.as_deref(),
-        )
+    !ignore.is_empty() && ignore.ignores(ev.user_id(), ev.upn(), ev.ip.as_deref(), ev.country())
 }
 
 fn lower(list: &[String]) -> Vec<String> {
@@ -407,8 +458,8 @@ impl ThreatEngine {
                 .map(|c| c.to_ascii_uppercase())
                 .collect(),
             config,
-            users: HashMap::new(),
-            ips: HashMap::new(),
+            users: HashMap::default(),
+            ips: HashMap::default(),
             lockouts: Window::default(),
             incidents: Incidents::default(),
             watermark: None,
@@ -518,19 +569,19 @@ impl ThreatEngine {
                 Some((k, _)) => Arc::clone(k),
                 None => Arc::from(ip),
             });
-        let ev = Arc::new(Ev {
-            id: s.id.as_str().into(),
+        let ev = Arc::new(Ev::new(
             time,
             t,
-            user_id: user_id.map(Into::into),
-            upn: upn.map(Into::into),
+            s.error_code(),
             ip,
-            country: s.country().map(|c| c.to_ascii_uppercase().into_boxed_str()),
-            app: nonempty(&s.app_display_name)
-                .or(nonempty(&s.app_id))
-                .map(Into::into),
-            code: s.error_code(),
-        });
+            [
+                Some(s.id.as_str()),
+                user_id,
+                upn,
+                s.country(),
+                nonempty(&s.app_display_name).or(nonempty(&s.app_id)),
+            ],
+        ));
         self.single_event_checks(s, &ev);
         self.user_checks(s, &ev, Arc::clone(&user_key));
         self.ip_checks(&ev, &user_key);
@@ -543,7 +594,7 @@ impl ThreatEngine {
         let success = ev.code == Some(0);
 
         if c.break_glass_sign_in.enabled
-            && c.is_break_glass(ev.user_id.as_deref(), ev.upn.as_deref())
+            && c.is_break_glass(ev.user_id(), ev.upn())
             && !ignored(&c.break_glass_sign_in.ignore, ev)
         {
             let result = match ev.code {
@@ -603,14 +654,13 @@ impl ThreatEngine {
 
         if success && c.legacy_auth.enabled && !ignored(&c.legacy_auth.ignore, ev) {
             let app = nonempty(&s.client_app_used);
-            let by_app = app.is_some_and(|a| {
-                let a = a.to_ascii_lowercase();
-                self.legacy_apps.contains(&a)
-            });
+            let by_app =
+                app.is_some_and(|a| self.legacy_apps.iter().any(|l| l.eq_ignore_ascii_case(a)));
             let agent = nonempty(&s.user_agent);
             let by_agent = agent.is_some_and(|a| {
-                let a = a.to_ascii_lowercase();
-                self.legacy_agents.iter().any(|l| a.contains(l.as_str()))
+                self.legacy_agents
+                    .iter()
+                    .any(|l| contains_ignore_case(a, l))
             });
             if by_app || by_agent {
                 let via = if by_app {
@@ -644,7 +694,7 @@ impl ThreatEngine {
             let loc = s.location.as_ref();
             let state = loc.and_then(|l| nonempty(&l.state));
             let city = loc.and_then(|l| nonempty(&l.city));
-            let country = ev.country.as_deref();
+            let country = ev.country();
             let by_country = country.is_some_and(|k| self.denied_countries.iter().any(|d| d == k));
             let region = c
                 .denied_regions
@@ -848,7 +898,7 @@ impl ThreatEngine {
         {
             let loc = s.location.as_ref();
             let city = loc.and_then(|l| nonempty(&l.city));
-            let location: Option<Box<str>> = match (ev.country.as_deref(), city) {
+            let location: Option<Box<str>> = match (ev.country(), city) {
                 (Some(country), Some(city)) => {
                     Some(format!("{country}/{}", city.to_ascii_lowercase()).into())
                 }
@@ -917,7 +967,7 @@ impl ThreatEngine {
         // disabled-account-probing
         let dp = &c.disabled_account_probing;
         if dp.enabled && code == Some(50_057) && !ignored(&dp.ignore, ev) {
-            if let (Some(ip), Some(app)) = (&ev.ip, &ev.app) {
+            if let (Some(ip), Some(app)) = (&ev.ip, ev.app()) {
                 user.probing
                     .push(t, (Arc::clone(ip), app.to_ascii_lowercase().into()), ev);
                 user.probing.evict(t - hours(dp.window_hours));
@@ -1038,7 +1088,7 @@ impl ThreatEngine {
         // new-country
         let nc = &c.new_country;
         if nc.enabled && !ignored(&nc.ignore, ev) {
-            if let Some(country) = ev.country.as_deref() {
+            if let Some(country) = ev.country() {
                 let window = days(nc.window_days);
                 let correct = code.is_some_and(|k| nc.password_correct_codes.contains(&k));
                 if correct {
