@@ -96,10 +96,26 @@ impl Default for GraphClientBuilder {
 }
 
 impl GraphClientBuilder {
-    /// The credential that provides tokens (wrap it in the `entra-auth` token cache so that
-    /// tokens are reused and refreshed early). Required.
+    /// The credential that provides tokens, asked before every request (pass an `entra-auth`
+    /// [`TokenCache`](entra_auth::TokenCache), or use [`cached_credential`](Self::cached_credential),
+    /// so that tokens are reused and refreshed early). Required.
     pub fn credential(mut self, credential: Arc<dyn TokenCredential>) -> Self {
         self.credential = Some(credential);
+        self
+    }
+
+    /// Wraps `credential` in an `entra-auth` [`TokenCache`](entra_auth::TokenCache) (reuse,
+    /// early refresh, single flight) and uses it. Use [`credential`](Self::credential) when the
+    /// credential already caches.
+    pub fn cached_credential(self, credential: Arc<dyn TokenCredential>) -> Self {
+        self.credential(Arc::new(entra_auth::TokenCache::new(credential)))
+    }
+
+    /// The Graph root and token scope of a national cloud ([`Cloud::graph_root`](entra_auth::Cloud::graph_root),
+    /// [`Cloud::graph_scope`](entra_auth::Cloud::graph_scope)). Default: the global cloud.
+    pub fn cloud(mut self, cloud: &entra_auth::Cloud) -> Self {
+        self.base_url = cloud.graph_root().to_string();
+        self.scope = Some(cloud.graph_scope());
         self
     }
 
@@ -299,6 +315,19 @@ pub(crate) struct Call {
     pub(crate) class: ThrottleClass,
 }
 
+impl Call {
+    /// The GET of a later page (nextLink) with the same headers and throttle class.
+    pub(crate) fn next_page(&self, url: Url) -> Call {
+        Call {
+            method: Method::Get,
+            url,
+            headers: Arc::clone(&self.headers),
+            body: None,
+            class: self.class,
+        }
+    }
+}
+
 /// A success answer.
 #[derive(Debug)]
 pub(crate) struct Answer {
@@ -311,14 +340,25 @@ pub(crate) struct Answer {
 
 impl Answer {
     pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T, GraphError> {
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
-            b"null"
-        } else {
-            &self.body
-        };
-        serde_json::from_slice(body)
-            .map_err(|e| GraphError::decode(self.method.as_str(), &self.path, body, e))
+        decode_json(&self.body, self.method, &self.path)
     }
+}
+
+/// Decodes a JSON body (an empty one as `null`). The body is checked as UTF-8 once and parsed
+/// as `&str`: serde_json then skips its per-string UTF-8 validation, which is a large share of
+/// the cost of parsing pages of sign-ins from bytes.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    body: &[u8],
+    method: Method,
+    path: &str,
+) -> Result<T, GraphError> {
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => return Err(GraphError::not_utf8(method.as_str(), path, body, e)),
+    };
+    let text = if text.trim().is_empty() { "null" } else { text };
+    serde_json::from_str(text)
+        .map_err(|e| GraphError::decode(method.as_str(), path, text.as_bytes(), e))
 }
 
 /// A success answer as received: status, headers and body.

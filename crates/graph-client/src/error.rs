@@ -415,6 +415,33 @@ impl GraphError {
     }
 }
 
+impl GraphError {
+    pub(crate) fn not_utf8(
+        method: &str,
+        path: &str,
+        body: &[u8],
+        err: std::str::Utf8Error,
+    ) -> Self {
+        let offset = err.valid_up_to();
+        let before = &body[..offset];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = offset
+            - before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        GraphError::Decode {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            offset,
+            line,
+            column,
+            source: Box::new(err),
+        }
+    }
+}
+
 /// Converts serde_json's 1-based line and column (column counts bytes) into a byte offset.
 fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     let mut offset = 0;

@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::client::{Call, GraphClient, Inner};
+use crate::client::{Answer, Call, GraphClient, Inner};
 use crate::error::GraphError;
-use crate::request::Method;
 use crate::throttle::ThrottleClass;
 
 /// One page of a collection: its items and its OData control values.
@@ -171,11 +170,13 @@ enum State<T> {
     Done,
 }
 
-/// A stream of pages ([`Page<T>`]), fetched one page ahead of the consumer.
+/// A stream of pages ([`Page<T>`]), fetched ahead of the consumer.
 ///
-/// The first poll starts a task (on the current tokio runtime) that fetches a page while the
-/// consumer processes the previous one; at most one page waits in memory. Dropping the stream
-/// stops the task. After an error the stream ends; [`continuation`](Self::continuation) then
+/// The first poll starts a task (on the current tokio runtime) that works while the consumer
+/// processes the current page: it decodes the next page and, at the same time, fetches the one
+/// after (large pages are decoded on the blocking pool). The stream is bounded: at most two
+/// pages ahead of the consumer. Dropping the stream stops the task (a stopped crawl may have
+/// fetched up to two pages it never yielded; resuming fetches them again). After an error the stream ends; [`continuation`](Self::continuation) then
 /// points at the page that failed, so the crawl can be resumed later.
 pub struct PageStream<T> {
     client: GraphClient,
@@ -318,25 +319,92 @@ where
     }
 }
 
-async fn produce<T>(inner: Arc<Inner>, mut call: Call, tx: mpsc::Sender<PageResult<T>>)
+/// Bodies at least this large are decoded on the blocking pool, so that a large page's decode
+/// runs beside the fetch of the next one even on a single-threaded runtime.
+const BLOCKING_DECODE_BYTES: usize = 256 * 1024;
+
+async fn decode_page<T>(answer: Answer, call: &Call) -> PageResult<T>
 where
     T: DeserializeOwned + Send + 'static,
 {
-    loop {
-        // Wait until the consumer has taken the previous page before fetching the next one.
+    let headers = Arc::clone(&call.headers);
+    let class = call.class;
+    let finish = move |page: PageResult<T>| {
+        page.map(|mut page| {
+            page.headers = headers;
+            page.class = Some(class);
+            page
+        })
+    };
+    if answer.body.len() < BLOCKING_DECODE_BYTES {
+        return finish(answer.decode::<Page<T>>());
+    }
+    let (method, path) = (answer.method, answer.path.clone());
+    match tokio::task::spawn_blocking(move || answer.decode::<Page<T>>()).await {
+        Ok(page) => finish(page),
+        Err(e) => Err(GraphError::InvalidRequest(format!(
+            "decoding the page of {method} {path} panicked or was cancelled ({e})"
+        ))),
+    }
+}
+
+/// A guess of the page's `@odata.nextLink`, found by a byte search instead of a parse, so that
+/// the next fetch can start while this page is decoded. The guess is only a prefetch hint: the
+/// decoded page's own nextLink decides, and a wrong guess is discarded (its answer unused).
+fn guess_next_link(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"@odata.nextLink\":\"";
+    let value_at = memchr::memmem::find(body, b"\"value\":");
+    let at = match memchr::memmem::find(body, KEY) {
+        // Before the items: a top-level key (the directory style).
+        Some(first) if value_at.is_none_or(|v| first < v) => first,
+        // After the items: the last occurrence (the reports style).
+        _ => memchr::memmem::rfind(body, KEY)?,
+    };
+    let rest = &body[at + KEY.len()..];
+    let end = memchr::memchr(b'"', rest)?;
+    let link = std::str::from_utf8(&rest[..end]).ok()?;
+    // Escapes (`\/`) are left to the real parse.
+    (!link.contains('\\')).then(|| link.to_owned())
+}
+
+/// Fetches the pages. While page `n` is decoded, page `n + 1` is already being fetched, and page
+/// `n` is handed over once the consumer has taken page `n - 1`: the stream is at most two pages
+/// ahead of its consumer (one being decoded or waiting, one being fetched).
+async fn produce<T>(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>)
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let answer = inner.execute(&first).await;
+    let mut fetched = Some((first, answer));
+    while let Some((call, answer)) = fetched.take() {
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                if let Ok(permit) = tx.reserve().await {
+                    permit.send(Err(e));
+                }
+                return;
+            }
+        };
+        // Only a guess that stays on the configured origin is fetched early.
+        let guess = guess_next_link(&answer.body)
+            .and_then(|link| call.url.join(&link).ok())
+            .filter(|url| inner.check_origin(url).is_ok());
+
+        // Room for one more page in front of the consumer.
         let Ok(permit) = tx.reserve().await else {
             return;
         };
-        let page = match inner
-            .execute(&call)
-            .await
-            .and_then(|a| a.decode::<Page<T>>())
-        {
-            Ok(mut page) => {
-                page.headers = Arc::clone(&call.headers);
-                page.class = Some(call.class);
-                page
+        let decode = decode_page::<T>(answer, &call);
+        let prefetch = async {
+            match &guess {
+                Some(url) => Some(inner.execute(&call.next_page(url.clone())).await),
+                None => None,
             }
+        };
+        let (page, early) = futures::join!(decode, prefetch);
+        let page = match page {
+            Ok(page) => page,
             Err(e) => {
                 permit.send(Err(e));
                 return;
@@ -364,9 +432,12 @@ where
             }
             return;
         }
-        call.url = url;
-        call.method = Method::Get;
-        call.body = None;
+        let next_call = call.next_page(url.clone());
+        let answer = match (guess, early) {
+            (Some(guessed), Some(answer)) if guessed == url => answer,
+            _ => inner.execute(&next_call).await,
+        };
+        fetched = Some((next_call, answer));
     }
 }
 
@@ -425,5 +496,28 @@ where
                 Poll::Ready(Some(Ok(page))) => this.buffer = page.items.into_iter(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guess_next_link;
+
+    #[test]
+    fn next_link_guess_finds_the_directory_and_reports_styles() {
+        let directory = br#"{"@odata.context":"c","@odata.nextLink":"https://g/v1.0/users?$skiptoken=a","value":[{"id":"1"}]}"#;
+        assert_eq!(
+            guess_next_link(directory).as_deref(),
+            Some("https://g/v1.0/users?$skiptoken=a")
+        );
+        let reports = br#"{"value":[{"x":{"@odata.nextLink":"https://g/decoy"}}],"@odata.nextLink":"https://g/real"}"#;
+        assert_eq!(guess_next_link(reports).as_deref(), Some("https://g/real"));
+        assert_eq!(guess_next_link(br#"{"value":[]}"#), None);
+        let escaped = br#"{"value":[],"@odata.nextLink":"https:\/\/g\/x"}"#;
+        assert_eq!(
+            guess_next_link(escaped),
+            None,
+            "escaped links are left to the parser"
+        );
     }
 }

@@ -334,3 +334,42 @@ async fn a_failed_page_leaves_a_continuation_pointing_at_it() {
     assert!(err.is_permission_denied());
     assert!(s.continuation().unwrap().link().ends_with("$skiptoken=two"));
 }
+
+#[tokio::test]
+async fn a_misleading_next_link_inside_an_item_does_not_derail_paging() {
+    let server = server().await;
+    let base = server.uri();
+    // A nested "@odata.nextLink" after the real one: the byte-search guess picks the last
+    // occurrence (the decoy); the parsed page decides.
+    let page1 = format!(
+        r#"{{"@odata.context":"c","value":[{{"id":"a"}}],"@odata.nextLink":"{base}/v1.0/users?$skiptoken=real","extra":{{"@odata.nextLink":"{base}/v1.0/decoy"}}}}"#
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_raw(page1, "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .and(query_param("$skiptoken", "real"))
+        .respond_with(reply(200, json!({"value": [{"id": "b"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/decoy"))
+        .respond_with(reply(200, json!({"value": [{"id": "decoy"}]})))
+        .expect(0..=1)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let users: Vec<User> = client
+        .items(GraphRequest::get("users"))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+}

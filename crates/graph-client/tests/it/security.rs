@@ -156,3 +156,36 @@ async fn gzip_answers_are_decoded() {
     let v: Value = client.send(GraphRequest::get("domains")).await.unwrap();
     assert_eq!(v["value"][0]["id"], "z");
 }
+
+#[test]
+fn a_cloud_sets_the_graph_root_and_scope() {
+    let client = GraphClient::builder()
+        .credential(TestCredential::new())
+        .cloud(&entra_auth::Cloud::UsGov)
+        .build()
+        .unwrap();
+    assert_eq!(client.root(), "https://graph.microsoft.us");
+}
+
+#[tokio::test]
+async fn a_cached_credential_is_asked_once_for_many_requests() {
+    let graph = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/organization"))
+        .respond_with(reply(200, json!({})))
+        .expect(3)
+        .mount(&graph)
+        .await;
+    let cred = TestCredential::new();
+    let client = builder(&graph, TestCredential::new())
+        .cached_credential(cred.clone())
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        client
+            .send::<Value>(GraphRequest::get("organization"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(cred.calls(), 1);
+}
