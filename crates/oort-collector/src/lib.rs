@@ -36,4 +36,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod collect;
+pub mod connectivity;
 pub mod store;
+
+pub use collect::{
+    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, StreamKind, StreamReport,
+    StreamStatus,
+};
+pub use connectivity::{
+    test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,
+};

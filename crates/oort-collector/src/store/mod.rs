@@ -244,6 +244,12 @@ impl SignInQuery {
         }
     }
 
+    /// Sets the page size.
+    pub fn limit_to(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
     /// The next page after the last sign-in returned.
     pub fn after(mut self, last: &Raw<SignIn>) -> Self {
         if let Some(t) = last.value().created_date_time {

@@ -1,0 +1,504 @@
+//! Connectivity and collection against the `entra-fake` tenant.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
+use entra_fake::{FakeClock, FakeTenant, SignInKind, TenantLicence, Throttling};
+use entra_model::{Capability, Licence, PermissionSet};
+use graph_client::{GraphClient, RetryPolicy};
+use oort_collector::store::{SignInQuery, SqliteStore, Store};
+use oort_collector::*;
+use secrecy::SecretString;
+use time::{Duration, OffsetDateTime};
+
+/// The fake tenant's clock, seen through `entra_auth::Clock`.
+#[derive(Debug, Clone)]
+struct FakeNow(FakeClock);
+
+impl Clock for FakeNow {
+    fn now(&self) -> OffsetDateTime {
+        self.0.now()
+    }
+}
+
+struct Setup {
+    fake: FakeTenant,
+    clock: Arc<dyn Clock>,
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
+    client: GraphClient,
+}
+
+async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
+    let fake = builder
+        .throttling(Throttling::disabled())
+        .start()
+        .await
+        .unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
+    let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url()).unwrap();
+    // The fake answers for the global Graph resource.
+    let scope = "https://graph.microsoft.com/.default".to_owned();
+    let secret = ClientSecretCredential::builder(
+        fake.tenant_id(),
+        fake.client_id(),
+        SecretString::from(fake.client_secret().to_owned()),
+    )
+    .cloud(cloud)
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let credential: Arc<dyn TokenCredential> = Arc::new(
+        TokenCache::builder(Arc::new(secret))
+            .clock(clock.clone())
+            .build(),
+    );
+    let client = GraphClient::builder()
+        .credential(credential.clone())
+        .base_url(fake.graph_url())
+        .scope(scope.clone())
+        .throttling(false)
+        .retry_policy(
+            RetryPolicy::default()
+                .base_delay(std::time::Duration::from_millis(10))
+                .max_delay(std::time::Duration::from_millis(50))
+                .jitter(false),
+        )
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    Setup {
+        fake,
+        clock,
+        credential,
+        scope,
+        client,
+    }
+}
+
+fn small() -> entra_fake::FakeTenantBuilder {
+    FakeTenant::builder()
+        .seed(11)
+        .members(15)
+        .guests(4)
+        .groups(4)
+        .applications(3)
+        .history_days(3)
+        .sign_ins_per_user_per_day(3.0)
+}
+
+fn config() -> CollectorConfig {
+    let mut c = CollectorConfig::default();
+    c.backfill = Duration::days(3);
+    c.slice = Duration::hours(12);
+    c.page_size = 50;
+    c
+}
+
+async fn granted(s: &Setup) -> PermissionSet {
+    s.credential.get_token(&s.scope).await.unwrap().claims.roles
+}
+
+async fn collector(s: &Setup, store: Arc<dyn Store>) -> Collector {
+    Collector::new(
+        s.client.clone(),
+        store,
+        s.fake.tenant_id(),
+        granted(s).await,
+        s.clock.clone(),
+    )
+    .config(config())
+}
+
+/// The ids of every interactive sign-in the fake has in `[from, to)`.
+fn truth(s: &Setup, from: OffsetDateTime, to: OffsetDateTime) -> BTreeSet<String> {
+    s.fake
+        .with_tenant(|t| t.sign_ins(from, to, SignInKind::Interactive))
+        .into_iter()
+        .map(|x| x.id)
+        .collect()
+}
+
+async fn stored(store: &dyn Store, tenant: &str) -> BTreeSet<String> {
+    let all = store
+        .sign_ins(tenant, SignInQuery::default().limit_to(1_000_000))
+        .await
+        .unwrap();
+    let ids: Vec<String> = all.iter().map(|s| s.value().id.clone()).collect();
+    let set: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(set.len(), ids.len(), "no sign-in is stored twice");
+    set
+}
+
+fn window(s: &Setup) -> (OffsetDateTime, OffsetDateTime) {
+    let now = s.clock.now();
+    let floor = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap();
+    (
+        floor(now - Duration::days(3)),
+        floor(now - Duration::minutes(2)),
+    )
+}
+
+#[tokio::test]
+async fn connectivity_reports_connected_and_every_capability_of_a_full_tenant() {
+    let s = setup(small().intune(false)).await;
+    let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
+        .await
+        .unwrap();
+    assert!(report.is_connected());
+    assert_eq!(report.tenant_id.as_deref(), Some(s.fake.tenant_id()));
+    for cap in [
+        Capability::SignIns,
+        Capability::NonInteractiveSignIns,
+        Capability::Users,
+        Capability::SignInActivity,
+        Capability::GroupsAndMembers,
+        Capability::Applications,
+        Capability::RiskyUsers,
+    ] {
+        assert_eq!(report.status(cap), Some(&CapabilityStatus::Ok), "{cap}");
+    }
+    assert_eq!(
+        report.status(Capability::ManagedDevices),
+        Some(&CapabilityStatus::LicenceRequired {
+            licence: Licence::Intune
+        }),
+        "Intune is off"
+    );
+}
+
+#[tokio::test]
+async fn connectivity_on_a_free_tenant_reports_licence_required_for_sign_ins_but_connects() {
+    let s = setup(small().licence(TenantLicence::Free)).await;
+    let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
+        .await
+        .unwrap();
+    assert!(report.is_connected());
+    assert_eq!(
+        report.status(Capability::SignIns),
+        Some(&CapabilityStatus::LicenceRequired {
+            licence: Licence::P1
+        })
+    );
+    assert!(matches!(
+        report.status(Capability::RiskyUsers),
+        Some(CapabilityStatus::LicenceRequired { .. })
+    ));
+}
+
+#[tokio::test]
+async fn connectivity_without_audit_log_permission_names_the_permission_to_grant() {
+    let s = setup(small().permissions([
+        "User.Read.All",
+        "GroupMember.Read.All",
+        "Application.Read.All",
+    ]))
+    .await;
+    let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
+        .await
+        .unwrap();
+    assert!(report.is_connected());
+    match report.status(Capability::SignIns).unwrap() {
+        status @ CapabilityStatus::MissingPermission { grant_any_of, .. } => {
+            assert_eq!(
+                grant_any_of.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                ["AuditLog.Read.All"]
+            );
+            assert!(status.advice().contains("AuditLog.Read.All"));
+        }
+        other => panic!("expected missing_permission, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn connectivity_with_a_wrong_secret_fails_with_the_operator_message() {
+    let s = setup(small()).await;
+    let cloud = Cloud::custom(&s.fake.authority_host(), &s.fake.graph_url()).unwrap();
+    let wrong: Arc<dyn TokenCredential> = Arc::new(
+        ClientSecretCredential::builder(
+            s.fake.tenant_id(),
+            s.fake.client_id(),
+            SecretString::from("wrong-secret".to_owned()),
+        )
+        .cloud(cloud)
+        .build()
+        .unwrap(),
+    );
+    let err = test_connectivity(wrong, &s.scope, &s.client)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("secret"), "{text}");
+    assert!(
+        !text.contains("wrong-secret"),
+        "the secret never appears: {text}"
+    );
+}
+
+#[tokio::test]
+async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_new() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    let (from, to) = window(&s);
+    let report = c.collect_now().await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let expected = truth(&s, from, to);
+    assert!(
+        expected.len() > 50,
+        "the fake generated sign-ins: {}",
+        expected.len()
+    );
+    let interactive: BTreeSet<String> = stored(&*store, s.fake.tenant_id())
+        .await
+        .into_iter()
+        .filter(|id| expected.contains(id))
+        .collect();
+    assert_eq!(
+        interactive, expected,
+        "every interactive sign-in of the window, no more, no less"
+    );
+    let r = report.stream(StreamKind::SignIns).unwrap();
+    assert_eq!(r.inserted as usize, expected.len());
+    assert!(report.stream(StreamKind::Users).unwrap().inserted > 15);
+    assert!(store.users(s.fake.tenant_id()).await.unwrap().len() > 15);
+    assert!(!store
+        .app_credentials(s.fake.tenant_id())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        report.stream(StreamKind::ManagedDevices).unwrap().status,
+        StreamStatus::Skipped {
+            reason: "Intune devices are not enabled (set OORT_DEVICES=true)".into()
+        }
+    );
+
+    // An hour later: only the new sign-ins (plus the 30-minute overlap, as updates).
+    s.fake.clock().advance(Duration::hours(1));
+    let report = c.collect_now().await.unwrap();
+    assert!(report.is_success());
+    let (from2, to2) = window(&s);
+    let new = truth(&s, to, to2);
+    let r = report.stream(StreamKind::SignIns).unwrap();
+    assert_eq!(
+        r.inserted as usize,
+        new.len(),
+        "only new sign-ins are inserted"
+    );
+    let all_expected: BTreeSet<String> = truth(&s, from, to2);
+    let all_stored: BTreeSet<String> = stored(&*store, s.fake.tenant_id())
+        .await
+        .into_iter()
+        .filter(|id| all_expected.contains(id))
+        .collect();
+    assert_eq!(all_stored, all_expected);
+    let _ = from2;
+}
+
+#[tokio::test]
+async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let cancel = CancelHandle::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let c = collector(&s, store.clone())
+        .await
+        .progress(tx)
+        .cancel_handle(cancel.clone());
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut pages = 0;
+            while let Some(event) = rx.recv().await {
+                if let Progress::PageStored {
+                    stream: StreamKind::SignIns,
+                    ..
+                } = event
+                {
+                    pages += 1;
+                    if pages == 3 {
+                        cancel.cancel();
+                    }
+                }
+            }
+        })
+    };
+    let (from, to) = window(&s);
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Cancelled);
+    let partial = stored(&*store, s.fake.tenant_id()).await;
+    let expected = truth(&s, from, to);
+    assert!(
+        !partial.is_empty() && partial.len() < expected.len(),
+        "stopped half way: {} of {}",
+        partial.len(),
+        expected.len()
+    );
+    drop(c);
+    let _ = watcher.await;
+
+    let c = collector(&s, store.clone()).await;
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Succeeded);
+    assert_eq!(
+        stored(&*store, s.fake.tenant_id()).await,
+        expected,
+        "no loss, no duplicates"
+    );
+}
+
+#[tokio::test]
+async fn late_sign_ins_within_the_overlap_are_collected_by_the_next_run() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    assert_eq!(
+        c.run_stream(StreamKind::SignIns).await.status,
+        StreamStatus::Succeeded
+    );
+    s.fake.clock().advance(Duration::minutes(10));
+    // Sign-ins that happened 15 minutes ago (behind the watermark) become visible only now.
+    let late = s.fake.insert_late_sign_ins(3, Duration::minutes(15));
+    assert_eq!(
+        c.run_stream(StreamKind::SignIns).await.status,
+        StreamStatus::Succeeded
+    );
+    let all = stored(&*store, s.fake.tenant_id()).await;
+    for id in late {
+        assert!(all.contains(&id), "late sign-in {id} collected");
+    }
+}
+
+#[tokio::test]
+async fn a_free_tenant_skips_sign_ins_with_licence_required_and_collects_the_directory() {
+    let s = setup(small().licence(TenantLicence::Free)).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let report = collector(&s, store.clone())
+        .await
+        .collect_now()
+        .await
+        .unwrap();
+    assert!(
+        report.is_success(),
+        "skipped streams are not failures: {report:#?}"
+    );
+    match &report.stream(StreamKind::SignIns).unwrap().status {
+        StreamStatus::Skipped { reason } => {
+            assert!(reason.starts_with("licence_required"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!store.users(s.fake.tenant_id()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_without_audit_log_permission_skips_sign_ins_with_missing_permission() {
+    let s = setup(small().permissions(["User.Read.All", "GroupMember.Read.All"])).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let report = collector(&s, store.clone())
+        .await
+        .collect_now()
+        .await
+        .unwrap();
+    match &report.stream(StreamKind::SignIns).unwrap().status {
+        StreamStatus::Skipped { reason } => assert!(
+            reason.contains("missing_permission") && reason.contains("AuditLog.Read.All"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.sign_in_count(s.fake.tenant_id()).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_malformed_page_fails_the_stream_and_keeps_the_checkpoint_before_it() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    let (from, to) = window(&s);
+    s.fake.inject_malformed_page();
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert!(
+        matches!(report.status, StreamStatus::Failed { .. }),
+        "{report:?}"
+    );
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Succeeded);
+    assert_eq!(
+        stored(&*store, s.fake.tenant_id()).await,
+        truth(&s, from, to)
+    );
+}
+
+#[tokio::test]
+async fn a_503_burst_slows_the_run_but_does_not_fail_it() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    s.fake.inject_unavailable(3);
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn a_deleted_guest_is_marked_deleted_after_the_next_delta_run() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    assert_eq!(
+        c.run_stream(StreamKind::Users).await.status,
+        StreamStatus::Succeeded
+    );
+    let users = store.users(s.fake.tenant_id()).await.unwrap();
+    let guest = users
+        .iter()
+        .find(|u| u.user.value().is_guest())
+        .expect("the fake has guests");
+    let guest_id = guest.user.value().id.clone();
+    assert!(guest.deleted_at.is_none());
+    s.client
+        .send_empty(graph_client::GraphRequest::delete(format!(
+            "users/{guest_id}"
+        )))
+        .await
+        .unwrap();
+    s.fake.clock().advance(Duration::minutes(5));
+    let report = c.run_stream(StreamKind::Users).await;
+    assert_eq!(report.status, StreamStatus::Succeeded);
+    assert_eq!(report.removed, 1, "{report:?}");
+    let after = store.users(s.fake.tenant_id()).await.unwrap();
+    let guest = after
+        .iter()
+        .find(|u| u.user.value().id == guest_id)
+        .expect("kept, not erased");
+    assert_eq!(
+        guest.deleted_at,
+        Some(s.clock.now()),
+        "marked with the time of the run"
+    );
+    assert_eq!(after.len(), users.len());
+}
+
+#[tokio::test]
+async fn groups_delta_stores_memberships_with_member_types() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    let report = c.run_stream(StreamKind::Groups).await;
+    assert_eq!(report.status, StreamStatus::Succeeded, "{report:?}");
+    let groups = store.groups(s.fake.tenant_id()).await.unwrap();
+    assert!(!groups.is_empty());
+    let members = store.group_members(s.fake.tenant_id()).await.unwrap();
+    assert!(members
+        .iter()
+        .any(|m| m.member_type.as_deref() == Some("user")));
+    let roles = c.run_stream(StreamKind::DirectoryRoles).await;
+    assert_eq!(roles.status, StreamStatus::Succeeded, "{roles:?}");
+    assert!(!store
+        .role_members(s.fake.tenant_id())
+        .await
+        .unwrap()
+        .is_empty());
+}
