@@ -46,6 +46,7 @@ struct G<'a> {
     version: &'a str,
     roles: PermissionSet,
     appid: String,
+    resource_units: Option<u32>,
 }
 
 type R = Result<Resp, Resp>;
@@ -99,9 +100,14 @@ pub(crate) fn graph(t: &mut Tenant, ctx: &Ctx, req: &Req, segs: &[&str]) -> Resp
         version,
         roles,
         appid: claims.appid,
+        resource_units: None,
     };
     let resp = match g.route(&segs[1..]) {
         Ok(r) | Err(r) => r,
+    };
+    let resp = match g.resource_units {
+        Some(ru) => resp.with_header("x-ms-resource-unit", ru.to_string()),
+        None => resp,
     };
     if resp.status == 200 && g.t.faults.malformed > 0 && req.method == "GET" {
         let bytes = match &resp.body {
@@ -247,6 +253,9 @@ impl G<'_> {
     }
 
     fn admit(&mut self, bucket: Bucket, cost: u32) -> Result<(), Resp> {
+        if matches!(bucket, Bucket::Directory | Bucket::DirectoryWrite) {
+            self.resource_units = Some(cost);
+        }
         let now = ns(self.t.clock.now());
         let users = self.t.users.len();
         match self.t.throttle.admit(bucket, cost, now, users) {

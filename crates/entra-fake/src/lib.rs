@@ -52,6 +52,25 @@
 //! - Ground truth: [`FakeTenant::ground_truth`] (planted attacks, by detection id of
 //!   `detections.md`), [`FakeTenant::benign_cases`], [`FakeTenant::posture_truth`].
 
+//!
+//! # Behaviour worth knowing
+//! - A sign-in is visible once the clock passes its `createdDateTime` (no ingestion delay), and
+//!   for 30 days; [`FakeTenant::insert_late_sign_ins`] adds sign-ins that appear later than they
+//!   happened. `$skiptoken`s hold a (`createdDateTime`, id) cursor, so nextLinks stay valid while
+//!   new sign-ins arrive.
+//! - v1.0 and beta without an event-type filter return interactive sign-ins only; v1.0 refuses
+//!   `signInEventTypes` and omits beta-only properties. `appliedConditionalAccessPolicies` needs
+//!   `Policy.Read.All` or `Policy.Read.ConditionalAccess`; risk fields read `hidden` below P2.
+//! - Permissions and licences follow `entra_model::Capability`, so the fake and the product agree
+//!   on what each call needs. Privileged users (directory roles of
+//!   `DirectoryRole::PRIVILEGED_TEMPLATE_IDS`) cannot be deleted or disabled by the app (403), and
+//!   on-premises mastered attributes of synced users cannot be changed (400).
+//! - Baseline users sign in from their home city only; failures and interrupts come from their
+//!   own address, shared office addresses carry successes only, so that the baseline stays below
+//!   every threat detection's threshold and only planted activity fires.
+//! - Blocking a user (`accountEnabled: false`) turns their later sign-ins into 50057 failures;
+//!   deleting one stops them and removes them from groups (`members@delta` with `@removed`).
+
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 

@@ -161,3 +161,39 @@ async fn latency_delays_responses_and_the_real_time_clock_follows_paused_time() 
         "recording is off by default"
     );
 }
+
+#[tokio::test]
+async fn directory_reads_report_their_resource_units() {
+    let t = FakeTenant::builder()
+        .seed(37)
+        .members(5)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert!(t.uri().starts_with("http://127.0.0.1:"));
+    let summary = t.connection_summary();
+    assert!(
+        summary.contains(t.tenant_id())
+            && summary.contains(t.client_id())
+            && summary.contains(t.client_secret())
+    );
+    let tok = token(&t).await;
+    let (_, h, _) = get(&graph(&t, "v1.0/users"), &tok).await;
+    assert_eq!(h["x-ms-resource-unit"], "2");
+    let (_, h, _) = get(&graph(&t, "v1.0/users?$select=id"), &tok).await;
+    assert_eq!(h["x-ms-resource-unit"], "1");
+    let groups = get_ok(&graph(&t, "v1.0/groups?$top=1"), &tok).await;
+    let (_, h, _) = get(
+        &graph(
+            &t,
+            &format!(
+                "v1.0/groups/{}/transitiveMembers",
+                groups["value"][0]["id"].as_str().unwrap()
+            ),
+        ),
+        &tok,
+    )
+    .await;
+    assert_eq!(h["x-ms-resource-unit"], "5");
+}
