@@ -424,6 +424,9 @@ pub struct CheckConfig {
     pub oort_client_id: Option<String>,
     /// Most entries in each evidence list of a finding. Default: 50.
     pub evidence_limit: usize,
+    /// How long the threat engine remembers sign-in ids to skip a sign-in fed twice (collection
+    /// windows overlap by 30 minutes by default). Default: 120 minutes.
+    pub duplicate_horizon_minutes: u32,
     /// `password-spray`.
     pub password_spray: PasswordSprayConfig,
     /// `account-under-attack`.
@@ -496,6 +499,7 @@ impl Default for CheckConfig {
             ],
             oort_client_id: None,
             evidence_limit: 50,
+            duplicate_horizon_minutes: 120,
             password_spray: Default::default(),
             account_under_attack: Default::default(),
             brute_force: Default::default(),

@@ -8,6 +8,12 @@
 //! successful location and recent countries), independent of how many sign-ins pass.
 //!
 //! # Incremental runs
+//! Sign-ins fed twice within [`crate::CheckConfig::duplicate_horizon_minutes`] (by `id`) are
+//! counted once, so each collection may be fed with the collector's overlap behind its
+//! watermark. A sign-in older than the latest one fed is still analysed (counted in
+//! [`EngineStats::out_of_order`]); windows assume time order, so a late sign-in may be judged
+//! against slightly more or less history than an on-time one.
+//!
 //! The engine's state is not serialised: a long-lived process keeps the engine and feeds it each
 //! new collection; a process that starts fresh rebuilds the state by replaying the sign-ins of
 //! the last [`ThreatEngine::lookback`] (8 days by default: the 7-day windows of
@@ -284,12 +290,14 @@ pub struct StateSize {
     pub entries: usize,
     /// Findings held open for updates.
     pub findings: usize,
+    /// Sign-in ids remembered to skip duplicates.
+    pub recent_ids: usize,
 }
 
 impl StateSize {
     /// Everything together.
     pub fn total(&self) -> usize {
-        self.users + self.ips + self.entries + self.findings
+        self.users + self.ips + self.entries + self.findings + self.recent_ids
     }
 }
 
@@ -305,6 +313,44 @@ pub struct EngineStats {
     pub skipped_without_user: u64,
     /// Sign-ins older than an earlier one (analysed anyway; windows assume time order).
     pub out_of_order: u64,
+    /// Sign-ins skipped because one with the same id was fed within the duplicate horizon
+    /// (overlapping collection windows).
+    pub duplicates: u64,
+}
+
+/// Ids of the sign-ins fed within the duplicate horizon, so overlapping batches count once.
+/// Ids are kept as 64-bit hashes (Graph's ids are GUIDs: a collision among the few thousand ids
+/// of a horizon is negligible), so remembering one costs no allocation.
+#[derive(Debug, Default)]
+struct RecentIds {
+    hasher: foldhash::fast::RandomState,
+    seen: std::collections::HashSet<u64, foldhash::fast::RandomState>,
+    order: VecDeque<(i64, u64)>,
+}
+
+impl RecentIds {
+    /// Records `id` at `t`; false when it was already recorded.
+    fn insert(&mut self, id: &str, t: i64) -> bool {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(id);
+        if !self.seen.insert(h) {
+            return false;
+        }
+        self.order.push_back((t, h));
+        true
+    }
+
+    fn evict(&mut self, from: i64) {
+        while self.order.front().is_some_and(|(t, _)| *t < from) {
+            if let Some((_, h)) = self.order.pop_front() {
+                self.seen.remove(&h);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
 }
 
 #[derive(Debug)]
@@ -410,6 +456,7 @@ pub struct ThreatEngine {
     users: HashMap<Arc<str>, UserState>,
     ips: HashMap<Arc<str>, IpState>,
     lockouts: Window<Arc<str>>,
+    recent_ids: RecentIds,
     incidents: Incidents,
     watermark: Option<i64>,
     next_sweep: i64,
@@ -461,6 +508,7 @@ impl ThreatEngine {
             users: HashMap::default(),
             ips: HashMap::default(),
             lockouts: Window::default(),
+            recent_ids: RecentIds::default(),
             incidents: Incidents::default(),
             watermark: None,
             next_sweep: i64::MIN,
@@ -504,6 +552,7 @@ impl ThreatEngine {
                 + self.ips.values().map(IpState::size).sum::<usize>()
                 + self.lockouts.len(),
             findings: self.incidents.open.len(),
+            recent_ids: self.recent_ids.len(),
         }
     }
 
@@ -540,6 +589,15 @@ impl ThreatEngine {
             return;
         };
         let t = (time.unix_timestamp_nanos() / 1_000_000) as i64;
+        if !s.id.is_empty() {
+            let horizon = minutes(self.config.duplicate_horizon_minutes);
+            self.recent_ids
+                .evict(self.watermark.unwrap_or(t).max(t) - horizon);
+            if !self.recent_ids.insert(&s.id, t) {
+                self.stats.duplicates += 1;
+                return;
+            }
+        }
         match self.watermark {
             Some(w) if t < w => self.stats.out_of_order += 1,
             _ => self.watermark = Some(t),

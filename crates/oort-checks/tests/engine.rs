@@ -233,3 +233,32 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<oort_checks::DirectorySnapshot>();
     assert_send_sync::<oort_checks::Error>();
 }
+
+#[test]
+fn overlapping_batches_count_each_sign_in_once() {
+    let (stream, config) = mixed_stream();
+    let mut once = ThreatEngine::new(config.clone()).unwrap();
+    once.feed_all(&stream);
+    let mut expected = BTreeMap::new();
+    fold(&mut expected, once.take_findings());
+
+    // Each collection re-reads the 30 minutes before its start, as the collector's overlap
+    // behind its watermark does.
+    let mut overlapped = ThreatEngine::new(config).unwrap();
+    let mut got = BTreeMap::new();
+    let mut start = 0;
+    let mut refed = 0;
+    while start < stream.len() {
+        let end = (start + 500).min(stream.len());
+        let overlap_from = stream[start].created_date_time.unwrap() - time::Duration::minutes(30);
+        let from = stream[..start].partition_point(|s| s.created_date_time.unwrap() < overlap_from);
+        refed += start - from;
+        overlapped.feed_all(&stream[from..end]);
+        fold(&mut got, overlapped.take_findings());
+        start = end;
+    }
+    assert!(refed > 100, "the batches overlap: {refed}");
+    assert_eq!(overlapped.stats().duplicates, refed as u64);
+    assert_eq!(overlapped.stats().analysed, once.stats().analysed);
+    assert_eq!(got, expected);
+}
