@@ -1,0 +1,286 @@
+//! The one error type: refusals by a gate, and failures.
+
+use std::fmt;
+
+use entra_model::{Clause, RemediationAction, UserType};
+
+use crate::report::Report;
+use crate::request::OperatorRole;
+
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where an app permission is granted, for the messages.
+pub(crate) const GRANT_HINT: &str = "grant it in the Entra admin center > App registrations > (the oort app) > API permissions > Add a permission > Microsoft Graph > Application permissions, then Grant admin consent";
+
+/// Why a target is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Protection {
+    /// A break-glass (emergency access) account (`OORT_BREAK_GLASS_ACCOUNTS`).
+    BreakGlass,
+    /// On the configured protected list (`OORT_PROTECTED_ACCOUNTS`).
+    Configured,
+    /// A member of the Global Administrator role (lifted only by an explicit override).
+    GlobalAdministrator,
+}
+
+impl fmt::Display for Protection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protection::BreakGlass => "a break-glass account",
+            Protection::Configured => "on the protected accounts list",
+            Protection::GlobalAdministrator => "a Global Administrator",
+        })
+    }
+}
+
+fn clauses(missing: &[Clause]) -> String {
+    missing
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn fmt_request_id(id: &Option<String>) -> String {
+    id.as_deref()
+        .map(|id| format!(" (request-id {id})"))
+        .unwrap_or_default()
+}
+
+fn fmt_user_type(t: &Option<UserType>) -> String {
+    t.as_ref()
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// What went wrong, or which gate refused. Branch on it through [`RemediationError::kind`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Gate 1: the operator's role does not allow the action.
+    #[error("refused: operator {operator} has role {role}, which may not {action}; ask an operator whose role allows it (Administrator may take every action, HelpDesk all but deleting)")]
+    RoleNotAllowed {
+        /// Operator name.
+        operator: String,
+        /// Their role.
+        role: OperatorRole,
+        /// The action.
+        action: RemediationAction,
+    },
+
+    /// Gate 2: the app's token lacks a permission a Graph call of the action needs.
+    #[error("refused: the app lacks a Graph permission {action} needs: {}; {GRANT_HINT}", clauses(.missing))]
+    MissingPermissions {
+        /// The action.
+        action: RemediationAction,
+        /// The calls whose permission is missing, each with the permissions Graph accepts.
+        missing: Vec<Clause>,
+    },
+
+    /// Gate 3: no user has this id or UPN.
+    #[error("refused: no user {target} in the tenant; check the object id or user principal name")]
+    TargetNotFound {
+        /// The target as given.
+        target: String,
+    },
+
+    /// Gate 3: the request cannot be acted on as given (a malformed id, an unsupported user type).
+    #[error("refused: {reason}")]
+    InvalidRequest {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+
+    /// Gate 3: delete guest user on a user who is not a guest.
+    #[error("refused: {target} is not a guest (userType {}); oort deletes guest users only, delete members in the Entra admin center", fmt_user_type(.user_type))]
+    NotAGuest {
+        /// The target's UPN or id.
+        target: String,
+        /// Its user type.
+        user_type: Option<UserType>,
+    },
+
+    /// Gate 3: the target is protected.
+    #[error("refused: {target} is {reason} and protected from remediation; {}", match .reason {
+        Protection::GlobalAdministrator => "confirm the decision explicitly with the Global Administrator override to act anyway",
+        _ => "remove it from the protected list in oort's configuration first if this is really intended",
+    })]
+    Protected {
+        /// The target's UPN or id.
+        target: String,
+        /// Why.
+        reason: Protection,
+    },
+
+    /// Gate 3: update user type to the type the user already has.
+    #[error("refused: {target} is already {user_type}; nothing to change")]
+    NoChange {
+        /// The target's UPN or id.
+        target: String,
+        /// The type it already has.
+        user_type: UserType,
+    },
+
+    /// Graph answered 403 although the app holds the permission the call needs (e.g. the target
+    /// holds an admin role, which needs the app's service principal to hold a privileged
+    /// directory role too).
+    #[error("Microsoft Graph refused {call} with 403 {}{} although the app holds the permission it needs: a target with an admin role needs the app's service principal to hold a privileged directory role too; assign one in the Entra admin center > Roles and administrators (e.g. User Administrator or Privileged Authentication Administrator), or act in the portal", .code.as_deref().unwrap_or("Forbidden"), fmt_request_id(.request_id))]
+    Forbidden {
+        /// The call, e.g. `DELETE /users/{id}`.
+        call: String,
+        /// Graph's error code.
+        code: Option<String>,
+        /// Graph's request-id.
+        request_id: Option<String>,
+    },
+
+    /// A Graph call failed otherwise (after the client's retries).
+    #[error("{call} failed: {message}{}; the report lists what was done before, check the tenant and retry", fmt_request_id(.request_id))]
+    Graph {
+        /// The call.
+        call: String,
+        /// HTTP status, when Graph answered.
+        status: Option<u16>,
+        /// Graph's error code.
+        code: Option<String>,
+        /// Graph's request-id.
+        request_id: Option<String>,
+        /// What happened.
+        message: String,
+    },
+
+    /// No access token could be obtained, so the granted permissions could not be checked;
+    /// nothing was sent to Graph.
+    #[error("could not get an access token to check the app's permissions; nothing was changed, check the credential (oort test-connectivity)")]
+    Token,
+
+    /// The audit trail could not be written; without it nothing is sent to Graph.
+    #[error("the audit trail could not be written ({context}); nothing was changed, check the store and retry")]
+    Audit {
+        /// What was being recorded.
+        context: String,
+    },
+
+    /// The action ran but its outcome could not be recorded: the audit entry stays
+    /// `incomplete`.
+    #[error("the action ran ({outcome}) but its outcome could not be written to the audit trail; entry {audit_id} stays incomplete, check the store and record the outcome by hand")]
+    AuditIncomplete {
+        /// The entry left incomplete.
+        audit_id: String,
+        /// How the action ended.
+        outcome: String,
+    },
+
+    /// The remediator is misconfigured.
+    #[error("invalid remediation configuration: {0}")]
+    Config(String),
+}
+
+/// A refusal by a gate, or a failure of an attempt.
+///
+/// Refusals ([`is_refusal`](Self::is_refusal)) changed nothing and were recorded in the audit
+/// trail; a failure after changes carries the [`report`](Self::report) of what was done.
+#[derive(Debug)]
+pub struct RemediationError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    kind: ErrorKind,
+    audit_id: Option<String>,
+    report: Option<Report>,
+    source: Option<Source>,
+}
+
+impl fmt::Display for RemediationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.kind, f)
+    }
+}
+
+impl std::error::Error for RemediationError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl RemediationError {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        RemediationError(Box::new(Inner {
+            kind,
+            audit_id: None,
+            report: None,
+            source: None,
+        }))
+    }
+
+    pub(crate) fn with_source(mut self, source: Source) -> Self {
+        self.0.source = Some(source);
+        self
+    }
+
+    pub(crate) fn with_report(mut self, report: Report) -> Self {
+        self.0.audit_id = Some(report.audit_id.clone());
+        self.0.report = Some(report);
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0.kind
+    }
+
+    /// Whether a gate refused (nothing was changed).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self.0.kind,
+            ErrorKind::RoleNotAllowed { .. }
+                | ErrorKind::MissingPermissions { .. }
+                | ErrorKind::TargetNotFound { .. }
+                | ErrorKind::InvalidRequest { .. }
+                | ErrorKind::NotAGuest { .. }
+                | ErrorKind::Protected { .. }
+                | ErrorKind::NoChange { .. }
+        )
+    }
+
+    /// Whether Graph answered 403 despite the permission gate.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self.0.kind, ErrorKind::Forbidden { .. })
+    }
+
+    /// The gate that refused, if a gate refused.
+    pub fn gate(&self) -> Option<crate::Gate> {
+        use crate::Gate;
+        match self.0.kind {
+            ErrorKind::RoleNotAllowed { .. } => Some(Gate::OperatorRole),
+            ErrorKind::MissingPermissions { .. } => Some(Gate::Permissions),
+            _ if self.is_refusal() => Some(Gate::TargetRules),
+            _ => None,
+        }
+    }
+
+    /// Graph's request-id of the failed call, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        match &self.0.kind {
+            ErrorKind::Forbidden { request_id, .. } | ErrorKind::Graph { request_id, .. } => {
+                request_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Id of the audit record of this attempt, when one was written.
+    pub fn audit_id(&self) -> Option<&str> {
+        self.0.audit_id.as_deref()
+    }
+
+    /// The account of the attempt: gates, target state, plan, calls made and their results.
+    pub fn report(&self) -> Option<&Report> {
+        self.0.report.as_ref()
+    }
+}

@@ -1,0 +1,256 @@
+//! What an attempt produced: the gates, the target's state, the plan, the calls made and their
+//! results. The same structure is the `entry` of the audit record.
+
+use entra_model::{RemediationAction, UserType};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::request::OperatorRole;
+
+/// Dry run or execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Mode {
+    /// Plan only; nothing is written.
+    DryRun,
+    /// Execute the plan (confirmed by the caller).
+    Execute,
+}
+
+/// How an attempt ended, as stored in the audit trail's `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A gate refused; nothing was changed.
+    Refused,
+    /// The plan was returned; nothing was changed.
+    DryRun,
+    /// Every change of the plan was made (or had already been made).
+    Success,
+    /// Some changes were made and some could not be (see the per-call and per-method results).
+    Partial,
+    /// The action failed; the per-call results say how far it got.
+    Failed,
+}
+
+impl Outcome {
+    /// `refused`, `dry_run`, `success`, `partial` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Refused => "refused",
+            Outcome::DryRun => "dry_run",
+            Outcome::Success => "success",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// The four gates, in the order they are passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Gate {
+    /// The operator's role allows the action.
+    OperatorRole,
+    /// The app's granted permissions cover every Graph call of the action.
+    Permissions,
+    /// The target may be acted on (exists, not protected, the change is not a no-op, ...).
+    TargetRules,
+    /// Dry run or confirmed execution.
+    Confirmation,
+}
+
+/// The result of one gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GateCheck {
+    /// Which gate.
+    pub gate: Gate,
+    /// Whether it let the attempt through.
+    pub passed: bool,
+    /// What it checked, or why it refused.
+    pub detail: String,
+}
+
+/// A Graph call of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlannedCall {
+    /// HTTP method.
+    pub method: String,
+    /// Path relative to the Graph version root, e.g. `/users/{id}`.
+    pub path: String,
+    /// JSON body, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// What the call does.
+    pub purpose: String,
+}
+
+/// A Graph call that was made, with Graph's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallResult {
+    /// HTTP method.
+    pub method: String,
+    /// Path relative to the Graph version root.
+    pub path: String,
+    /// HTTP status answered (`None` when no answer came).
+    pub status: Option<u16>,
+    /// Graph's `request-id`, for support cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Graph's error code, on failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// What went wrong, on failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl CallResult {
+    /// Whether Graph answered 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// What happened to one authentication method in a reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MethodStatus {
+    /// Planned for deletion (dry run).
+    Planned,
+    /// Deleted.
+    Removed,
+    /// Graph answered 404: it was already gone.
+    AlreadyRemoved,
+    /// Never deleted: the password, or a type oort does not know.
+    Kept,
+    /// Graph refused to delete it as it stands (e.g. the phone that is the user's default
+    /// method: change the default in the portal first).
+    NotDeletable,
+    /// The deletion failed (see the status and error).
+    Failed,
+}
+
+/// One authentication method of a reset, with its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MethodResult {
+    /// Method id.
+    pub id: String,
+    /// Short type name, e.g. `phoneAuthenticationMethod`.
+    pub method_type: String,
+    /// The DELETE path, when deletable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// What happened.
+    pub status: MethodStatus,
+    /// HTTP status of the DELETE, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// Graph's `request-id` of the DELETE, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Why it was kept, or Graph's message on failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The target as Graph described it before anything was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TargetState {
+    /// Object id.
+    pub id: String,
+    /// User principal name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `Member` or `Guest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<UserType>,
+    /// Whether the account can sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_enabled: Option<bool>,
+    /// Tokens issued before this time are invalid.
+    #[serde(
+        default,
+        with = "entra_model::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sign_in_sessions_valid_from: Option<OffsetDateTime>,
+    /// Whether the user holds the Global Administrator role (`None`: not checked, because the
+    /// operator overrode that protection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_administrator: Option<bool>,
+    /// Registered authentication methods as `(type, id)` (reset MFA only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<(String, String)>,
+}
+
+/// The full account of one attempt: returned by a dry run or an execution, carried by an error
+/// after a failed one, and stored as the audit record's `entry`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Id of the audit record.
+    pub audit_id: String,
+    /// The action.
+    pub action: RemediationAction,
+    /// The requested user type (update user type only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_user_type: Option<UserType>,
+    /// Dry run or execution.
+    pub mode: Mode,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Operator name.
+    pub operator: String,
+    /// Operator role.
+    pub role: OperatorRole,
+    /// The target as given (id or UPN).
+    pub target_given: String,
+    /// Whether the operator lifted the Global Administrator protection.
+    pub global_admin_override: bool,
+    /// The target's state before any change (once read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetState>,
+    /// The gates checked, in order.
+    pub gates: Vec<GateCheck>,
+    /// The write calls the action makes (or would make), in order.
+    pub plan: Vec<PlannedCall>,
+    /// Every Graph call made, reads included, with status and request-id.
+    pub calls: Vec<CallResult>,
+    /// Per-method results (reset MFA).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<MethodResult>,
+    /// How to undo it (delete guest user: restore from deleted items within 30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<PlannedCall>,
+    /// What the operator should know about the result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Why it was refused or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// The write calls that were sent (a subset of [`calls`](Self::calls)).
+    pub fn writes(&self) -> impl Iterator<Item = &CallResult> {
+        self.calls.iter().filter(|c| c.method != "GET")
+    }
+
+    /// The check of one gate, if it was reached.
+    pub fn gate(&self, gate: Gate) -> Option<&GateCheck> {
+        self.gates.iter().find(|g| g.gate == gate)
+    }
+}

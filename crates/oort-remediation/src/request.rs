@@ -1,0 +1,248 @@
+//! What the caller asks for: the action, its target, who asks, and whether to execute.
+
+use std::fmt;
+use std::str::FromStr;
+
+use entra_model::{RemediationAction, UserType};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ErrorKind, RemediationError};
+
+/// The role of the person acting. It comes from the caller's configuration (`OORT_ROLE`), not
+/// from Graph: oort's own separation of duties on top of the app's permissions.
+///
+/// | role | update user type | delete guest user | log out | reset MFA |
+/// | --- | --- | --- | --- | --- |
+/// | `Administrator` | yes | yes | yes | yes |
+/// | `HelpDesk` | yes | no | yes | yes |
+/// | `ReadOnly` | no | no | no | no |
+///
+/// ```
+/// use entra_model::RemediationAction;
+/// use oort_remediation::OperatorRole;
+/// let role: OperatorRole = "helpdesk".parse().unwrap();
+/// assert_eq!(role, OperatorRole::HelpDesk);
+/// assert!(role.may(RemediationAction::LogOut));
+/// assert!(!role.may(RemediationAction::DeleteGuestUser));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum OperatorRole {
+    /// May take every action.
+    Administrator,
+    /// May update a user's type, log a user out and reset MFA; may not delete.
+    HelpDesk,
+    /// May take no action.
+    ReadOnly,
+}
+
+impl OperatorRole {
+    /// `Administrator`, `HelpDesk` or `ReadOnly` (as stored in the audit trail).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorRole::Administrator => "Administrator",
+            OperatorRole::HelpDesk => "HelpDesk",
+            OperatorRole::ReadOnly => "ReadOnly",
+        }
+    }
+
+    /// Whether this role may take `action`.
+    pub fn may(self, action: RemediationAction) -> bool {
+        match self {
+            OperatorRole::Administrator => true,
+            OperatorRole::HelpDesk => action != RemediationAction::DeleteGuestUser,
+            OperatorRole::ReadOnly => false,
+        }
+    }
+
+    /// The actions this role may take.
+    pub fn allowed_actions(self) -> Vec<RemediationAction> {
+        RemediationAction::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.may(*a))
+            .collect()
+    }
+}
+
+impl fmt::Display for OperatorRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OperatorRole {
+    type Err = RemediationError;
+
+    /// Parses `Administrator`, `HelpDesk` or `ReadOnly`, ignoring case, `-`, `_` and spaces
+    /// (`help-desk`, `read_only`, `admin` is not accepted).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm: String = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match norm.as_str() {
+            "administrator" => Ok(OperatorRole::Administrator),
+            "helpdesk" => Ok(OperatorRole::HelpDesk),
+            "readonly" => Ok(OperatorRole::ReadOnly),
+            _ => Err(RemediationError::new(ErrorKind::InvalidRequest {
+                reason: format!(
+                    "{s:?} is not an operator role; use Administrator, HelpDesk or ReadOnly"
+                ),
+            })),
+        }
+    }
+}
+
+/// Who asks: the operator's name (for the audit trail) and role (for the first gate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Operator {
+    /// Name, as configured (`OORT_OPERATOR`).
+    pub name: String,
+    /// Role, as configured (`OORT_ROLE`).
+    pub role: OperatorRole,
+}
+
+impl Operator {
+    /// An operator.
+    pub fn new(name: impl Into<String>, role: OperatorRole) -> Self {
+        Operator {
+            name: name.into(),
+            role,
+        }
+    }
+}
+
+/// The user to act on: an object id or a user principal name. A UPN is resolved to the object
+/// id before anything is changed, and every write uses the id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Target {
+    /// An object id (a GUID).
+    Id(String),
+    /// A user principal name (guests look like `ann_fabrikam.com#EXT#@contoso.onmicrosoft.com`).
+    Upn(String),
+}
+
+impl Target {
+    /// A target from what an operator typed: a UPN when it contains `@`, else an object id.
+    pub fn parse(s: &str) -> Target {
+        let s = s.trim();
+        if s.contains('@') {
+            Target::Upn(s.to_owned())
+        } else {
+            Target::Id(s.to_owned())
+        }
+    }
+
+    /// The text as given.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Target::Id(s) | Target::Upn(s) => s,
+        }
+    }
+}
+
+impl From<&str> for Target {
+    fn from(s: &str) -> Self {
+        Target::parse(s)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An action with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// Set `userType` to `Member` or `Guest` (`PATCH /users/{id}`).
+    UpdateUserType(UserType),
+    /// Delete a guest user (`DELETE /users/{id}`; restorable for 30 days).
+    DeleteGuestUser,
+    /// Revoke the user's sign-in sessions (`POST /users/{id}/revokeSignInSessions`).
+    LogOut,
+    /// Delete every deletable registered authentication method, the password excepted.
+    ResetMfa,
+}
+
+impl Action {
+    /// The action's kind, as `entra-model`'s permission catalogue names it.
+    pub fn kind(&self) -> RemediationAction {
+        match self {
+            Action::UpdateUserType(_) => RemediationAction::UpdateUserType,
+            Action::DeleteGuestUser => RemediationAction::DeleteGuestUser,
+            Action::LogOut => RemediationAction::LogOut,
+            Action::ResetMfa => RemediationAction::ResetMfa,
+        }
+    }
+}
+
+/// One remediation attempt: what, on whom, by whom, and whether to execute it.
+///
+/// The default is a dry run: the plan is returned and nothing is changed. Executing needs the
+/// explicit [`confirm`](RemediationRequest::confirm).
+///
+/// ```
+/// use oort_remediation::{Action, Operator, OperatorRole, RemediationRequest};
+/// let request = RemediationRequest::new(
+///     Action::LogOut,
+///     "adele@contoso.com",
+///     Operator::new("alice", OperatorRole::HelpDesk),
+/// );
+/// assert!(!request.is_confirmed());
+/// assert!(request.confirm().is_confirmed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RemediationRequest {
+    /// The action.
+    pub action: Action,
+    /// The user.
+    pub target: Target,
+    /// Who asks.
+    pub operator: Operator,
+    /// Execute (true) or only plan (false, the default).
+    pub confirmed: bool,
+    /// Act even on a member of the Global Administrator role (default false: refused).
+    /// Break-glass and configured protected accounts stay protected regardless.
+    pub override_global_admin_protection: bool,
+}
+
+impl RemediationRequest {
+    /// A dry run of `action` on `target` by `operator`.
+    pub fn new(action: Action, target: impl Into<Target>, operator: Operator) -> Self {
+        RemediationRequest {
+            action,
+            target: target.into(),
+            operator,
+            confirmed: false,
+            override_global_admin_protection: false,
+        }
+    }
+
+    /// The explicit confirmation: execute instead of planning. Default: a dry run.
+    pub fn confirm(mut self) -> Self {
+        self.confirmed = true;
+        self
+    }
+
+    /// Whether the request will execute.
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed
+    }
+
+    /// Lifts the protection of Global Administrators for this request (an explicit operator
+    /// decision, recorded in the audit trail). Default: protected.
+    pub fn override_global_admin_protection(mut self, yes: bool) -> Self {
+        self.override_global_admin_protection = yes;
+        self
+    }
+}

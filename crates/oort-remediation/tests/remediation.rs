@@ -1,0 +1,751 @@
+//! The remediation actions, gates and audit trail against the fake tenant, with the SQLite store
+//! and with PostgreSQL (a throwaway cluster; skipped with a printed reason when none can be had,
+//! unless `OORT_REQUIRE_POSTGRES=1`).
+
+mod pg;
+mod support;
+
+use std::sync::Arc;
+
+use oort_collector::store::{PostgresStore, SqliteStore, Store};
+
+fn sqlite() -> Arc<dyn Store> {
+    Arc::new(SqliteStore::in_memory().expect("an in-memory SQLite store opens"))
+}
+
+async fn postgres() -> Option<Arc<dyn Store>> {
+    let url = pg::fresh_database().await?;
+    Some(Arc::new(
+        PostgresStore::connect(&url)
+            .await
+            .expect("the store connects and migrates"),
+    ))
+}
+
+/// Each scenario once per store.
+macro_rules! with_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::scenarios::$name(super::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(store) = super::postgres().await else { return };
+                    super::scenarios::$name(store).await;
+                }
+            )*
+        }
+    };
+}
+
+with_both_stores!(
+    update_user_type_changes_the_type_in_the_tenant_and_audits_success,
+    delete_guest_soft_deletes_it_visibly_in_users_delta_and_says_how_to_restore,
+    log_out_moves_sign_in_sessions_valid_from_and_warns_that_access_tokens_live_on,
+    reset_mfa_removes_every_method_but_the_password,
+    reset_mfa_with_an_undeletable_default_phone_ends_partial_with_per_method_results,
+    dry_runs_send_no_write_and_return_the_plan,
+    read_only_operator_is_refused_with_nothing_sent_to_graph,
+    help_desk_operator_may_not_delete_and_nothing_is_sent,
+    missing_permission_is_refused_naming_it_and_where_to_grant_it_with_nothing_sent,
+    deleting_a_member_is_refused_after_reads_only,
+    global_administrator_is_protected_unless_the_operator_overrides,
+    break_glass_account_is_refused_even_with_the_override,
+    update_user_type_to_the_current_type_is_refused_as_no_change,
+    unknown_target_is_refused_as_not_found,
+    crash_after_the_intent_leaves_one_incomplete_entry,
+    outcome_that_cannot_be_recorded_leaves_the_entry_incomplete_and_says_so,
+);
+
+mod scenarios {
+    use std::sync::{Arc, Mutex};
+
+    use entra_model::{RemediationAction, UserType};
+    use futures::TryStreamExt;
+    use graph_client::{Continuation, GraphRequest};
+    use oort_collector::store::Store;
+    use oort_remediation::{
+        Action, ErrorKind, Gate, MethodStatus, Mode, Operator, OperatorRole, Outcome, Protection,
+        RemediationRequest,
+    };
+    use time::Duration;
+
+    use crate::support::faulty_store::{Fault, FaultyStore};
+    use crate::support::{env, env_with, is_mobile, is_password, is_phone};
+
+    fn admin() -> Operator {
+        Operator::new("alice", OperatorRole::Administrator)
+    }
+
+    fn writes(requests: &[entra_fake::RecordedRequest]) -> Vec<String> {
+        requests
+            .iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {}", r.method, r.path_and_query))
+            .collect()
+    }
+
+    pub(crate) async fn update_user_type_changes_the_type_in_the_tenant_and_audits_success(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let upn = member.user_principal_name.clone().unwrap();
+        let request = RemediationRequest::new(
+            Action::UpdateUserType(UserType::Guest),
+            upn.as_str(),
+            admin(),
+        )
+        .confirm();
+
+        let report = env.remediator().run(&request).await.unwrap();
+
+        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(
+            env.user(&member.id).unwrap().user_type,
+            Some(UserType::Guest)
+        );
+        let patch = report.writes().next().unwrap();
+        assert_eq!(patch.method, "PATCH");
+        assert_eq!(patch.path, format!("/users/{}", member.id));
+        assert_eq!(patch.status, Some(204));
+        assert!(patch.request_id.is_some());
+        let audit = env.audit().await;
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].outcome, "success");
+        assert_eq!(audit[0].target_id.as_deref(), Some(member.id.as_str()));
+        assert_eq!(audit[0].target_upn.as_deref(), Some(upn.as_str()));
+        assert_eq!(audit[0].operator, "alice");
+        assert_eq!(audit[0].role, "Administrator");
+        assert_eq!(audit[0].action, "update_user_type");
+        assert!(audit[0].completed_at.is_some());
+        assert_eq!(audit[0].entry["plan"][0]["body"]["userType"], "Guest");
+        assert_eq!(
+            audit[0].entry["calls"].as_array().unwrap().last().unwrap()["request_id"],
+            patch.request_id.as_deref().unwrap()
+        );
+    }
+
+    pub(crate) async fn delete_guest_soft_deletes_it_visibly_in_users_delta_and_says_how_to_restore(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let guest = env.guests().remove(0);
+        let mut delta = env
+            .client
+            .delta::<serde_json::Value>(GraphRequest::get("/users/delta").select(["id"]));
+        while delta.try_next().await.unwrap().is_some() {}
+        let delta_link = Continuation::delta_link(delta.delta_link().unwrap());
+
+        let report = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(Action::DeleteGuestUser, guest.id.as_str(), admin())
+                    .confirm(),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(report.outcome, Outcome::Success);
+        assert!(
+            env.user(&guest.id).is_none(),
+            "the guest is gone from /users"
+        );
+        let mut next = env.client.resume::<serde_json::Value>(delta_link);
+        let mut changes = Vec::new();
+        while let Some(page) = next.try_next().await.unwrap() {
+            changes.extend(page.items);
+        }
+        let removed = changes
+            .iter()
+            .find(|c| c["id"] == guest.id.as_str())
+            .expect("the deleted guest is in the next delta round");
+        assert_eq!(removed["@removed"]["reason"], "changed", "restorable");
+        let undo = report.undo.as_ref().unwrap();
+        assert_eq!(undo.method, "POST");
+        assert_eq!(
+            undo.path,
+            format!("/directory/deletedItems/{}/restore", guest.id)
+        );
+        assert!(report.notes.iter().any(|n| n.contains("30 days")));
+        // The restore hint works.
+        env.client
+            .send_empty(GraphRequest::post(undo.path.clone()))
+            .await
+            .unwrap();
+        assert!(env.user(&guest.id).is_some());
+        assert_eq!(env.audit().await[0].outcome, "success");
+    }
+
+    pub(crate) async fn log_out_moves_sign_in_sessions_valid_from_and_warns_that_access_tokens_live_on(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let before = env
+            .user(&member.id)
+            .unwrap()
+            .sign_in_sessions_valid_from_date_time;
+        env.tenant.clock().advance(Duration::minutes(5));
+        let now = env.tenant.clock().now();
+
+        let report = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::LogOut, member.id.as_str(), admin()).confirm())
+            .await
+            .unwrap();
+
+        assert_eq!(report.outcome, Outcome::Success);
+        let after = env
+            .user(&member.id)
+            .unwrap()
+            .sign_in_sessions_valid_from_date_time;
+        assert_ne!(after, before);
+        assert_eq!(after, Some(now.replace_nanosecond(0).unwrap()));
+        assert_eq!(
+            report.target.as_ref().unwrap().sign_in_sessions_valid_from,
+            before
+        );
+        assert!(report
+            .notes
+            .iter()
+            .any(|n| n.contains("access tokens already issued stay valid")
+                && n.contains("about an hour")));
+        assert_eq!(env.audit().await[0].outcome, "success");
+    }
+
+    pub(crate) async fn reset_mfa_removes_every_method_but_the_password(store: Arc<dyn Store>) {
+        let env = env(store).await;
+        let (user, methods) = env
+            .member_with_methods(|m| !m.iter().any(is_phone) && m.len() >= 2)
+            .await;
+
+        let report = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::ResetMfa, user.id.as_str(), admin()).confirm())
+            .await
+            .unwrap();
+
+        assert_eq!(report.outcome, Outcome::Success);
+        let left = env.methods(&user.id).await;
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(is_password(&left[0]));
+        assert_eq!(report.methods.len(), methods.len());
+        for m in &report.methods {
+            let expected = if m.method_type == "passwordAuthenticationMethod" {
+                MethodStatus::Kept
+            } else {
+                MethodStatus::Removed
+            };
+            assert_eq!(m.status, expected, "{m:?}");
+        }
+        assert_eq!(report.writes().count(), methods.len() - 1);
+        assert_eq!(env.audit().await[0].outcome, "success");
+    }
+
+    pub(crate) async fn reset_mfa_with_an_undeletable_default_phone_ends_partial_with_per_method_results(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let (user, methods) = env
+            .member_with_methods(|m| {
+                m.iter().any(is_mobile) && m.iter().filter(|x| !is_password(x)).count() >= 2
+            })
+            .await;
+        let before = env.graph_requests().len();
+
+        let report = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::ResetMfa, user.id.as_str(), admin()).confirm())
+            .await
+            .unwrap();
+
+        assert_eq!(report.outcome, Outcome::Partial);
+        let mobile = report
+            .methods
+            .iter()
+            .find(|m| m.id == entra_model::MOBILE_PHONE_METHOD_ID)
+            .unwrap();
+        assert_eq!(mobile.status, MethodStatus::NotDeletable);
+        assert_eq!(mobile.http_status, Some(400));
+        assert!(mobile.detail.as_deref().unwrap().contains("default"));
+        let others: Vec<_> = report
+            .methods
+            .iter()
+            .filter(|m| m.id != entra_model::MOBILE_PHONE_METHOD_ID)
+            .collect();
+        assert!(others
+            .iter()
+            .all(|m| matches!(m.status, MethodStatus::Removed | MethodStatus::Kept)));
+        // The mobile phone is the last DELETE sent.
+        let deletes = writes(&env.graph_requests()[before..]);
+        assert_eq!(deletes.len(), methods.len() - 1);
+        assert!(deletes
+            .last()
+            .unwrap()
+            .ends_with(entra_model::MOBILE_PHONE_METHOD_ID));
+        let left = env.methods(&user.id).await;
+        assert_eq!(left.len(), 2, "password and mobile phone remain: {left:?}");
+        assert!(left.iter().any(is_mobile) && left.iter().any(is_password));
+        let audit = env.audit().await;
+        assert_eq!(audit[0].outcome, "partial");
+        let recorded = audit[0].entry["methods"].as_array().unwrap();
+        assert_eq!(recorded.len(), methods.len());
+        assert!(recorded.iter().any(|m| m["status"] == "not_deletable"));
+    }
+
+    pub(crate) async fn dry_runs_send_no_write_and_return_the_plan(store: Arc<dyn Store>) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let guest = env.guests().remove(0);
+        let (mfa_user, methods) = env
+            .member_with_methods(|m| m.iter().filter(|x| !is_password(x)).count() >= 2)
+            .await;
+        let before = env.graph_requests().len();
+        let remediator = env.remediator();
+
+        let update = remediator
+            .run(&RemediationRequest::new(
+                Action::UpdateUserType(UserType::Guest),
+                member.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap();
+        let delete = remediator
+            .run(&RemediationRequest::new(
+                Action::DeleteGuestUser,
+                guest.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap();
+        let log_out = remediator
+            .run(&RemediationRequest::new(
+                Action::LogOut,
+                member.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap();
+        let reset = remediator
+            .run(&RemediationRequest::new(
+                Action::ResetMfa,
+                mfa_user.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap();
+
+        let sent = &env.graph_requests()[before..];
+        assert!(!sent.is_empty(), "the reads happened");
+        assert_eq!(writes(sent), Vec::<String>::new());
+        for r in [&update, &delete, &log_out, &reset] {
+            assert_eq!(r.outcome, Outcome::DryRun);
+            assert_eq!(r.mode, Mode::DryRun);
+            assert_eq!(r.gates.len(), 4);
+            assert!(r.gates.iter().all(|g| g.passed));
+            assert!(r.target.is_some());
+            assert!(r.writes().next().is_none());
+        }
+        assert_eq!(update.plan[0].method, "PATCH");
+        assert_eq!(
+            update.plan[0].body,
+            Some(serde_json::json!({"userType": "Guest"}))
+        );
+        assert_eq!(
+            update.target.as_ref().unwrap().user_type,
+            Some(UserType::Member)
+        );
+        assert_eq!(delete.plan[0].method, "DELETE");
+        assert_eq!(delete.plan[0].path, format!("/users/{}", guest.id));
+        assert_eq!(
+            log_out.plan[0].path,
+            format!("/users/{}/revokeSignInSessions", member.id)
+        );
+        assert_eq!(reset.plan.len(), methods.len() - 1);
+        assert!(reset
+            .methods
+            .iter()
+            .all(|m| matches!(m.status, MethodStatus::Planned | MethodStatus::Kept)));
+        // Nothing changed.
+        assert_eq!(
+            env.user(&member.id).unwrap().user_type,
+            Some(UserType::Member)
+        );
+        assert!(env.user(&guest.id).is_some());
+        assert_eq!(env.methods(&mfa_user.id).await.len(), methods.len());
+        let audit = env.audit().await;
+        assert_eq!(audit.len(), 4);
+        assert!(audit
+            .iter()
+            .all(|r| r.outcome == "dry_run" && r.completed_at.is_some()));
+    }
+
+    pub(crate) async fn read_only_operator_is_refused_with_nothing_sent_to_graph(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let before = env.graph_requests().len();
+
+        let err = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(
+                    Action::LogOut,
+                    member.id.as_str(),
+                    Operator::new("bob", OperatorRole::ReadOnly),
+                )
+                .confirm(),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(err.is_refusal());
+        assert_eq!(err.gate(), Some(Gate::OperatorRole));
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::RoleNotAllowed {
+                role: OperatorRole::ReadOnly,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("ReadOnly"), "{err}");
+        assert_eq!(env.graph_requests().len(), before, "nothing sent to Graph");
+        let audit = env.audit().await;
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].outcome, "refused");
+        assert_eq!(audit[0].role, "ReadOnly");
+        assert_eq!(audit[0].operator, "bob");
+        assert_eq!(audit[0].entry["error"], err.to_string());
+        assert_eq!(audit[0].entry["gates"][0]["gate"], "operator_role");
+        assert_eq!(audit[0].entry["gates"][0]["passed"], false);
+        assert_eq!(err.audit_id(), Some(audit[0].id.as_str()));
+    }
+
+    pub(crate) async fn help_desk_operator_may_not_delete_and_nothing_is_sent(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let guest = env.guests().remove(0);
+        let before = env.graph_requests().len();
+        let help_desk = Operator::new("carol", OperatorRole::HelpDesk);
+
+        let err = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(Action::DeleteGuestUser, guest.id.as_str(), help_desk)
+                    .confirm(),
+            )
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.gate(), Some(Gate::OperatorRole));
+        assert_eq!(env.graph_requests().len(), before);
+        assert!(env.user(&guest.id).is_some());
+        let audit = env.audit().await;
+        assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "refused"));
+        assert!(audit[0].entry["error"]
+            .as_str()
+            .unwrap()
+            .contains("HelpDesk"));
+    }
+
+    pub(crate) async fn missing_permission_is_refused_naming_it_and_where_to_grant_it_with_nothing_sent(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env_with(
+            store,
+            crate::support::builder()
+                .permissions(["User.Read.All", "RoleManagement.Read.Directory"]),
+        )
+        .await;
+        let member = env.plain_members().await.remove(0);
+        let before = env.graph_requests().len();
+
+        let err = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::LogOut, member.id.as_str(), admin()).confirm())
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.gate(), Some(Gate::Permissions));
+        let ErrorKind::MissingPermissions { action, missing } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*action, RemediationAction::LogOut);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].call, "POST /users/{id}/revokeSignInSessions");
+        let message = err.to_string();
+        assert!(message.contains("User.RevokeSessions.All"), "{message}");
+        assert!(
+            message.contains("API permissions") && message.contains("Grant admin consent"),
+            "{message}"
+        );
+        assert_eq!(env.graph_requests().len(), before, "nothing sent to Graph");
+        let audit = env.audit().await;
+        assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "refused"));
+        assert_eq!(audit[0].entry["error"], message);
+        assert_eq!(audit[0].entry["gates"][1]["gate"], "permissions");
+    }
+
+    pub(crate) async fn deleting_a_member_is_refused_after_reads_only(store: Arc<dyn Store>) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let before = env.graph_requests().len();
+
+        let err = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(Action::DeleteGuestUser, member.id.as_str(), admin())
+                    .confirm(),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::NotAGuest {
+                user_type: Some(UserType::Member),
+                ..
+            }
+        ));
+        assert_eq!(err.gate(), Some(Gate::TargetRules));
+        assert_eq!(
+            writes(&env.graph_requests()[before..]),
+            Vec::<String>::new()
+        );
+        assert!(env.user(&member.id).is_some());
+        let audit = env.audit().await;
+        assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "refused"));
+        assert_eq!(audit[0].target_id.as_deref(), Some(member.id.as_str()));
+        assert!(audit[0].entry["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a guest"));
+    }
+
+    pub(crate) async fn global_administrator_is_protected_unless_the_operator_overrides(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let break_glass = env.tenant.break_glass_accounts();
+        let admins = env.global_admins().await;
+        let ga = admins
+            .iter()
+            .find(|id| {
+                let upn = env.user(id).unwrap().user_principal_name.unwrap();
+                !break_glass.contains(&upn)
+            })
+            .expect("a Global Administrator who is not break-glass")
+            .clone();
+        let before = env.graph_requests().len();
+        let remediator = env.remediator();
+        let request = RemediationRequest::new(Action::LogOut, ga.as_str(), admin()).confirm();
+
+        let err = remediator.run(&request).await.unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::Protected {
+                reason: Protection::GlobalAdministrator,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("override"), "{err}");
+        assert_eq!(
+            writes(&env.graph_requests()[before..]),
+            Vec::<String>::new()
+        );
+
+        let report = remediator
+            .run(&request.override_global_admin_protection(true))
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, Outcome::Success);
+        assert!(report.global_admin_override);
+        assert_eq!(writes(&env.graph_requests()[before..]).len(), 1);
+        let audit = env.audit().await;
+        let outcomes: Vec<&str> = audit.iter().map(|r| r.outcome.as_str()).collect();
+        assert_eq!(audit.len(), 2);
+        assert!(outcomes.contains(&"refused") && outcomes.contains(&"success"));
+    }
+
+    pub(crate) async fn break_glass_account_is_refused_even_with_the_override(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let upn = env.tenant.break_glass_accounts().remove(0);
+        let before = env.graph_requests().len();
+
+        let err = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(Action::ResetMfa, upn.as_str(), admin())
+                    .override_global_admin_protection(true)
+                    .confirm(),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::Protected {
+                reason: Protection::BreakGlass,
+                ..
+            }
+        ));
+        assert_eq!(
+            writes(&env.graph_requests()[before..]),
+            Vec::<String>::new()
+        );
+        let audit = env.audit().await;
+        assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "refused"));
+        assert!(audit[0].entry["error"]
+            .as_str()
+            .unwrap()
+            .contains("break-glass"));
+    }
+
+    pub(crate) async fn update_user_type_to_the_current_type_is_refused_as_no_change(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let guest = env.guests().remove(0);
+        let upn = guest.user_principal_name.clone().unwrap();
+        assert!(upn.contains("#EXT#"), "a guest UPN: {upn}");
+        let before = env.graph_requests().len();
+
+        let err = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(
+                    Action::UpdateUserType(UserType::Guest),
+                    upn.as_str(),
+                    admin(),
+                )
+                .confirm(),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::NoChange {
+                user_type: UserType::Guest,
+                ..
+            }
+        ));
+        assert_eq!(
+            writes(&env.graph_requests()[before..]),
+            Vec::<String>::new()
+        );
+        let audit = env.audit().await;
+        assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "refused"));
+        assert_eq!(
+            audit[0].target_id.as_deref(),
+            Some(guest.id.as_str()),
+            "the UPN was resolved"
+        );
+    }
+
+    pub(crate) async fn unknown_target_is_refused_as_not_found(store: Arc<dyn Store>) {
+        let env = env(store).await;
+        let remediator = env.remediator();
+        for target in [
+            "nobody@contoso.example",
+            "00000000-0000-0000-0000-00000000abcd",
+        ] {
+            let err = remediator
+                .run(&RemediationRequest::new(Action::LogOut, target, admin()).confirm())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::TargetNotFound { target: t } if t == target),
+                "{err:?}"
+            );
+        }
+        assert_eq!(writes(&env.graph_requests()), Vec::<String>::new());
+        let audit = env.audit().await;
+        assert_eq!(audit.len(), 2);
+        assert!(audit
+            .iter()
+            .all(|r| r.outcome == "refused" && r.target_id.is_none()));
+    }
+
+    pub(crate) async fn crash_after_the_intent_leaves_one_incomplete_entry(store: Arc<dyn Store>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let faulty: Arc<dyn Store> = Arc::new(FaultyStore {
+            inner: store.clone(),
+            fault: Fault::HangAfterIntent(Mutex::new(Some(tx))),
+        });
+        let env = env(faulty).await;
+        let member = env.plain_members().await.remove(0);
+        let before = env.graph_requests().len();
+        let remediator = env.remediator();
+        let request = RemediationRequest::new(
+            Action::UpdateUserType(UserType::Guest),
+            member.id.as_str(),
+            admin(),
+        )
+        .confirm();
+
+        // The attempt is dropped (the process "dies") as soon as its intent is written.
+        tokio::select! {
+            result = remediator.run(&request) => panic!("the attempt cannot finish: {result:?}"),
+            _ = rx => {}
+        }
+
+        let audit = store.audit_log(env.tenant.tenant_id(), 10).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].outcome, "incomplete");
+        assert!(audit[0].completed_at.is_none());
+        assert_eq!(audit[0].action, "update_user_type");
+        assert_eq!(audit[0].entry["target_given"], member.id.as_str());
+        assert_eq!(audit[0].entry["mode"], "execute");
+        assert_eq!(
+            env.graph_requests().len(),
+            before,
+            "the intent precedes the first Graph call"
+        );
+        assert_eq!(
+            env.user(&member.id).unwrap().user_type,
+            Some(UserType::Member)
+        );
+    }
+
+    pub(crate) async fn outcome_that_cannot_be_recorded_leaves_the_entry_incomplete_and_says_so(
+        store: Arc<dyn Store>,
+    ) {
+        let faulty: Arc<dyn Store> = Arc::new(FaultyStore {
+            inner: store.clone(),
+            fault: Fault::LoseCompletion,
+        });
+        let env = env(faulty).await;
+        let member = env.plain_members().await.remove(0);
+
+        let err = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::LogOut, member.id.as_str(), admin()).confirm())
+            .await
+            .unwrap_err();
+
+        let ErrorKind::AuditIncomplete { audit_id, outcome } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert_eq!(outcome, "success", "the action itself ran");
+        assert_eq!(err.report().unwrap().outcome, Outcome::Success);
+        let audit = store.audit_log(env.tenant.tenant_id(), 10).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(&audit[0].id, audit_id);
+        assert_eq!(audit[0].outcome, "incomplete");
+        assert!(err.to_string().contains("stays incomplete"), "{err}");
+    }
+}
