@@ -39,6 +39,8 @@ pub enum StreamKind {
     DirectoryAudits,
     /// Users (delta).
     Users,
+    /// Users' `signInActivity` (needs P1/P2 and `AuditLog.Read.All`).
+    SignInActivity,
     /// Groups and their members (delta with `members`).
     Groups,
     /// Directory roles and their members.
@@ -63,6 +65,7 @@ impl StreamKind {
     /// Every stream, in collection order.
     pub const ALL: &'static [StreamKind] = &[
         StreamKind::Users,
+        StreamKind::SignInActivity,
         StreamKind::Groups,
         StreamKind::DirectoryRoles,
         StreamKind::Applications,
@@ -88,6 +91,7 @@ impl StreamKind {
             StreamKind::ManagedIdentitySignIns => "managed_identity_sign_ins",
             StreamKind::DirectoryAudits => "directory_audits",
             StreamKind::Users => "users",
+            StreamKind::SignInActivity => "sign_in_activity",
             StreamKind::Groups => "groups",
             StreamKind::DirectoryRoles => "directory_roles",
             StreamKind::Applications => "applications",
@@ -109,6 +113,7 @@ impl StreamKind {
             | StreamKind::ManagedIdentitySignIns => Capability::NonInteractiveSignIns,
             StreamKind::DirectoryAudits => Capability::DirectoryAudits,
             StreamKind::Users => Capability::Users,
+            StreamKind::SignInActivity => Capability::SignInActivity,
             StreamKind::Groups => Capability::GroupsAndMembers,
             StreamKind::DirectoryRoles => Capability::DirectoryRoles,
             StreamKind::Applications | StreamKind::ServicePrincipals => Capability::Applications,
@@ -458,7 +463,12 @@ impl Collector {
     /// checkpoint and does not stop the others.
     pub async fn collect_now(&self) -> Result<CollectionReport, StoreError> {
         let started_at = self.clock.now();
-        let run_id = format!("run-{}", started_at.unix_timestamp_nanos());
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let run_id = format!(
+            "run-{}-{}",
+            started_at.unix_timestamp_nanos(),
+            RUNS.fetch_add(1, Ordering::Relaxed)
+        );
         let mut run = CollectionRun::new(run_id.clone(), started_at);
         self.store.record_run(&self.tenant, &run).await?;
         let mut streams = Vec::new();
@@ -485,6 +495,38 @@ impl Collector {
         run.report = serde_json::to_value(&report.streams).unwrap_or_default();
         self.store.record_run(&self.tenant, &run).await?;
         Ok(report)
+    }
+
+    /// Collects every `interval` (plus up to `jitter` more, so a fleet does not call Graph in
+    /// lockstep) until the cancel handle fires; returns the reports of every run. Waits use
+    /// `tokio::time`, so they follow paused time in tests. A run that fails to record in the
+    /// store ends the loop with that error.
+    pub async fn run_every(
+        &self,
+        interval: std::time::Duration,
+        jitter: std::time::Duration,
+    ) -> Result<Vec<CollectionReport>, StoreError> {
+        let mut reports = Vec::new();
+        let mut seed = self.clock.now().unix_timestamp_nanos() as u64 | 1;
+        while !self.cancel.is_cancelled() {
+            reports.push(self.collect_now().await?);
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let extra = if jitter.is_zero() {
+                std::time::Duration::ZERO
+            } else {
+                std::time::Duration::from_millis(seed % (jitter.as_millis() as u64 + 1))
+            };
+            let deadline = tokio::time::Instant::now() + interval + extra;
+            // Wake up at least every second to notice cancellation.
+            while !self.cancel.is_cancelled() && tokio::time::Instant::now() < deadline {
+                let step =
+                    (deadline - tokio::time::Instant::now()).min(std::time::Duration::from_secs(1));
+                tokio::time::sleep(step).await;
+            }
+        }
+        Ok(reports)
     }
 
     /// Runs one stream now.
@@ -645,6 +687,28 @@ impl Collector {
                     .await?;
                 Ok(())
             }
+            StreamKind::SignInActivity => {
+                // 500 per page is the documented maximum with signInActivity.
+                let mut stream: PageStream<Raw<User>> = self.client.pages(
+                    GraphRequest::get("users")
+                        .select(["id", "signInActivity"])
+                        .top(500),
+                );
+                while let Some(page) = stream.try_next().await? {
+                    let items = page.items.len();
+                    let summary = self
+                        .store
+                        .write(self.ctx(), Batch::SignInActivity(page.items), None)
+                        .await?;
+                    Self::count(report, summary);
+                    self.emit(Progress::PageStored {
+                        stream: kind,
+                        items,
+                        summary,
+                    });
+                }
+                Ok(())
+            }
             StreamKind::DirectoryRoles => self.directory_roles(report).await,
             StreamKind::Applications => {
                 let req = GraphRequest::get("applications")
@@ -800,7 +864,7 @@ impl Collector {
     async fn window<T>(
         &self,
         kind: StreamKind,
-        request: &dyn Fn() -> GraphRequest,
+        request: &(dyn Fn() -> GraphRequest + Sync),
         field: &str,
         extra_filter: Option<&str>,
         batch: fn(Vec<Raw<T>>) -> Batch,
@@ -854,7 +918,7 @@ impl Collector {
         &self,
         kind: StreamKind,
         state: &mut WindowState,
-        request: &dyn Fn() -> GraphRequest,
+        request: &(dyn Fn() -> GraphRequest + Sync),
         field: &str,
         extra_filter: Option<&str>,
         batch: fn(Vec<Raw<T>>) -> Batch,
@@ -937,7 +1001,7 @@ impl Collector {
     async fn delta<T>(
         &self,
         kind: StreamKind,
-        request: &dyn Fn() -> GraphRequest,
+        request: &(dyn Fn() -> GraphRequest + Sync),
         batch: fn(Vec<Raw<T>>) -> Batch,
         scope: SnapshotScope,
         report: &mut StreamReport,

@@ -262,6 +262,17 @@ async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_
     let r = report.stream(StreamKind::SignIns).unwrap();
     assert_eq!(r.inserted as usize, expected.len());
     assert!(report.stream(StreamKind::Users).unwrap().inserted > 15);
+    assert_eq!(
+        report.stream(StreamKind::SignInActivity).unwrap().status,
+        StreamStatus::Succeeded
+    );
+    let users = store.users(s.fake.tenant_id()).await.unwrap();
+    assert!(
+        users.iter().any(|u| u
+            .activity()
+            .is_some_and(|a| a.last_successful_sign_in_date_time.is_some())),
+        "sign-in activity stored"
+    );
     assert!(store.users(s.fake.tenant_id()).await.unwrap().len() > 15);
     assert!(!store
         .app_credentials(s.fake.tenant_id())
@@ -501,4 +512,40 @@ async fn groups_delta_stores_memberships_with_member_types() {
         .await
         .unwrap()
         .is_empty());
+}
+
+#[tokio::test]
+async fn the_schedule_collects_every_interval_until_cancelled() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let cancel = CancelHandle::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let c = collector(&s, store.clone())
+        .await
+        .progress(tx)
+        .cancel_handle(cancel.clone());
+    let loop_task = tokio::spawn(async move {
+        c.run_every(
+            std::time::Duration::from_millis(200),
+            std::time::Duration::from_millis(50),
+        )
+        .await
+    });
+    // Cancel after the third run has started.
+    let mut started = 0;
+    while let Some(event) = rx.recv().await {
+        if let Progress::StreamStarted {
+            stream: StreamKind::Users,
+        } = event
+        {
+            started += 1;
+            if started == 3 {
+                cancel.cancel();
+                break;
+            }
+        }
+    }
+    let reports = loop_task.await.unwrap().unwrap();
+    assert_eq!(reports.len(), 3, "three runs, then a clean stop");
+    assert_eq!(store.runs(s.fake.tenant_id(), 10).await.unwrap().len(), 3);
 }

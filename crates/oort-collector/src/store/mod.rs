@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use entra_model::{
     AppCredential, Application, AuthenticationMethod, ConditionalAccessPolicy, DirectoryAudit,
     DirectoryObject, DirectoryRole, Group, ManagedDevice, Raw, RiskDetection, RiskyUser,
-    ServicePrincipal, SignIn, User, UserRegistrationDetails,
+    ServicePrincipal, SignIn, SignInActivity, User, UserRegistrationDetails,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -79,6 +79,9 @@ pub enum Batch {
     DirectoryAudits(Vec<Raw<DirectoryAudit>>),
     /// Users from a list or delta page; an entry with `@removed` marks the user deleted.
     Users(Vec<Raw<User>>),
+    /// Users' `signInActivity` (`GET /users?$select=id,signInActivity`): updates the sign-in
+    /// times of known users without touching the rest of their JSON.
+    SignInActivity(Vec<Raw<User>>),
     /// Groups from a list or delta page; `@removed` marks the group deleted and `members@delta`
     /// adds members or marks them removed.
     Groups(Vec<Raw<Group>>),
@@ -126,6 +129,7 @@ impl Batch {
             Batch::SignIns(v) => v.len(),
             Batch::DirectoryAudits(v) => v.len(),
             Batch::Users(v) => v.len(),
+            Batch::SignInActivity(v) => v.len(),
             Batch::Groups(v) => v.len(),
             Batch::GroupMembers { members, .. } => members.len(),
             Batch::RoleMembers { members, .. } => members.len() + 1,
@@ -233,6 +237,15 @@ pub struct SignInQuery {
     pub limit: usize,
 }
 
+impl StoredUser {
+    /// The sign-in activity: the dedicated read when there is one, else what the user JSON had.
+    pub fn activity(&self) -> Option<&SignInActivity> {
+        self.sign_in_activity
+            .as_ref()
+            .or(self.user.value().sign_in_activity.as_ref())
+    }
+}
+
 impl SignInQuery {
     /// Sign-ins in `[from, until)`, `limit` at a time.
     pub fn between(from: OffsetDateTime, until: OffsetDateTime, limit: usize) -> Self {
@@ -265,6 +278,8 @@ impl SignInQuery {
 pub struct StoredUser {
     /// The user as last seen (the raw JSON of the last list or delta entry).
     pub user: Raw<User>,
+    /// The user's sign-in activity from the last `signInActivity` read, when licensed.
+    pub sign_in_activity: Option<SignInActivity>,
     /// When oort saw the user deleted, if it did.
     pub deleted_at: Option<OffsetDateTime>,
 }

@@ -461,6 +461,21 @@ async fn write_batch(
         }
         Batch::Users(items) => write_users(tx, tenant, now, items, &mut summary).await?,
         Batch::Groups(items) => write_groups(tx, tenant, now, items, &mut summary).await?,
+        Batch::SignInActivity(items) => {
+            for item in items {
+                let u = item.value();
+                let activity = u
+                    .sign_in_activity
+                    .as_ref()
+                    .and_then(|a| serde_json::to_string(a).ok());
+                summary.updated += mark(
+                    tx,
+                    "UPDATE users SET sign_in_activity_json = $3, last_sign_in_at = $4, last_successful_sign_in_at = $5 WHERE tenant_id = $1 AND id = $2",
+                    &[&tenant, &u.id, &activity, &u.last_sign_in(), &u.last_successful_sign_in()],
+                )
+                .await?;
+            }
+        }
         Batch::GroupMembers { group_id, members } => {
             for m in members {
                 if let Some((id, member_type)) = rows::member_key(m) {
@@ -839,14 +854,22 @@ impl Store for PostgresStore {
     async fn users(&self, tenant: &str) -> Result<Vec<StoredUser>, StoreError> {
         let rows = self
             .query(
-                "SELECT id, raw_json, deleted_at FROM users WHERE tenant_id = $1 ORDER BY id",
+                "SELECT id, raw_json, deleted_at, sign_in_activity_json FROM users WHERE tenant_id = $1 ORDER BY id",
                 &[&tenant],
             )
             .await?;
         rows.iter()
             .map(|r| {
+                let id: &str = r.get(0);
+                let sign_in_activity = match r.get::<_, Option<&str>>(3) {
+                    Some(a) => Some(
+                        serde_json::from_str(a).map_err(|e| StoreError::corrupt("users", id, e))?,
+                    ),
+                    None => None,
+                };
                 Ok(StoredUser {
-                    user: parse_raw("users", r.get(0), r.get(1))?,
+                    user: parse_raw("users", id, r.get(1))?,
+                    sign_in_activity,
                     deleted_at: r.get(2),
                 })
             })

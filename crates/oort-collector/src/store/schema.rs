@@ -195,6 +195,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_time ON audit_log (tenant_id, at);
 "#,
+    r#"
+ALTER TABLE users ADD COLUMN sign_in_activity_json TEXT;
+"#,
 ];
 
 /// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
@@ -390,5 +393,8 @@ CREATE TABLE audit_log (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX audit_log_by_time ON audit_log (tenant_id, at);
+"#,
+    r#"
+ALTER TABLE users ADD COLUMN sign_in_activity_json TEXT;
 "#,
 ];

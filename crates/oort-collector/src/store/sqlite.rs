@@ -427,6 +427,20 @@ fn write_batch(
         }
         Batch::Users(items) => write_users(tx, tenant, now, items, &mut summary)?,
         Batch::Groups(items) => write_groups(tx, tenant, now, items, &mut summary)?,
+        Batch::SignInActivity(items) => {
+            for item in items {
+                let u = item.value();
+                let activity = u
+                    .sign_in_activity
+                    .as_ref()
+                    .and_then(|a| serde_json::to_string(a).ok());
+                let n = tx
+                    .prepare_cached("UPDATE users SET sign_in_activity_json = ?3, last_sign_in_at = ?4, last_successful_sign_in_at = ?5 WHERE tenant_id = ?1 AND id = ?2")
+                    .and_then(|mut st| st.execute(params![tenant, u.id, activity, opt_ts(u.last_sign_in()), opt_ts(u.last_successful_sign_in())]))
+                    .map_err(db_err("store sign-in activity"))?;
+                summary.updated += n as u64;
+            }
+        }
         Batch::GroupMembers { group_id, members } => {
             for m in members {
                 if let Some((id, member_type)) = rows::member_key(m) {
@@ -858,7 +872,7 @@ impl Store for SqliteStore {
         self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT id, raw_json, deleted_at FROM users WHERE tenant_id = ?1 ORDER BY id",
+                    "SELECT id, raw_json, deleted_at, sign_in_activity_json FROM users WHERE tenant_id = ?1 ORDER BY id",
                 )
                 .map_err(db_err("read users"))?;
             let rows = stmt
@@ -867,14 +881,23 @@ impl Store for SqliteStore {
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
                     ))
                 })
                 .map_err(db_err("read users"))?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, json, deleted) = row.map_err(db_err("read a user"))?;
+                let (id, json, deleted, activity) = row.map_err(db_err("read a user"))?;
+                let sign_in_activity = match activity {
+                    Some(a) => Some(
+                        serde_json::from_str(&a)
+                            .map_err(|e| StoreError::corrupt("users", id.clone(), e))?,
+                    ),
+                    None => None,
+                };
                 out.push(StoredUser {
                     user: parse_raw("users", &id, json)?,
+                    sign_in_activity,
                     deleted_at: text_ts(deleted),
                 });
             }

@@ -203,6 +203,34 @@ pub(crate) async fn deleted_users_are_marked_not_erased_and_restores_clear_the_m
         .find(|u| u.user.value().id == "u2")
         .unwrap();
     assert_eq!(u2.deleted_at, None);
+    // A signInActivity read updates the activity without touching the user's JSON.
+    let activity = vec![raw(
+        json!({"id": "u1", "signInActivity": {"lastSignInDateTime": "2024-05-02T09:00:00Z", "lastSuccessfulSignInDateTime": "2024-05-02T08:00:00Z"}}),
+    )];
+    store
+        .write(
+            ctx("t1", "2024-05-03T00:00:00Z"),
+            Batch::SignInActivity(activity),
+            None,
+        )
+        .await
+        .unwrap();
+    let u1 = store
+        .users("t1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.user.value().id == "u1")
+        .unwrap();
+    assert_eq!(
+        u1.activity().unwrap().last_successful_sign_in_date_time,
+        Some(t("2024-05-02T08:00:00Z"))
+    );
+    assert_eq!(
+        u1.user.value().user_principal_name.as_deref(),
+        Some("a@contoso.com"),
+        "the user JSON is kept"
+    );
     // A full sync that no longer returns u1 marks it deleted.
     let started = t("2024-05-04T00:00:00Z");
     store
