@@ -1,0 +1,3 @@
+//! The `oort` command (under construction).
+
+fn main() {}
