@@ -1,0 +1,301 @@
+//! `paging`: stream pages of 1,000 realistic sign-ins through `graph-client`, typed, from a local
+//! HTTP server, against a bare loop on the same pages.
+//!
+//! - `paging_200x1000/graph_client_typed`: `GraphClient::pages::<SignIn>` over 200 pages (throttle
+//!   pacing off: the reports class would otherwise hold it to 5 pages / 10 s);
+//! - `paging_200x1000/bare_loop_from_slice`: reqwest GET + `serde_json::from_slice::<Page<SignIn>>`,
+//!   following the nextLink; `bare_loop_from_str` does the same after one UTF-8 check (as the
+//!   client does).
+//!   Target: the client within 1.2x of the bare loop.
+//! - `paging_latency_50x1000`: the server waits 20 ms before each page and the consumer spends
+//!   20 ms on each page (an `await`ed sleep, like a store write). `graph_client_prefetch` should
+//!   take about max(20 ms, 20 ms) per page (target: within 1.3x of 50 x 20 ms = 1 s), while
+//!   `bare_loop_sequential` takes the sum. Decoding a 3 MB page costs about as much as the
+//!   20 ms here, so `paging_latency_50x100` repeats the scenario with pages of 100 sign-ins, where
+//!   the prefetch alone decides.
+//!
+//! Run: `cargo bench -p benches --bench paging`.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use entra_auth::{AccessToken, AuthError, TokenClaims, TokenCredential};
+use entra_model::SignIn;
+use futures::StreamExt;
+use graph_client::{GraphClient, GraphRequest, Page};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+const PER_PAGE: usize = 1_000;
+const TEMPLATES: usize = 4;
+const PLACEHOLDER: &str = "NEXT-LINK-PLACEHOLDER";
+
+/// Page bodies split around the nextLink, so that page `n` links to page `n + 1`.
+struct Bodies {
+    heads: Vec<Vec<u8>>,
+    tails: Vec<Vec<u8>>,
+    last: Vec<u8>,
+}
+
+impl Bodies {
+    fn new(per_page: usize) -> Self {
+        let mut heads = Vec::new();
+        let mut tails = Vec::new();
+        for t in 0..TEMPLATES {
+            let page = benches::sign_in_page(t as u64 + 1, per_page, Some(PLACEHOLDER));
+            let at = page
+                .windows(PLACEHOLDER.len())
+                .position(|w| w == PLACEHOLDER.as_bytes())
+                .expect("placeholder present");
+            heads.push(page[..at].to_vec());
+            tails.push(page[at + PLACEHOLDER.len()..].to_vec());
+        }
+        let last = benches::sign_in_page(99, per_page, None);
+        Bodies { heads, tails, last }
+    }
+
+    fn bytes_per_page(&self) -> usize {
+        self.last.len()
+    }
+}
+
+/// A minimal HTTP/1.1 keep-alive server for `/v1.0/auditLogs/signIns?$skiptoken=n`, on its own
+/// thread and runtime.
+fn start_server(bodies: Arc<Bodies>, pages: usize, latency: Duration) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = format!("http://{}", listener.local_addr().expect("addr"));
+            tx.send(addr.clone()).expect("send addr");
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    continue;
+                };
+                let bodies = Arc::clone(&bodies);
+                let addr = addr.clone();
+                tokio::spawn(async move {
+                    let _ = serve(sock, bodies, pages, latency, addr).await;
+                });
+            }
+        });
+    });
+    rx.recv().expect("server address")
+}
+
+async fn serve(
+    sock: TcpStream,
+    bodies: Arc<Bodies>,
+    pages: usize,
+    latency: Duration,
+    addr: String,
+) -> std::io::Result<()> {
+    sock.set_nodelay(true)?;
+    let (r, mut w) = sock.into_split();
+    let mut r = BufReader::new(r);
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        loop {
+            let mut h = String::new();
+            if r.read_line(&mut h).await? == 0 || h == "\r\n" {
+                break;
+            }
+        }
+        let target = line.split_whitespace().nth(1).unwrap_or("/");
+        let n: usize = target
+            .split("$skiptoken=")
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let t = n % TEMPLATES;
+        let link = format!("{addr}/v1.0/auditLogs/signIns?$skiptoken={}", n + 1);
+        let parts: Vec<&[u8]> = if n + 1 < pages {
+            vec![&bodies.heads[t], link.as_bytes(), &bodies.tails[t]]
+        } else {
+            vec![&bodies.last]
+        };
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\nrequest-id: bench\r\n\r\n"
+        );
+        w.write_all(head.as_bytes()).await?;
+        for p in parts {
+            w.write_all(p).await?;
+        }
+    }
+}
+
+#[derive(Debug)]
+struct StaticToken;
+
+#[async_trait::async_trait]
+impl TokenCredential for StaticToken {
+    async fn get_token(&self, _scope: &str) -> Result<AccessToken, AuthError> {
+        Ok(AccessToken {
+            token: "bench-token".to_owned().into(),
+            expires_on: time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(30_000),
+            claims: TokenClaims::default(),
+        })
+    }
+}
+
+fn client(base: &str) -> GraphClient {
+    GraphClient::builder()
+        .credential(Arc::new(StaticToken))
+        .base_url(base)
+        .throttling(false)
+        .build()
+        .expect("client")
+}
+
+async fn client_pages(client: &GraphClient, consumer: Duration) -> usize {
+    let mut pages = client.pages::<SignIn>(GraphRequest::get("auditLogs/signIns"));
+    let mut n = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.expect("page");
+        n += black_box(page.items).len();
+        if !consumer.is_zero() {
+            tokio::time::sleep(consumer).await;
+        }
+    }
+    n
+}
+
+async fn bare_loop(
+    http: &reqwest::Client,
+    base: &str,
+    from_str: bool,
+    consumer: Duration,
+) -> usize {
+    let mut url = format!("{base}/v1.0/auditLogs/signIns");
+    let mut n = 0;
+    loop {
+        let bytes = http
+            .get(&url)
+            .bearer_auth("bench-token")
+            .send()
+            .await
+            .expect("send")
+            .bytes()
+            .await
+            .expect("body");
+        let page: Page<SignIn> = if from_str {
+            serde_json::from_str(std::str::from_utf8(&bytes).expect("UTF-8")).expect("page")
+        } else {
+            serde_json::from_slice(&bytes).expect("page")
+        };
+        n += black_box(page.items).len();
+        if !consumer.is_zero() {
+            tokio::time::sleep(consumer).await;
+        }
+        match page.next_link {
+            Some(next) => url = next,
+            None => return n,
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let bodies = Arc::new(Bodies::new(PER_PAGE));
+    let page_bytes = bodies.bytes_per_page();
+    let http = reqwest::Client::builder().build().expect("reqwest");
+
+    // No added latency: 200 pages of 1,000 sign-ins.
+    let pages = 200;
+    let base = start_server(Arc::clone(&bodies), pages, Duration::ZERO);
+    let graph = client(&base);
+    let mut group = c.benchmark_group("paging_200x1000");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Bytes((page_bytes * pages) as u64));
+    group.bench_function("graph_client_typed", |b| {
+        b.iter(|| {
+            assert_eq!(
+                rt.block_on(client_pages(&graph, Duration::ZERO)),
+                pages * PER_PAGE
+            )
+        });
+    });
+    group.bench_function("bare_loop_from_slice", |b| {
+        b.iter(|| {
+            assert_eq!(
+                rt.block_on(bare_loop(&http, &base, false, Duration::ZERO)),
+                pages * PER_PAGE
+            )
+        });
+    });
+    group.bench_function("bare_loop_from_str", |b| {
+        b.iter(|| {
+            assert_eq!(
+                rt.block_on(bare_loop(&http, &base, true, Duration::ZERO)),
+                pages * PER_PAGE
+            )
+        });
+    });
+    group.finish();
+
+    // 20 ms of server latency per page and 20 ms of consumer work per page.
+    let pages = 50;
+    let wait = Duration::from_millis(20);
+    let base = start_server(Arc::clone(&bodies), pages, wait);
+    let graph = client(&base);
+    let mut group = c.benchmark_group("paging_latency_50x1000");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(25));
+    group.bench_function("graph_client_prefetch", |b| {
+        b.iter(|| assert_eq!(rt.block_on(client_pages(&graph, wait)), pages * PER_PAGE));
+    });
+    group.bench_function("bare_loop_sequential", |b| {
+        b.iter(|| {
+            assert_eq!(
+                rt.block_on(bare_loop(&http, &base, true, wait)),
+                pages * PER_PAGE
+            )
+        });
+    });
+    group.finish();
+
+    // The same with pages of 100 sign-ins, where decoding is small next to the 20 ms: this
+    // isolates the prefetch (ideal: 50 x 20 ms = 1 s; sequential: about 2 s).
+    let small = 100;
+    let base = start_server(Arc::new(Bodies::new(small)), pages, wait);
+    let graph = client(&base);
+    let mut group = c.benchmark_group("paging_latency_50x100");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
+    group.bench_function("graph_client_prefetch", |b| {
+        b.iter(|| assert_eq!(rt.block_on(client_pages(&graph, wait)), pages * small));
+    });
+    group.bench_function("bare_loop_sequential", |b| {
+        b.iter(|| {
+            assert_eq!(
+                rt.block_on(bare_loop(&http, &base, true, wait)),
+                pages * small
+            )
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
