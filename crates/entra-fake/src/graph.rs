@@ -663,10 +663,11 @@ impl G<'_> {
                 return None;
             }
             if !filter.is_empty() {
-                let full = self.user_json(i, None, sia);
                 let mut all = serde_json::to_value(&self.t.users[i].user).unwrap_or(Value::Null);
-                if let Some(a) = full.get("signInActivity") {
-                    all["signInActivity"] = a.clone();
+                if sia {
+                    if let Some(a) = self.t.sign_in_activity(i) {
+                        all["signInActivity"] = serde_json::to_value(a).unwrap_or(Value::Null);
+                    }
                 }
                 if !odata::json_matches(&all, &filter) {
                     return None;

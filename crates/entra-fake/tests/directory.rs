@@ -356,3 +356,70 @@ async fn methods_reports_risk_policies_devices_and_skus() {
             .count()
     );
 }
+
+#[tokio::test]
+async fn hidden_membership_needs_member_read_hidden_and_sign_in_activity_filters() {
+    let t = FakeTenant::builder()
+        .seed(52)
+        .members(40)
+        .groups(12)
+        .throttling(Throttling::disabled())
+        .permissions(["GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All"])
+        .start()
+        .await
+        .unwrap();
+    let tok = token(&t).await;
+    let groups = all_pages(&graph(&t, "v1.0/groups"), &tok).await;
+    let hidden = groups
+        .iter()
+        .find(|g| g["visibility"] == "HiddenMembership")
+        .expect("a hidden-membership group");
+    let (s, _, b) = get(
+        &graph(
+            &t,
+            &format!("v1.0/groups/{}/members", hidden["id"].as_str().unwrap()),
+        ),
+        &tok,
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (403, Some("Authorization_RequestDenied"))
+    );
+    // Devices among members come back with limited information without a device read permission.
+    let mut limited = false;
+    for g in groups
+        .iter()
+        .filter(|g| g["visibility"] != "HiddenMembership")
+    {
+        for m in all_pages(
+            &graph(
+                &t,
+                &format!("v1.0/groups/{}/members", g["id"].as_str().unwrap()),
+            ),
+            &tok,
+        )
+        .await
+        {
+            if m["@odata.type"] == "#microsoft.graph.device" {
+                assert!(m.get("displayName").is_none());
+                limited = true;
+            }
+        }
+    }
+    assert!(limited);
+    // signInActivity filter: users whose last successful sign-in is older than 30 days (the last
+    // attempt may be recent: planted sprays and lockouts also try inactive accounts).
+    let cut = entra_model::timestamp::format(&(t.clock().now() - time::Duration::days(30)));
+    let old = all_pages(&graph(&t, &format!("v1.0/users?$select=id,signInActivity&$filter=signInActivity/lastSuccessfulSignInDateTime%20le%20{cut}")), &tok).await;
+    assert!(!old.is_empty());
+    for u in &old {
+        let last = entra_model::timestamp::parse(
+            u["signInActivity"]["lastSuccessfulSignInDateTime"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(last <= t.clock().now() - time::Duration::days(30));
+    }
+}
