@@ -160,6 +160,19 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_http_date_without_a_date_header_is_measured_against_the_clock() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:03 GMT", None),
+            None
+        );
+        assert_eq!(
+            retry_after_from_clock("Wed, 21 Oct 2015 07:28:03 GMT", now),
+            Some(Duration::from_secs(3))
+        );
+    }
+
+    #[test]
     fn backoff_doubles_up_to_the_cap_without_jitter() {
         let p = RetryPolicy::default()
             .jitter(false)

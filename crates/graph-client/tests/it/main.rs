@@ -10,3 +10,4 @@ mod retry;
 mod security;
 mod send_sync;
 mod throttle;
+mod tracing_output;
