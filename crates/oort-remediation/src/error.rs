@@ -284,3 +284,42 @@ impl RemediationError {
         self.0.report.as_ref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_permission_message_names_the_permission_and_where_to_grant_it() {
+        let action = RemediationAction::ResetMfa;
+        let granted = entra_model::PermissionSet::from_roles([
+            "User.Read.All",
+            "UserAuthenticationMethod.Read.All",
+        ]);
+        let err = RemediationError::new(ErrorKind::MissingPermissions {
+            action,
+            missing: action.requirement().missing(&granted),
+        });
+        assert_eq!(
+            err.to_string(),
+            "refused: the app lacks a Graph permission reset_mfa needs: DELETE /users/{id}/authentication/{type}Methods/{id} needs UserAuthenticationMethod.ReadWrite.All; grant it in the Entra admin center > App registrations > (the oort app) > API permissions > Add a permission > Microsoft Graph > Application permissions, then Grant admin consent"
+        );
+        assert!(err.is_refusal());
+        assert_eq!(err.gate(), Some(crate::Gate::Permissions));
+    }
+
+    #[test]
+    fn forbidden_message_says_it_came_from_graph_despite_the_gate_with_the_request_id() {
+        let err = RemediationError::new(ErrorKind::Forbidden {
+            call: "DELETE /users/u1".to_owned(),
+            code: Some("Authorization_RequestDenied".to_owned()),
+            request_id: Some("rid-1".to_owned()),
+        });
+        let text = err.to_string();
+        assert!(text.starts_with("Microsoft Graph refused DELETE /users/u1 with 403 Authorization_RequestDenied (request-id rid-1) although the app holds the permission"), "{text}");
+        assert!(text.contains("privileged directory role"), "{text}");
+        assert!(!err.is_refusal());
+        assert!(err.is_forbidden());
+        assert_eq!(err.request_id(), Some("rid-1"));
+    }
+}

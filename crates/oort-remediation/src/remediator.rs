@@ -234,7 +234,7 @@ impl Remediator {
             } else {
                 Mode::DryRun
             },
-            outcome: Outcome::Refused,
+            outcome: Outcome::Incomplete,
             operator: request.operator.name.clone(),
             role: request.operator.role,
             target_given: request.target.as_str().to_owned(),
@@ -272,7 +272,7 @@ impl Remediator {
             Ok(t) => t,
             Err(e) => {
                 let err = RemediationError::new(ErrorKind::Token).with_source(Box::new(e));
-                return Err(attempt.fail(err).await);
+                return Err(attempt.finish_err(err).await);
             }
         };
         let granted = token.claims.roles;
@@ -417,10 +417,6 @@ impl Attempt<'_> {
         self.finish_err(err).await
     }
 
-    async fn fail(&mut self, err: RemediationError) -> RemediationError {
-        self.finish_err(err).await
-    }
-
     async fn finish_err(&mut self, err: RemediationError) -> RemediationError {
         if err.is_refusal() {
             self.report.outcome = Outcome::Refused;
@@ -432,7 +428,7 @@ impl Attempt<'_> {
                     detail: err.to_string(),
                 });
             }
-        } else if self.report.outcome != Outcome::Partial {
+        } else {
             self.report.outcome = Outcome::Failed;
         }
         self.report.error = Some(err.to_string());

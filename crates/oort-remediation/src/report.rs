@@ -23,6 +23,9 @@ pub enum Mode {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Outcome {
+    /// Not finished: the intent recorded before the first Graph call. An entry that stays
+    /// `incomplete` was interrupted; check the tenant for what was done.
+    Incomplete,
     /// A gate refused; nothing was changed.
     Refused,
     /// The plan was returned; nothing was changed.
@@ -36,9 +39,10 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// `refused`, `dry_run`, `success`, `partial` or `failed`.
+    /// `incomplete`, `refused`, `dry_run`, `success`, `partial` or `failed`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Outcome::Incomplete => "incomplete",
             Outcome::Refused => "refused",
             Outcome::DryRun => "dry_run",
             Outcome::Success => "success",

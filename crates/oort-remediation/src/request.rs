@@ -246,3 +246,73 @@ impl RemediationRequest {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_allow_the_actions_of_the_issue_table() {
+        use RemediationAction as A;
+        assert_eq!(
+            OperatorRole::Administrator.allowed_actions(),
+            [
+                A::UpdateUserType,
+                A::DeleteGuestUser,
+                A::LogOut,
+                A::ResetMfa
+            ]
+        );
+        assert_eq!(
+            OperatorRole::HelpDesk.allowed_actions(),
+            [A::UpdateUserType, A::LogOut, A::ResetMfa]
+        );
+        assert!(OperatorRole::ReadOnly.allowed_actions().is_empty());
+    }
+
+    #[test]
+    fn roles_parse_in_any_spelling_and_unknown_ones_say_which_exist() {
+        for s in [
+            "Administrator",
+            "administrator",
+            "HelpDesk",
+            "help-desk",
+            "read_only",
+            "ReadOnly",
+        ] {
+            let role: OperatorRole = s.parse().unwrap();
+            let again: OperatorRole = role.as_str().parse().unwrap();
+            assert_eq!(role, again);
+        }
+        let err = "admin".parse::<OperatorRole>().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Administrator, HelpDesk or ReadOnly"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn targets_with_an_at_sign_are_upns_and_others_ids() {
+        assert_eq!(
+            Target::parse(" ann_fabrikam.com#EXT#@contoso.onmicrosoft.com "),
+            Target::Upn("ann_fabrikam.com#EXT#@contoso.onmicrosoft.com".to_owned())
+        );
+        assert_eq!(
+            Target::parse("62e90394-69f5-4237-9190-012177145e10"),
+            Target::Id("62e90394-69f5-4237-9190-012177145e10".to_owned())
+        );
+    }
+
+    #[test]
+    fn requests_are_dry_runs_until_confirmed() {
+        let r = RemediationRequest::new(
+            Action::ResetMfa,
+            "a@b.c",
+            Operator::new("x", OperatorRole::Administrator),
+        );
+        assert!(!r.is_confirmed());
+        assert!(!r.override_global_admin_protection);
+        assert!(r.clone().confirm().is_confirmed());
+    }
+}

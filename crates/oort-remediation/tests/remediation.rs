@@ -62,6 +62,8 @@ with_both_stores!(
     unknown_target_is_refused_as_not_found,
     crash_after_the_intent_leaves_one_incomplete_entry,
     outcome_that_cannot_be_recorded_leaves_the_entry_incomplete_and_says_so,
+    graph_403_despite_the_permission_is_reported_as_forbidden_with_its_request_id,
+    reset_mfa_deletes_in_the_safe_order_and_counts_404_as_already_removed,
 );
 
 mod scenarios {
@@ -79,6 +81,8 @@ mod scenarios {
 
     use crate::support::faulty_store::{Fault, FaultyStore};
     use crate::support::{env, env_with, is_mobile, is_password, is_phone};
+    use crate::UnwrapReport as _;
+    use wiremock::ResponseTemplate;
 
     fn admin() -> Operator {
         Operator::new("alice", OperatorRole::Administrator)
@@ -710,6 +714,7 @@ mod scenarios {
         assert_eq!(audit[0].action, "update_user_type");
         assert_eq!(audit[0].entry["target_given"], member.id.as_str());
         assert_eq!(audit[0].entry["mode"], "execute");
+        assert_eq!(audit[0].entry["outcome"], "incomplete");
         assert_eq!(
             env.graph_requests().len(),
             before,
@@ -747,5 +752,226 @@ mod scenarios {
         assert_eq!(&audit[0].id, audit_id);
         assert_eq!(audit[0].outcome, "incomplete");
         assert!(err.to_string().contains("stays incomplete"), "{err}");
+    }
+
+    pub(crate) async fn graph_403_despite_the_permission_is_reported_as_forbidden_with_its_request_id(
+        store: Arc<dyn Store>,
+    ) {
+        use wiremock::matchers::{method, path};
+        use wiremock::Mock;
+
+        use crate::support::mocked::{json, mocked, TENANT};
+
+        let guest = "5b9f1c1e-7d1a-4c2b-9a51-2f0d8f6f0a11";
+        let (server, remediator) = mocked(
+            store.clone(),
+            &["User.ReadWrite.All", "RoleManagement.Read.Directory"],
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v1.0/users/{guest}")))
+            .respond_with(json(
+                200,
+                serde_json::json!({"id": guest, "userPrincipalName": "ann_fabrikam.com#EXT#@contoso.onmicrosoft.com", "userType": "Guest"}),
+                "rid-read",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/directoryRoles"))
+            .respond_with(json(
+                200,
+                serde_json::json!({"value": [{"id": "role-ga", "roleTemplateId": "62e90394-69f5-4237-9190-012177145e10"}]}),
+                "rid-roles",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/directoryRoles/role-ga/members"))
+            .respond_with(json(
+                200,
+                serde_json::json!({"value": [{"id": "someone-else"}]}),
+                "rid-members",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(format!("/v1.0/users/{guest}")))
+            .respond_with(json(
+                403,
+                serde_json::json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation.", "innerError": {"request-id": "rid-403"}}}),
+                "rid-403",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+
+        let err = remediator
+            .run(&RemediationRequest::new(Action::DeleteGuestUser, guest, admin()).confirm())
+            .await
+            .unwrap_err();
+
+        assert!(err.is_forbidden(), "{err:?}");
+        assert!(!err.is_refusal());
+        assert_eq!(err.request_id(), Some("rid-403"));
+        let text = err.to_string();
+        assert!(text.contains("403 Authorization_RequestDenied"), "{text}");
+        assert!(
+            text.contains("although the app holds the permission"),
+            "{text}"
+        );
+        let report = err.report().unwrap();
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.gates.len(), 4, "every gate had passed");
+        let delete = report.writes().next().unwrap();
+        assert_eq!(
+            (delete.status, delete.request_id.as_deref()),
+            (Some(403), Some("rid-403"))
+        );
+        let audit = store.audit_log(TENANT, 10).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(audit[0].outcome, "failed");
+        assert_eq!(audit[0].entry["error"], text);
+        assert_eq!(audit[0].entry["calls"][3]["request_id"], "rid-403");
+    }
+
+    pub(crate) async fn reset_mfa_deletes_in_the_safe_order_and_counts_404_as_already_removed(
+        store: Arc<dyn Store>,
+    ) {
+        use wiremock::matchers::{method, path, path_regex, query_param};
+        use wiremock::Mock;
+
+        use crate::support::mocked::{json, mocked, TENANT};
+
+        let user = "0c1f6a3e-2b7d-4e59-8f21-6a9d3c4b5e70";
+        let (server, remediator) = mocked(
+            store.clone(),
+            &[
+                "User.Read.All",
+                "UserAuthenticationMethod.ReadWrite.All",
+                "Directory.Read.All",
+            ],
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/users"))
+            .and(query_param("$filter", "userPrincipalName eq 'adele@contoso.com'"))
+            .respond_with(json(
+                200,
+                serde_json::json!({"value": [{"id": user, "userPrincipalName": "adele@contoso.com", "userType": "Member"}]}),
+                "rid-read",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/directoryRoles"))
+            .respond_with(json(200, serde_json::json!({"value": []}), "rid-roles"))
+            .mount(&server)
+            .await;
+        let methods = serde_json::json!({"value": [
+            {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": entra_model::MOBILE_PHONE_METHOD_ID, "phoneType": "mobile", "phoneNumber": "+1 4255550100"},
+            {"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": entra_model::EMAIL_METHOD_ID, "emailAddress": "adele@outlook.com"},
+            {"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": entra_model::PASSWORD_METHOD_ID},
+            {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": entra_model::ALTERNATE_MOBILE_PHONE_METHOD_ID, "phoneType": "alternateMobile"},
+            {"@odata.type": "#microsoft.graph.qrCodePinAuthenticationMethod", "id": "qr-1"},
+            {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": entra_model::OFFICE_PHONE_METHOD_ID, "phoneType": "office"},
+            {"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "id": "auth-1", "displayName": "iPhone"}
+        ]});
+        Mock::given(method("GET"))
+            .and(path(format!("/v1.0/users/{user}/authentication/methods")))
+            .respond_with(json(200, methods, "rid-methods"))
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(format!(
+                "/v1.0/users/{user}/authentication/phoneMethods/{}",
+                entra_model::ALTERNATE_MOBILE_PHONE_METHOD_ID
+            )))
+            .respond_with(json(
+                404,
+                serde_json::json!({"error": {"code": "itemNotFound", "message": "The authentication method was not found for this user."}}),
+                "rid-404",
+            ))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path_regex(format!(
+                "^/v1.0/users/{user}/authentication/[A-Za-z0-9]+Methods/[^/]+$"
+            )))
+            .respond_with(ResponseTemplate::new(204).insert_header("request-id", "rid-204"))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+
+        let report = remediator
+            .run(&RemediationRequest::new(Action::ResetMfa, "adele@contoso.com", admin()).confirm())
+            .await
+            .unwrap_err_or_report();
+
+        let deletes: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.method.as_str() == "DELETE")
+            .map(|r| {
+                r.url
+                    .path()
+                    .rsplit('/')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect();
+        assert_eq!(
+            deletes,
+            [
+                format!(
+                    "phoneMethods/{}",
+                    entra_model::ALTERNATE_MOBILE_PHONE_METHOD_ID
+                ),
+                format!("phoneMethods/{}", entra_model::OFFICE_PHONE_METHOD_ID),
+                "microsoftAuthenticatorMethods/auth-1".to_owned(),
+                format!("emailMethods/{}", entra_model::EMAIL_METHOD_ID),
+                format!("phoneMethods/{}", entra_model::MOBILE_PHONE_METHOD_ID),
+            ]
+        );
+        assert_eq!(report.outcome, Outcome::Success);
+        let status = |id: &str| report.methods.iter().find(|m| m.id == id).unwrap().status;
+        assert_eq!(
+            status(entra_model::ALTERNATE_MOBILE_PHONE_METHOD_ID),
+            MethodStatus::AlreadyRemoved
+        );
+        assert_eq!(
+            status(entra_model::MOBILE_PHONE_METHOD_ID),
+            MethodStatus::Removed
+        );
+        assert_eq!(status(entra_model::PASSWORD_METHOD_ID), MethodStatus::Kept);
+        assert_eq!(status("qr-1"), MethodStatus::Kept);
+        let audit = store.audit_log(TENANT, 10).await.unwrap();
+        assert_eq!(audit[0].outcome, "success");
+        assert_eq!(audit[0].target_id.as_deref(), Some(user));
+    }
+}
+
+/// `Result::unwrap` that shows the error's report on failure.
+trait UnwrapReport {
+    fn unwrap_err_or_report(self) -> oort_remediation::Report;
+}
+
+impl UnwrapReport for Result<oort_remediation::Report, oort_remediation::RemediationError> {
+    fn unwrap_err_or_report(self) -> oort_remediation::Report {
+        match self {
+            Ok(r) => r,
+            Err(e) => panic!("{e}: {:#?}", e.report()),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! A fake tenant, a Graph client on it, and a remediator over a given store.
 
 pub(crate) mod faulty_store;
+pub(crate) mod mocked;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
