@@ -154,7 +154,9 @@ impl Ev {
 /// Whether `haystack` contains `needle` (already lower case), ignoring ASCII case.
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    let Some(first) = n.first() else { return true };
+    h.windows(n.len())
+        .any(|w| w[0].eq_ignore_ascii_case(first) && w.eq_ignore_ascii_case(n))
 }
 
 /// A sliding window of events with a count per key, for distinct counts in O(1).
