@@ -163,9 +163,9 @@ pub enum ErrorKind {
         context: String,
     },
 
-    /// The action ran but its outcome could not be recorded: the audit entry stays
-    /// `incomplete`.
-    #[error("the action ran ({outcome}) but its outcome could not be written to the audit trail; entry {audit_id} stays incomplete, check the store and record the outcome by hand")]
+    /// The attempt ended but its outcome could not be recorded: the audit entry stays
+    /// `incomplete` (the [`report`](RemediationError::report) says what was done).
+    #[error("the attempt ended ({outcome}) but its outcome could not be written to the audit trail; entry {audit_id} stays incomplete, check the store and record the outcome by hand")]
     AuditIncomplete {
         /// The entry left incomplete.
         audit_id: String,

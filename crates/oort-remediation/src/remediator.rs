@@ -344,6 +344,7 @@ impl Attempt<'_> {
     }
 
     fn record(&self) -> AuditRecord {
+        // A report always serializes (string keys, no maps with other keys); `Null` is unreachable.
         let entry = serde_json::to_value(&self.report).unwrap_or(serde_json::Value::Null);
         let mut rec = AuditRecord::intent(
             self.report.audit_id.clone(),
@@ -845,6 +846,7 @@ impl Attempt<'_> {
         let Some((kind, _)) = first_failure else {
             self.report.outcome = Outcome::Success;
             self.report.notes.push("every removable method is gone, the password is kept; the user registers MFA again at the next sign-in".to_owned());
+            self.report.notes.push("sessions already open stay valid: log the user out as well to make the next sign-in (and the new registration) happen now".to_owned());
             return Ok(());
         };
         if self

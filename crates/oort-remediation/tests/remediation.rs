@@ -131,6 +131,9 @@ mod scenarios {
         assert_eq!(audit[0].action, "update_user_type");
         assert!(audit[0].completed_at.is_some());
         assert_eq!(audit[0].entry["plan"][0]["body"]["userType"], "Guest");
+        let stored: oort_remediation::Report =
+            serde_json::from_value(audit[0].entry.clone()).unwrap();
+        assert_eq!(stored, report, "the audit entry is the report");
         assert_eq!(
             audit[0].entry["calls"].as_array().unwrap().last().unwrap()["request_id"],
             patch.request_id.as_deref().unwrap()
@@ -735,6 +738,11 @@ mod scenarios {
         });
         let env = env(faulty).await;
         let member = env.plain_members().await.remove(0);
+        let before = env
+            .user(&member.id)
+            .unwrap()
+            .sign_in_sessions_valid_from_date_time;
+        env.tenant.clock().advance(Duration::minutes(5));
 
         let err = env
             .remediator()
@@ -752,6 +760,13 @@ mod scenarios {
         assert_eq!(&audit[0].id, audit_id);
         assert_eq!(audit[0].outcome, "incomplete");
         assert!(err.to_string().contains("stays incomplete"), "{err}");
+        assert_ne!(
+            env.user(&member.id)
+                .unwrap()
+                .sign_in_sessions_valid_from_date_time,
+            before,
+            "the log out happened in the tenant"
+        );
     }
 
     pub(crate) async fn graph_403_despite_the_permission_is_reported_as_forbidden_with_its_request_id(
