@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod auth;
 mod batch;
 mod common;
 mod errors;
@@ -10,4 +11,3 @@ mod retry;
 mod security;
 mod send_sync;
 mod throttle;
-mod tracing_output;
