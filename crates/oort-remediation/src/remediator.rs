@@ -381,10 +381,20 @@ impl Attempt<'_> {
         let mut rec = self.record();
         rec.outcome = self.report.outcome.as_str().to_owned();
         rec.completed_at = Some(self.r.clock.now());
+        tracing::info!(
+            audit_id = %rec.id,
+            action = %rec.action,
+            operator = %rec.operator,
+            role = %rec.role,
+            target_id = rec.target_id.as_deref().unwrap_or(""),
+            outcome = %rec.outcome,
+            "remediation attempt"
+        );
         if self.intent_written {
             match self.r.store.complete_audit(&self.r.tenant, &rec).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(RemediationError::new(ErrorKind::AuditIncomplete {
+                    // The store found no incomplete entry with this id to complete.
                     audit_id: rec.id,
                     outcome: rec.outcome,
                 })),

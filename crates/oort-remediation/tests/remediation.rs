@@ -64,6 +64,7 @@ with_both_stores!(
     outcome_that_cannot_be_recorded_leaves_the_entry_incomplete_and_says_so,
     graph_403_despite_the_permission_is_reported_as_forbidden_with_its_request_id,
     reset_mfa_deletes_in_the_safe_order_and_counts_404_as_already_removed,
+    token_failure_sends_nothing_to_graph_and_is_recorded_as_failed,
 );
 
 mod scenarios {
@@ -974,6 +975,51 @@ mod scenarios {
         let audit = store.audit_log(TENANT, 10).await.unwrap();
         assert_eq!(audit[0].outcome, "success");
         assert_eq!(audit[0].target_id.as_deref(), Some(user));
+    }
+
+    pub(crate) async fn token_failure_sends_nothing_to_graph_and_is_recorded_as_failed(
+        store: Arc<dyn Store>,
+    ) {
+        use entra_auth::{AccessToken, AuthError, TokenCredential};
+        use oort_remediation::Remediator;
+
+        #[derive(Debug)]
+        struct NoToken;
+        #[async_trait::async_trait]
+        impl TokenCredential for NoToken {
+            async fn get_token(&self, _scope: &str) -> Result<AccessToken, AuthError> {
+                Err(AuthError::NotImplemented)
+            }
+        }
+
+        let env = env(store).await;
+        let before = env.graph_requests().len();
+        let remediator = Remediator::builder()
+            .client(env.client.clone())
+            .credential(Arc::new(NoToken))
+            .store(env.store.clone())
+            .tenant(env.tenant.tenant_id())
+            .build()
+            .unwrap();
+
+        let err = remediator
+            .run(&RemediationRequest::new(Action::LogOut, "adele@contoso.com", admin()).confirm())
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err.kind(), ErrorKind::Token), "{err:?}");
+        assert!(!err.is_refusal());
+        assert!(
+            std::error::Error::source(&err).is_some(),
+            "the AuthError is kept as the source"
+        );
+        assert_eq!(env.graph_requests().len(), before);
+        let audit = env.audit().await;
+        assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "failed"));
+        assert!(audit[0].entry["error"]
+            .as_str()
+            .unwrap()
+            .contains("access token"));
     }
 }
 
