@@ -449,8 +449,8 @@ impl GraphClient {
         })
     }
 
-    /// The pages of a collection, as a stream. The next page is fetched while the caller
-    /// processes the current one (one page ahead). Every page takes the same throttle, token
+    /// The pages of a collection, as a stream. While the caller processes a page, the next one
+    /// is decoded and the one after is fetched (at most two pages ahead). Every page takes the same throttle, token
     /// and retry path as the first. Use `T = Box<serde_json::value::RawValue>` for the items'
     /// exact JSON text.
     pub fn pages<T>(&self, request: GraphRequest) -> PageStream<T>

@@ -19,6 +19,8 @@
 //!   idempotent methods; `Retry-After` in (fractional) seconds or as an HTTP-date; full-jitter
 //!   exponential backoff; bounded by retries and elapsed time; one token refresh on a 401
 //!   `InvalidAuthenticationToken`;
+//! - pages fetched ahead of the consumer: while it processes page `n`, page `n + 1` is decoded
+//!   and page `n + 2` fetched (bounded: two pages ahead);
 //! - a `tracing` span `graph_request` with method, path (never query values or tokens), status,
 //!   request-id, attempt and wait.
 //!

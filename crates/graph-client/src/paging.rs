@@ -280,8 +280,8 @@ where
                     let State::Idle(call) = std::mem::replace(&mut this.state, State::Done) else {
                         unreachable!("matched Idle above")
                     };
-                    // Capacity 1 with a reservation taken before each fetch: exactly one page
-                    // ahead of the consumer.
+                    // Capacity 1, with a reservation taken before each decode: at most one
+                    // decoded page waits, and one more is fetched meanwhile (see `produce`).
                     let (tx, rx) = mpsc::channel(1);
                     let inner = Arc::clone(&this.client.inner);
                     let task = tokio::spawn(produce::<T>(inner, *call, tx));
