@@ -1,0 +1,330 @@
+//! Arguments: the commands, their options, and the refusal of secrets on the command line.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::CliError;
+
+/// Identity threat detection for Microsoft Entra ID.
+#[derive(Debug, Parser)]
+#[command(name = "oort", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Print one JSON document instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// More log output (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Less output: only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// The configuration file. Default: `oort.toml` in the working directory, if present.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// A self-contained tour: a fake tenant with planted attacks, connectivity, collection,
+    /// checks and a remediation dry run.
+    Demo(DemoArgs),
+    /// Check the credential, the granted permissions and the tenant's licences.
+    TestConnectivity,
+    /// Collect sign-ins and directory data into the store.
+    Collect(CollectArgs),
+    /// Run the checks over the store and store their findings.
+    Checks,
+    /// List stored findings.
+    Findings(FindingsArgs),
+    /// Act on a user: dry run by default, `--yes` executes.
+    Remediate(RemediateArgs),
+    /// The remediation audit trail.
+    Audit(AuditArgs),
+    /// Last collection per stream, checkpoints, store, and the client secret's expiry.
+    Status,
+    /// Serve a fake tenant and print the environment that points oort at it.
+    FakeTenant(FakeTenantArgs),
+    /// Write a commented `oort.toml` template.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Store to collect into (`sqlite:PATH` or a `postgres://` URL). Default: a fresh SQLite
+    /// file in a temporary directory, removed at the end.
+    #[arg(long, value_name = "URL")]
+    pub(crate) store: Option<String>,
+    /// Seed of the fake tenant.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Member users of the fake tenant.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) users: u32,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CollectArgs {
+    /// Collect on a schedule until Ctrl-C.
+    #[arg(long)]
+    pub(crate) watch: bool,
+    /// Time between collections with `--watch` (e.g. `90s`, `15m`, `1h`).
+    #[arg(long, default_value = "15m", value_parser = parse_duration, requires = "watch")]
+    pub(crate) interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FindingsArgs {
+    /// Only findings of this status.
+    #[arg(long, value_enum)]
+    pub(crate) status: Option<StatusFilter>,
+    /// Only findings of this severity or above.
+    #[arg(long, value_enum)]
+    pub(crate) severity: Option<SeverityFilter>,
+    /// At most this many findings.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum StatusFilter {
+    Open,
+    Resolved,
+    Suppressed,
+}
+
+impl StatusFilter {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Open => "open",
+            StatusFilter::Resolved => "resolved",
+            StatusFilter::Suppressed => "suppressed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SeverityFilter {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityFilter {
+    /// Rank of a stored severity name (unknown names rank lowest).
+    pub(crate) fn rank(name: &str) -> u8 {
+        match name {
+            "critical" => 4,
+            "high" => 3,
+            "medium" => 2,
+            "low" => 1,
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn level(self) -> u8 {
+        self as u8
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RemediateArgs {
+    #[command(subcommand)]
+    pub(crate) action: RemediateAction,
+    /// Execute the plan (default: a dry run that changes nothing).
+    #[arg(long, global = true)]
+    pub(crate) yes: bool,
+    /// Operator name for the audit trail (default: `OORT_OPERATOR` or `operator` in oort.toml).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub(crate) operator: Option<String>,
+    /// Operator role (default: `OORT_ROLE` or `role` in oort.toml).
+    #[arg(long, global = true, value_enum)]
+    pub(crate) role: Option<RoleArg>,
+    /// Act on a Global Administrator anyway (recorded in the audit trail).
+    #[arg(long, global = true)]
+    pub(crate) override_global_admin: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RoleArg {
+    Administrator,
+    HelpDesk,
+    ReadOnly,
+}
+
+impl RoleArg {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RoleArg::Administrator => "administrator",
+            RoleArg::HelpDesk => "help-desk",
+            RoleArg::ReadOnly => "read-only",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RemediateAction {
+    /// Set a user's type to member or guest.
+    UpdateUserType {
+        /// The user: UPN or object id.
+        #[arg(long)]
+        user: String,
+        /// The new type.
+        #[arg(long, value_enum)]
+        to: UserTypeArg,
+    },
+    /// Delete a guest user (restorable for 30 days).
+    DeleteGuestUser {
+        /// The user: UPN or object id.
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a user's sign-in sessions.
+    LogOut {
+        /// The user: UPN or object id.
+        #[arg(long)]
+        user: String,
+    },
+    /// Delete a user's registered authentication methods (the password is kept).
+    ResetMfa {
+        /// The user: UPN or object id.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum UserTypeArg {
+    Member,
+    Guest,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// At most this many entries, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FakeTenantArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8400")]
+    pub(crate) listen: SocketAddr,
+    /// Seed the tenant is generated from.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Member users.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) users: u32,
+    /// Days of sign-in history (1 to 30).
+    #[arg(long, default_value_t = 30)]
+    pub(crate) days: u32,
+    /// Answer without Graph's throttling limits.
+    #[arg(long)]
+    pub(crate) no_throttling: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Where to write the template.
+    #[arg(long, default_value = "oort.toml")]
+    pub(crate) path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// Parses `90s`, `15m`, `2h`, `30d` or a number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: use e.g. 90s, 15m, 2h or 30d"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration: use e.g. 90s, 15m, 2h or 30d"
+            ))
+        }
+    };
+    if secs == 0 {
+        return Err(format!("{text:?}: a duration must be above zero"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+/// Options that would carry a secret. oort reads secrets from the environment, a file or
+/// oort.toml only: a command-line argument ends up in shell history and process listings.
+const SECRET_OPTIONS: &[&str] = &[
+    "--client-secret",
+    "--secret",
+    "--certificate-password",
+    "--password",
+    "--access-token",
+    "--token",
+];
+
+/// Refuses a secret passed as an argument, without repeating its value.
+pub(crate) fn refuse_secret_arguments(args: &[OsString]) -> Result<(), CliError> {
+    for arg in args.iter().skip(1) {
+        let Some(arg) = arg.to_str() else { continue };
+        if arg == "--" {
+            break;
+        }
+        let name = arg.split('=').next().unwrap_or(arg);
+        if SECRET_OPTIONS.contains(&name) {
+            return Err(CliError::config(format!(
+                "{name} is refused: oort never takes a secret on the command line (it would stay in shell history and process listings); set OORT_CLIENT_SECRET or OORT_CLIENT_SECRET_FILE (OORT_CERTIFICATE_PASSWORD for a certificate) in the environment, or client_secret_file in oort.toml"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_minutes_hours_and_days() {
+        assert_eq!(parse_duration("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("15m").unwrap().as_secs(), 900);
+        assert_eq!(parse_duration("2h").unwrap().as_secs(), 7200);
+        assert_eq!(parse_duration("30d").unwrap().as_secs(), 30 * 86_400);
+        assert_eq!(parse_duration("45").unwrap().as_secs(), 45);
+        assert!(parse_duration("0m").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn secret_options_are_refused_without_echoing_the_value() {
+        let args: Vec<OsString> = ["oort", "collect", "--client-secret=hunter2"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let err = refuse_secret_arguments(&args).unwrap_err();
+        assert_eq!(err.code, 2);
+        assert!(err.message.contains("OORT_CLIENT_SECRET"));
+        assert!(!err.message.contains("hunter2"));
+    }
+}

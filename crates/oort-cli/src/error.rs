@@ -1,0 +1,52 @@
+//! The CLI's error: one line saying what to do, and the exit code.
+
+use std::fmt;
+
+/// Exit code of a configuration error or a tenant that is not connected.
+pub(crate) const EXIT_CONFIG: u8 = 2;
+/// Exit code of anything else that failed.
+pub(crate) const EXIT_FAILURE: u8 = 1;
+
+/// An error to print as one line, with its exit code.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    pub(crate) message: String,
+    pub(crate) code: u8,
+}
+
+impl CliError {
+    /// A configuration problem or a tenant that is not connected (exit 2).
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            code: EXIT_CONFIG,
+        }
+    }
+
+    /// Anything else (exit 1).
+    pub(crate) fn failure(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            code: EXIT_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<oort_collector::store::StoreError> for CliError {
+    fn from(e: oort_collector::store::StoreError) -> Self {
+        CliError::failure(format!("store: {e}"))
+    }
+}
+
+impl From<entra_auth::AuthError> for CliError {
+    fn from(e: entra_auth::AuthError) -> Self {
+        // No token means not connected, whatever the cause: exit 2.
+        CliError::config(format!("not connected: {e}"))
+    }
+}

@@ -1,0 +1,459 @@
+//! The `oort` binary, run as a user runs it, against fake tenants started in the test on
+//! loopback. Nothing reaches the internet.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use entra_auth::{Clock, SystemClock};
+use entra_fake::{FakeTenant, FakeTenantBuilder, TenantLicence, Throttling};
+use serde_json::Value;
+
+/// Every variable that configures oort, so that the developer's own environment never leaks in.
+const OORT_VARS: &[&str] = &[
+    "OORT_TENANT_ID",
+    "OORT_CLIENT_ID",
+    "OORT_CLIENT_SECRET",
+    "OORT_CLIENT_SECRET_FILE",
+    "OORT_CERTIFICATE",
+    "OORT_CERTIFICATE_PASSWORD",
+    "OORT_CLOUD",
+    "OORT_AUTHORITY_HOST",
+    "OORT_GRAPH_URL",
+    "OORT_STORE",
+    "OORT_DEVICES",
+    "OORT_OPERATOR",
+    "OORT_ROLE",
+    "OORT_BREAK_GLASS_ACCOUNTS",
+    "OORT_PROTECTED_ACCOUNTS",
+];
+
+/// A small fake tenant whose "now" is an hour before the real now, so that the CLI's windows
+/// (on the system clock) cover its whole history, and its clock can move on by up to an hour.
+fn small() -> FakeTenantBuilder {
+    FakeTenant::builder()
+        .seed(5)
+        .members(15)
+        .guests(3)
+        .groups(3)
+        .applications(2)
+        .history_days(3)
+        .sign_ins_per_user_per_day(4.0)
+        .now(SystemClock.now() - time::Duration::hours(1))
+        .throttling(Throttling::disabled())
+}
+
+/// A working directory with an `oort.toml` that keeps collection small.
+fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oort.toml"),
+        "[collect]\nbackfill = \"3d\"\nslice = \"3d\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs `oort args...` in `dir` with the environment pointing at `fake` plus `extra`.
+async fn oort(
+    dir: &Path,
+    fake: Option<&FakeTenant>,
+    extra: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
+    cmd.current_dir(dir).args(args);
+    for v in OORT_VARS {
+        cmd.env_remove(v);
+    }
+    if let Some(fake) = fake {
+        cmd.env("OORT_TENANT_ID", fake.tenant_id())
+            .env("OORT_CLIENT_ID", fake.client_id())
+            .env("OORT_CLIENT_SECRET", fake.client_secret())
+            .env("OORT_AUTHORITY_HOST", fake.authority_host())
+            .env("OORT_GRAPH_URL", fake.graph_url());
+    }
+    cmd.env(
+        "OORT_STORE",
+        format!("sqlite:{}", dir.join("oort.db").display()),
+    );
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    // The fake tenant is served by this test's runtime: wait for the child off its threads.
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
+            stdout(o),
+            stderr(o)
+        )
+    })
+}
+
+fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stream"] == name)
+        .unwrap_or_else(|| panic!("no stream {name} in {report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_exits_0_prints_connected_and_detects_the_planted_attacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = oort(dir.path(), None, &[], &["demo", "--users", "20"]).await;
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.lines().any(|l| l == "Connected!"), "{text}");
+    assert!(text.contains("password-spray"), "{text}");
+    assert!(text.contains("outcome: dry_run"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_of_a_full_tenant_prints_connected_and_exits_0() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let o = oort(dir.path(), Some(&fake), &[], &["test-connectivity"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.lines().any(|l| l == "Connected!"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sign_ins") && l.contains(" ok")),
+        "{text}"
+    );
+
+    let o = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["test-connectivity", "--json"],
+    )
+    .await;
+    let doc = json(&o);
+    assert_eq!(doc["connected"], true);
+    assert_eq!(doc["tenant_id"], fake.tenant_id());
+    assert!(doc["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["capability"] == "users" && c["status"] == "ok"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_with_a_wrong_secret_exits_2_and_says_to_fix_the_secret() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let o = oort(
+        dir.path(),
+        Some(&fake),
+        &[("OORT_CLIENT_SECRET", "not-the-secret")],
+        &["test-connectivity"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("client secret is not valid"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("not-the-secret") && !stdout(&o).contains("not-the-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_without_the_directory_permission_is_not_connected_and_names_it() {
+    let fake = small()
+        .permissions(["AuditLog.Read.All"])
+        .start()
+        .await
+        .unwrap();
+    let dir = workdir();
+    let o = oort(dir.path(), Some(&fake), &[], &["test-connectivity"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    assert!(!text.contains("Connected!"), "{text}");
+    let users = text.lines().find(|l| l.starts_with("users ")).unwrap();
+    assert!(
+        users.contains("missing permission") && users.contains("User.Read.All"),
+        "{users}"
+    );
+    assert!(stderr(&o).contains("not connected"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_without_audit_log_permission_connects_and_names_the_permission() {
+    let fake = small()
+        .permissions([
+            "User.Read.All",
+            "GroupMember.Read.All",
+            "Application.Read.All",
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = workdir();
+    let o = oort(dir.path(), Some(&fake), &[], &["test-connectivity"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.lines().any(|l| l == "Connected!"), "{text}");
+    let sign_ins = text.lines().find(|l| l.starts_with("sign_ins ")).unwrap();
+    assert!(
+        sign_ins.contains("missing permission") && sign_ins.contains("AuditLog.Read.All"),
+        "{sign_ins}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_of_a_free_tenant_connects_and_reports_the_licence_sign_ins_need() {
+    let fake = small().licence(TenantLicence::Free).start().await.unwrap();
+    let dir = workdir();
+    let o = oort(dir.path(), Some(&fake), &[], &["test-connectivity"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.lines().any(|l| l == "Connected!"), "{text}");
+    let sign_ins = text.lines().find(|l| l.starts_with("sign_ins ")).unwrap();
+    assert!(
+        sign_ins.contains("licence required") && sign_ins.contains("P1"),
+        "{sign_ins}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_then_collect_again_takes_only_what_is_new_then_checks_find_the_attacks() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let first = oort(dir.path(), Some(&fake), &[], &["collect", "--json"]).await;
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first = json(&first);
+    let backfilled = stream(&first, "sign_ins")["inserted"].as_u64().unwrap();
+    assert!(backfilled > 50, "the backfill stores the history: {first}");
+    assert_eq!(stream(&first, "users")["status"], "succeeded");
+
+    // Half an hour passes in the tenant: the second run reads only from the watermark (less
+    // the overlap) on, so it stores the new sign-ins and rewrites the overlap.
+    fake.clock().advance(time::Duration::minutes(30));
+    let second = oort(dir.path(), Some(&fake), &[], &["collect", "--json"]).await;
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let second = json(&second);
+    let again = stream(&second, "sign_ins");
+    let new = again["inserted"].as_u64().unwrap();
+    assert!(
+        new < backfilled / 4,
+        "only what is new: {new} of {backfilled}"
+    );
+    assert_eq!(stream(&second, "users")["inserted"], 0, "{second}");
+
+    let checks = oort(dir.path(), Some(&fake), &[], &["checks", "--json"]).await;
+    assert_eq!(checks.status.code(), Some(0), "{}", stderr(&checks));
+    let checks = json(&checks);
+    let found: Vec<&str> = checks["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check_id"].as_str().unwrap())
+        .collect();
+    for planted in fake.ground_truth() {
+        if planted.detection == "password-spray" || planted.detection == "brute-force" {
+            assert!(
+                found.contains(&planted.detection.as_str()),
+                "{} not in {found:?}",
+                planted.detection
+            );
+        }
+    }
+    // A rerun over the same data adds nothing.
+    let rerun = json(&oort(dir.path(), Some(&fake), &[], &["checks", "--json"]).await);
+    assert_eq!(rerun["new"], 0, "{rerun}");
+
+    let listed = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["findings", "--severity", "high", "--json"],
+    )
+    .await;
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let listed = json(&listed);
+    let listed = listed["findings"].as_array().unwrap();
+    assert!(!listed.is_empty());
+    for f in listed {
+        assert!(
+            ["high", "critical"].contains(&f["severity"].as_str().unwrap()),
+            "{f}"
+        );
+        for field in [
+            "check_id",
+            "kind",
+            "subject",
+            "summary",
+            "evidence",
+            "first_seen",
+            "last_seen",
+            "status",
+        ] {
+            assert!(!f[field].is_null(), "{field} missing in {f}");
+        }
+    }
+
+    let status = json(&oort(dir.path(), Some(&fake), &[], &["status", "--json"]).await);
+    assert_eq!(status["last_run"]["status"], "succeeded", "{status}");
+    assert!(status["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["stream"] == "sign_ins" && s["watermark"].is_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let guest = fake
+        .with_tenant(|t| t.users())
+        .into_iter()
+        .find(|u| u.is_guest())
+        .and_then(|u| u.user_principal_name)
+        .unwrap();
+    let who = [("OORT_OPERATOR", "alice"), ("OORT_ROLE", "help-desk")];
+
+    let dry = oort(
+        dir.path(),
+        Some(&fake),
+        &who,
+        &["remediate", "log-out", "--user", &guest, "--json"],
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let dry = json(&dry);
+    assert_eq!(dry["outcome"], "dry_run");
+    assert!(dry["plan"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("/revokeSignInSessions"));
+
+    let done = oort(
+        dir.path(),
+        Some(&fake),
+        &who,
+        &["remediate", "log-out", "--user", &guest, "--yes"],
+    )
+    .await;
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    assert!(
+        stdout(&done).contains("outcome: success"),
+        "{}",
+        stdout(&done)
+    );
+
+    let refused = oort(
+        dir.path(),
+        Some(&fake),
+        &who,
+        &["remediate", "delete-guest-user", "--user", &guest, "--yes"],
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("HelpDesk"),
+        "{}",
+        stderr(&refused)
+    );
+
+    for (action, extra) in [
+        ("update-user-type", Some(["--to", "member"])),
+        ("reset-mfa", None),
+        ("delete-guest-user", None),
+    ] {
+        let mut args = vec![
+            "remediate",
+            action,
+            "--user",
+            guest.as_str(),
+            "--operator",
+            "bob",
+            "--role",
+            "administrator",
+        ];
+        if let Some(extra) = extra {
+            args.extend(extra);
+        }
+        let o = oort(dir.path(), Some(&fake), &[], &args).await;
+        assert_eq!(o.status.code(), Some(0), "{action}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("outcome: dry_run"),
+            "{action}: {}",
+            stdout(&o)
+        );
+    }
+
+    let audit = json(&oort(dir.path(), Some(&fake), &[], &["audit", "--json"]).await);
+    let outcomes: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert!(
+        outcomes.contains(&"success")
+            && outcomes.contains(&"refused")
+            && outcomes.contains(&"dry_run"),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_on_the_command_line_is_refused_without_being_echoed() {
+    let dir = workdir();
+    for args in [
+        &["collect", "--client-secret", "hunter2"][..],
+        &["test-connectivity", "--client-secret=hunter2"][..],
+    ] {
+        let o = oort(dir.path(), None, &[], args).await;
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            err.contains("never takes a secret on the command line"),
+            "{err}"
+        );
+        assert!(err.contains("OORT_CLIENT_SECRET"), "{err}");
+        assert!(!err.contains("hunter2") && !stdout(&o).contains("hunter2"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_configuration_exits_2_with_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = oort(dir.path(), None, &[], &["test-connectivity"]).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("OORT_TENANT_ID"), "{}", stderr(&o));
+    let o = oort(dir.path(), None, &[], &["test-connectivity", "--json"]).await;
+    assert_eq!(json(&o)["error"]["exit_code"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_writes_a_template_that_loads_and_refuses_to_overwrite_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = oort(dir.path(), None, &[], &["init"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("oort.toml")).unwrap();
+    assert!(text.contains("tenant_id"));
+    let again = oort(dir.path(), None, &[], &["init"]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("--force"));
+    // The template is valid configuration: status reads it (and the empty store).
+    let status = oort(dir.path(), None, &[("OORT_TENANT_ID", "t")], &["status"]).await;
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    assert!(stdout(&status).contains("last collection: none"));
+}
