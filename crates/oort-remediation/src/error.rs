@@ -36,11 +36,18 @@ impl fmt::Display for Protection {
 }
 
 fn clauses(missing: &[Clause]) -> String {
-    missing
+    let mut text = missing
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if missing
+        .iter()
+        .any(|c| c.call.starts_with("GET /directoryRoles"))
+    {
+        text.push_str(" (to check that the target is not a Global Administrator; an explicit override of that protection skips the check)");
+    }
+    text
 }
 
 fn fmt_request_id(id: &Option<String>) -> String {

@@ -65,6 +65,7 @@ with_both_stores!(
     graph_403_despite_the_permission_is_reported_as_forbidden_with_its_request_id,
     reset_mfa_deletes_in_the_safe_order_and_counts_404_as_already_removed,
     token_failure_sends_nothing_to_graph_and_is_recorded_as_failed,
+    global_admin_check_needs_role_read_permission_unless_overridden,
 );
 
 mod scenarios {
@@ -1020,6 +1021,48 @@ mod scenarios {
             .as_str()
             .unwrap()
             .contains("access token"));
+    }
+
+    pub(crate) async fn global_admin_check_needs_role_read_permission_unless_overridden(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env_with(
+            store,
+            crate::support::builder().permissions(["User.Read.All", "User.RevokeSessions.All"]),
+        )
+        .await;
+        let guest = env.guests().remove(0);
+        let before = env.graph_requests().len();
+        let remediator = env.remediator();
+        let request = RemediationRequest::new(Action::LogOut, guest.id.as_str(), admin()).confirm();
+
+        let err = remediator.run(&request).await.unwrap_err();
+        let ErrorKind::MissingPermissions { missing, .. } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].call, "GET /directoryRoles/{id}/members");
+        assert!(
+            err.to_string().contains("RoleManagement.Read.Directory"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("override"), "{err}");
+        assert_eq!(env.graph_requests().len(), before, "nothing sent to Graph");
+
+        let report = remediator
+            .run(&request.override_global_admin_protection(true))
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(
+            report.target.as_ref().unwrap().global_administrator,
+            None,
+            "not checked"
+        );
+        let sent = &env.graph_requests()[before..];
+        assert!(sent
+            .iter()
+            .all(|r| !r.path_and_query.contains("directoryRoles")));
     }
 }
 
