@@ -120,6 +120,26 @@ impl Resp {
 
 struct Dispatcher(Arc<Shared>);
 
+/// Decodes `%XX` escapes of a URL path (invalid escapes are kept as they are).
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_owned())
+}
+
 impl Respond for Dispatcher {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut headers = HashMap::new();
@@ -130,7 +150,8 @@ impl Respond for Dispatcher {
         }
         let req = Req {
             method: request.method.as_str().to_owned(),
-            path: request.url.path().to_owned(),
+            // Graph decodes the path: a guest's `…%23EXT%23@…` UPN addresses the user.
+            path: percent_decode(request.url.path()),
             query: request
                 .url
                 .query_pairs()
@@ -306,10 +327,14 @@ fn token(shared: &Shared, t: &mut Tenant, tenant_seg: &str, req: &Req, request_i
         return token_error(t, 400, "unauthorized_client", 700_016, &format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", t.domain), request_id);
     }
     let scope = form.get("scope").map(String::as_str).unwrap_or_default();
+    // The Graph resource by its global URI or app id, or by this server's own origin (which is
+    // the Graph root of a custom cloud pointed at the fake).
+    let own = format!("{}/.default", shared.base().trim_end_matches('/'));
     let scope_ok = scope.split(' ').filter(|s| !s.is_empty()).all(|s| {
         s == "https://graph.microsoft.com/.default"
             || s == "https://graph.microsoft.com//.default"
             || s == "00000003-0000-0000-c000-000000000000/.default"
+            || s == own
     }) && !scope.trim().is_empty();
     if !scope_ok {
         return token_error(t, 400, "invalid_scope", 1_002_012, &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."), request_id);

@@ -363,3 +363,61 @@ async fn unknown_paths_and_bad_queries_answer_graph_errors() {
     let (s, _, _) = get(&graph(&t, "v1.0/users?$top=abc"), &tok).await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test]
+async fn the_token_endpoint_accepts_the_scope_of_its_own_origin_and_refuses_others() {
+    let t = FakeTenant::builder()
+        .seed(5)
+        .members(5)
+        .start()
+        .await
+        .unwrap();
+    let c = t.credentials().clone();
+    let own = format!("{}/.default", t.uri());
+    for (scope, ok) in [
+        (own.as_str(), true),
+        ("00000003-0000-0000-c000-000000000000/.default", true),
+        ("https://graph.microsoft.com/User.Read", false),
+        ("http://127.0.0.1:1/.default", false),
+    ] {
+        let (status, body) = post_token(
+            &t,
+            &c.tenant_id,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", c.client_id.as_str()),
+                ("client_secret", c.client_secret.as_str()),
+                ("scope", scope),
+            ],
+        )
+        .await;
+        assert_eq!(status == 200, ok, "{scope}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_guest_is_addressable_by_its_percent_encoded_ext_upn() {
+    let t = FakeTenant::builder()
+        .seed(5)
+        .members(5)
+        .guests(2)
+        .start()
+        .await
+        .unwrap();
+    let token = token(&t).await;
+    let users = all_pages(
+        &graph(&t, "v1.0/users?$select=id,userPrincipalName,userType"),
+        &token,
+    )
+    .await;
+    let guest = users
+        .iter()
+        .find(|u| u["userType"] == "Guest")
+        .expect("the tenant has guests");
+    let upn = guest["userPrincipalName"].as_str().unwrap();
+    assert!(upn.contains("#EXT#"));
+    let encoded = upn.replace('#', "%23");
+    let (status, _, body) = get(&graph(&t, &format!("v1.0/users/{encoded}")), &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], guest["id"]);
+}

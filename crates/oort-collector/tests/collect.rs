@@ -38,8 +38,7 @@ async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
         .unwrap();
     let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
     let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url()).unwrap();
-    // The fake answers for the global Graph resource.
-    let scope = "https://graph.microsoft.com/.default".to_owned();
+    let scope = cloud.graph_scope();
     let secret = ClientSecretCredential::builder(
         fake.tenant_id(),
         fake.client_id(),
