@@ -10,7 +10,7 @@ use crate::error::CliError;
 
 /// Identity threat detection for Microsoft Entra ID.
 #[derive(Debug, Parser)]
-#[command(name = "oort", version, about, long_about = None, propagate_version = true)]
+#[command(name = "oort", version, propagate_version = true)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,

@@ -455,7 +455,7 @@ pub(crate) fn print_remediation(report: &Report, out: &Out) {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             if g.passed { "yes" } else { "NO" }.to_owned(),
-            g.detail.clone(),
+            clip(&g.detail, 160),
         ]);
     }
     out.table(&gates);
