@@ -576,7 +576,9 @@ fn denied_territory_respects_its_country_ignore_list() {
 
 #[test]
 fn legacy_auth_fires_on_a_ropc_user_agent() {
-    let s = [sign_in("la", 0).user_agent("python-requests Bav2Ropc/1.0").build()];
+    let s = [sign_in("la", 0)
+        .user_agent("python-requests Bav2Ropc/1.0")
+        .build()];
     assert_eq!(detect(CheckId::LegacyAuth, &s).len(), 1);
 }
 
