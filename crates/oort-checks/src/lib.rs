@@ -19,6 +19,26 @@
 //! storing findings; the clock is never read: "now" is a parameter and windows run on the
 //! sign-ins' own timestamps.
 //!
+//! # Choices where the catalogue is silent
+//! - A threat finding is keyed by (check, subject, UTC day of the event that fired it): an
+//!   attack that goes on all day updates one finding; the next day opens another.
+//! - Windows run on the sign-ins' `createdDateTime`, never on the clock. "In one day" is a
+//!   rolling 24 hours, except `high-activity`, which counts per UTC calendar day so that it keeps
+//!   a counter per user instead of every sign-in of the day.
+//! - `brute-force` and `distributed-cracking` count 50126 (bad password) and 50053 (locked);
+//!   `password-spray` and `account-under-attack` also 50055, as the catalogue says. Each list is
+//!   a setting.
+//! - `account-under-attack` fires only when the IP's failed accounts outnumber its successful
+//!   ones in the window, as `password-spray` does, so an office NAT where five colleagues
+//!   mistyped a password in a week is not reported
+//!   ([`AccountUnderAttackConfig::require_failed_majority`]).
+//! - `new-country` measures a user's history from their first successful sign-in seen.
+//! - `distributed-cracking` locations are (country, city), the IP when the location is unknown;
+//!   `disabled-account-probing` looks back 24 hours.
+//! - Posture checks whose data is unavailable are not evaluated: their open findings stay open
+//!   (not resolved) and `licence-gap` names the missing data and the blinded checks. Users
+//!   without any `signInActivity` are read as missing data, not as users who never signed in.
+//!
 //! # Example
 //! ```
 //! use std::collections::BTreeSet;
