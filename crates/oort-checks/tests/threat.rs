@@ -75,6 +75,26 @@ fn ignoring_the_ips_of_a_planted_attack_silences_its_detection() {
 }
 
 #[test]
+fn ignoring_the_countries_of_a_planted_attack_silences_its_detection() {
+    for (check, sign_ins, mut config) in planted() {
+        let countries: Vec<String> = sign_ins
+            .iter()
+            .filter_map(|s| s.country().map(str::to_lowercase))
+            .collect();
+        ignore_of(&mut config, check).countries = countries;
+        assert!(of(&run(&config, &sign_ins), check).is_empty(), "{check}");
+    }
+}
+
+#[test]
+fn ignoring_an_unrelated_user_changes_nothing() {
+    for (check, sign_ins, mut config) in planted() {
+        ignore_of(&mut config, check).users = vec!["someone-else@contoso.com".into()];
+        assert_eq!(of(&run(&config, &sign_ins), check).len(), 1, "{check}");
+    }
+}
+
+#[test]
 fn a_disabled_detection_does_not_fire() {
     for (check, sign_ins, config) in planted() {
         // Switch it off the way a config file does: `<check_id with underscores>.enabled`.
