@@ -199,6 +199,7 @@ fn retained_state_stays_bounded_over_sixty_days_of_sign_ins() {
         "state grew with the stream: days 10-20 max {early}, days 30-60 max {late}"
     );
     let last = per_day[59];
+    println!("fed {fed}; state max days 10-20: {early}, days 30-60: {late}; last: {last:?}");
     // IPs older than the longest window (7 days) are gone: at most 8 days of daily IPs remain.
     assert!(last.ips <= 8 * 200 * 6, "{last:?}");
     assert!(last.users <= 200);
