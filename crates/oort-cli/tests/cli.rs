@@ -457,3 +457,100 @@ async fn init_writes_a_template_that_loads_and_refuses_to_overwrite_it() {
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
     assert!(stdout(&status).contains("last collection: none"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_signs_in_with_a_certificate_file() {
+    // The fake checks the assertion's lifetime on its own clock: keep it at the real now (a
+    // minute ahead, so that the assertion's start is not in its future).
+    let fake = small()
+        .now(SystemClock.now() + time::Duration::minutes(1))
+        .start()
+        .await
+        .unwrap();
+    let dir = workdir();
+    let pem = dir.path().join("oort.pem");
+    std::fs::write(
+        &pem,
+        format!(
+            "{}\n{}",
+            entra_fake::test_certificate::CERTIFICATE_PEM,
+            entra_fake::test_certificate::PRIVATE_KEY_PEM
+        ),
+    )
+    .unwrap();
+    let pem = pem.display().to_string();
+    let o = oort(
+        dir.path(),
+        Some(&fake),
+        // An empty secret counts as unset, so the certificate is used.
+        &[
+            ("OORT_CLIENT_SECRET", ""),
+            ("OORT_CERTIFICATE", pem.as_str()),
+        ],
+        &["test-connectivity"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).lines().any(|l| l == "Connected!"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
+    cmd.current_dir(dir.path())
+        .args(["collect", "--watch", "--interval", "1h"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in OORT_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("OORT_TENANT_ID", fake.tenant_id())
+        .env("OORT_CLIENT_ID", fake.client_id())
+        .env("OORT_CLIENT_SECRET", fake.client_secret())
+        .env("OORT_AUTHORITY_HOST", fake.authority_host())
+        .env("OORT_GRAPH_URL", fake.graph_url())
+        .env(
+            "OORT_STORE",
+            format!("sqlite:{}", dir.path().join("oort.db").display()),
+        );
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        // Stream lines arrive on stderr as each stream finishes; the last one ends the first run.
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let mut line = String::new();
+        while err.read_line(&mut line).unwrap() > 0 {
+            seen.push_str(&line);
+            let done = line.contains("managed_identity_sign_ins");
+            line.clear();
+            if done {
+                break;
+            }
+        }
+        assert!(seen.contains("collect: sign_ins done"), "{seen}");
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out, rest)
+    })
+    .await
+    .unwrap();
+    let (out, rest) = output;
+    assert_eq!(out.status.code(), Some(0), "{rest}");
+    assert!(rest.contains("stopping after the page in hand"), "{rest}");
+    let text = stdout(&out);
+    assert!(
+        text.contains("collection run-") && text.contains("succeeded"),
+        "{text}"
+    );
+}
