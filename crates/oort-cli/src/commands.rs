@@ -176,7 +176,7 @@ pub(crate) fn spawn_progress(
     tokio::spawn(async move {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} {prefix:28} {pos:>8} items {per_sec:>10} {msg}",
+            "{spinner} {prefix:28} {human_pos:>9} items {elapsed:>4} {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let mut active: BTreeMap<String, ProgressBar> = BTreeMap::new();
@@ -203,6 +203,7 @@ pub(crate) fn spawn_progress(
                 } => {
                     if let Some(b) = active.get(stream.as_str()) {
                         b.inc(items as u64);
+                        b.set_message(format!("{:.0} items/s", b.per_sec()));
                     } else if !bars && out.verbose > 0 {
                         eprintln!(
                             "collect: {stream} page of {items} stored ({} new, {} updated)",
