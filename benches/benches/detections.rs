@@ -18,6 +18,8 @@
 //! Target (issue 7): the detection pass takes less than half the parse time.
 //! Run: `cargo bench -p benches --bench detections`.
 
+#![allow(clippy::print_stderr)] // a benchmark reports its figures on stderr
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
