@@ -276,7 +276,11 @@ pub struct CollectorConfig {
     /// How far behind now a window ends. Default: 2 min.
     #[serde(with = "duration_secs")]
     pub settle_delay: Duration,
-    /// Length of the time slices a window is cut into (each checkpointed on its own). Default: 1 day.
+    /// Longest time slice a window is cut into (each slice is one query, checkpointed on its own
+    /// with its nextLink). Default: 31 days, i.e. a 30-day backfill or an incremental window is
+    /// one query: under the reports throttle (5 requests / 10 s) a small tenant then costs one
+    /// request per stream, and a large one pages through full pages. Shorter slices advance the
+    /// watermark sooner during a long backfill.
     #[serde(with = "duration_secs")]
     pub slice: Duration,
     /// Page size of sign-in and audit queries (Graph's maximum is 1,000). Default: 1,000.
@@ -293,7 +297,7 @@ impl Default for CollectorConfig {
             backfill: Duration::days(30),
             overlap: Duration::minutes(30),
             settle_delay: Duration::minutes(2),
-            slice: Duration::days(1),
+            slice: Duration::days(31),
             page_size: 1_000,
             devices: false,
             disabled: Vec::new(),
