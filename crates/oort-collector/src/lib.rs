@@ -39,6 +39,8 @@
 pub mod collect;
 pub mod connectivity;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use collect::{
     CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, StreamKind, StreamReport,

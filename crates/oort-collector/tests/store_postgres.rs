@@ -2,6 +2,9 @@
 
 #[macro_use]
 mod store_suite;
+// The same file as `oort_collector::testing` (feature `test-support`), compiled into this test.
+#[path = "../src/testing.rs"]
+#[allow(unreachable_pub)]
 mod pg;
 
 use std::sync::Arc;

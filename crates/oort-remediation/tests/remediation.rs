@@ -2,7 +2,7 @@
 //! and with PostgreSQL (a throwaway cluster; skipped with a printed reason when none can be had,
 //! unless `OORT_REQUIRE_POSTGRES=1`).
 
-mod pg;
+use oort_collector::testing as pg;
 mod support;
 
 use std::sync::Arc;

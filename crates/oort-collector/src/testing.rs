@@ -1,11 +1,11 @@
-//! A throwaway PostgreSQL server for tests.
+//! Test support (feature `test-support`): a throwaway PostgreSQL server for tests of this crate
+//! and of the crates built on its stores.
 //!
 //! `OORT_TEST_DATABASE_URL` names a server to use (a database is created in it per test).
 //! Otherwise the machine's PostgreSQL (`/usr/lib/postgresql/*/bin`) starts a cluster in a temp
 //! dir on a free port, as the `postgres` user when running as root (initdb refuses root); a
 //! watchdog stops it and removes the directory when the test process exits. Without PostgreSQL
 //! the tests are skipped with a printed reason, unless `OORT_REQUIRE_POSTGRES=1`.
-#![allow(clippy::print_stderr)] // the skip reason is for the person running the tests
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -133,7 +133,12 @@ fn start() -> Result<Server, String> {
 }
 
 /// A fresh, empty database URL, or `None` (test skipped) when no server can be had.
-pub(crate) async fn fresh_database() -> Option<String> {
+///
+/// # Panics
+/// When `OORT_REQUIRE_POSTGRES=1` and no server can be had, or the server refuses to create a
+/// database: this is test support, where a panic is a failed test.
+#[allow(clippy::print_stderr)] // the skip reason is for the person running the tests
+pub async fn fresh_database() -> Option<String> {
     let server = match SERVER.get_or_init(start) {
         Ok(s) => s,
         Err(reason) => {
