@@ -88,6 +88,7 @@ mod error;
 mod finding;
 pub mod geo;
 mod posture;
+mod run;
 mod threat;
 
 pub use check::{CheckId, Kind, Severity};
@@ -108,4 +109,5 @@ pub use finding::{
 pub use posture::{
     blinded_checks, run_posture, DirectorySnapshot, PostureReport, Unavailable, UnavailableReason,
 };
+pub use run::{run_checks, ChecksSummary, RunError};
 pub use threat::{EngineStats, StateSize, ThreatEngine};

@@ -4,5 +4,6 @@ mod common;
 mod config;
 mod engine;
 mod findings;
+mod ground_truth;
 mod posture;
 mod threat;

@@ -18,7 +18,7 @@ use oort_remediation::{
 };
 use serde_json::json;
 
-use crate::analysis::{check_config, run_checks, ChecksSummary};
+use crate::analysis::check_config;
 use crate::cli::{
     AuditArgs, Cli, CollectArgs, Command, FindingsArgs, InitArgs, RemediateAction, RemediateArgs,
     SeverityFilter, UserTypeArg,
@@ -27,6 +27,7 @@ use crate::config::{ProcessEnv, Settings, TEMPLATE};
 use crate::connect::{connect, open_store, store_display, Connection};
 use crate::error::CliError;
 use crate::output::{clip, ts, Out, Table};
+use oort_checks::{run_checks, ChecksSummary};
 
 /// Runs the parsed command; `Ok` carries the exit code of a command that ran to its end.
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {

@@ -12,7 +12,7 @@ use oort_remediation::{Action, Operator, OperatorRole, RemediationRequest};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::analysis::{check_config, run_checks};
+use crate::analysis::check_config;
 use crate::cli::{DemoArgs, FakeTenantArgs};
 use crate::commands::{
     connectivity_json, print_checks, print_collection, print_connectivity, print_remediation,
@@ -21,6 +21,7 @@ use crate::commands::{
 use crate::connect::{open_store, store_display, Connection};
 use crate::error::CliError;
 use crate::output::Out;
+use oort_checks::run_checks;
 
 fn fake_error(e: entra_fake::FakeError) -> CliError {
     CliError::failure(format!("cannot start the fake tenant: {e}"))

@@ -50,3 +50,15 @@ impl From<entra_auth::AuthError> for CliError {
         CliError::config(format!("not connected: {e}"))
     }
 }
+
+impl From<oort_checks::RunError> for CliError {
+    fn from(e: oort_checks::RunError) -> Self {
+        match e {
+            oort_checks::RunError::NoCollection => CliError::failure(
+                "the store holds no collection for this tenant: run oort collect first",
+            ),
+            oort_checks::RunError::Config(e) => CliError::config(format!("checks: {e}")),
+            other => CliError::failure(format!("checks: {other}")),
+        }
+    }
+}

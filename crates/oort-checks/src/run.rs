@@ -1,0 +1,288 @@
+//! Running the checks over a store: read the directory snapshot and the sign-ins (in time order,
+//! keyset-paged) from `oort-collector`'s [`Store`], run the posture checks and the threat
+//! engine, merge with the stored findings, and write the changes back. The only place where this
+//! crate touches storage.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{
+    merge, run_posture, CheckConfig, DirectorySnapshot, Finding, ThreatEngine, Unavailable,
+    UnavailableReason,
+};
+use entra_model::{DirectoryRole, Licence, RiskyUser, User, UserRegistrationDetails};
+use oort_collector::store::{
+    FindingFilter, ItemKind, SignInQuery, Store, StoreError, StoredFinding, WriteContext,
+};
+use oort_collector::StreamKind;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// Why the checks could not run over the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// Nothing was collected for the tenant yet.
+    #[error("the store holds no collection for this tenant: run a collection first")]
+    NoCollection,
+    /// The check configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a checks run changed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct ChecksSummary {
+    /// Sign-ins analysed.
+    pub sign_ins: u64,
+    /// Findings never stored before.
+    pub new: usize,
+    /// Findings stored before whose evidence or times changed.
+    pub updated: usize,
+    /// Resolved findings that fire again.
+    pub reopened: usize,
+    /// Posture findings whose state is fixed.
+    pub resolved: usize,
+    /// Every finding of this run (new, updated, reopened and unchanged ones), most severe first.
+    pub findings: Vec<Finding>,
+}
+
+fn parse_items<T: serde::de::DeserializeOwned>(items: Vec<String>) -> Vec<T> {
+    items
+        .iter()
+        .filter_map(|json| serde_json::from_str(json).ok())
+        .collect()
+}
+
+/// What the last collection could not read, from its run report.
+async fn unavailable(store: &dyn Store, tenant: &str) -> Result<Vec<Unavailable>, RunError> {
+    let runs = store.runs(tenant, 1).await?;
+    let Some(run) = runs.first() else {
+        return Err(RunError::NoCollection);
+    };
+    let mut out: Vec<Unavailable> = Vec::new();
+    let Some(streams) = run.report.as_array() else {
+        return Ok(out);
+    };
+    for s in streams {
+        let Ok(kind) = serde_json::from_value::<StreamKind>(s["stream"].clone()) else {
+            continue;
+        };
+        if kind == StreamKind::ManagedDevices {
+            continue;
+        }
+        let capability = kind.capability();
+        let reason = match s["status"].as_str() {
+            Some("skipped") => {
+                let why = s["reason"].as_str().unwrap_or_default();
+                if why.starts_with("licence_required") {
+                    UnavailableReason::MissingLicence {
+                        licence: capability.licence().unwrap_or(Licence::P1),
+                    }
+                } else if why.starts_with("missing_permission") {
+                    let any_of = capability
+                        .requirement()
+                        .clauses
+                        .first()
+                        .map(|c| c.any_of.iter().map(|p| p.as_str().to_owned()).collect())
+                        .unwrap_or_default();
+                    UnavailableReason::MissingPermission { any_of }
+                } else {
+                    UnavailableReason::Other {
+                        message: why.to_owned(),
+                    }
+                }
+            }
+            Some("failed") => UnavailableReason::Other {
+                message: s["error"].as_str().unwrap_or("failed").to_owned(),
+            },
+            _ => continue,
+        };
+        if !out.iter().any(|u| u.capability == capability) {
+            out.push(Unavailable::new(capability, reason));
+        }
+    }
+    Ok(out)
+}
+
+/// The directory state as the store last synced it.
+#[allow(clippy::field_reassign_with_default)] // each field is an awaited store read
+async fn snapshot(store: &dyn Store, tenant: &str) -> Result<DirectorySnapshot, RunError> {
+    let mut snap = DirectorySnapshot::default();
+    snap.users = store
+        .users(tenant)
+        .await?
+        .into_iter()
+        .filter(|u| u.deleted_at.is_none())
+        .map(|u| {
+            let mut user: User = u.user.value().clone();
+            if let Some(a) = u.activity() {
+                user.sign_in_activity = Some(a.clone());
+            }
+            user
+        })
+        .collect();
+    snap.groups = store
+        .groups(tenant)
+        .await?
+        .into_iter()
+        .map(|g| g.value().clone())
+        .collect();
+    let mut group_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in store.group_members(tenant).await? {
+        if m.removed_at.is_none() {
+            group_members
+                .entry(m.container_id)
+                .or_default()
+                .push(m.member_id);
+        }
+    }
+    snap.group_members = group_members;
+    snap.roles = parse_items::<DirectoryRole>(store.items(tenant, ItemKind::DirectoryRoles).await?);
+    let mut role_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in store.role_members(tenant).await? {
+        if m.removed_at.is_none() {
+            role_members
+                .entry(m.container_id)
+                .or_default()
+                .push(m.member_id);
+        }
+    }
+    snap.role_members = role_members;
+    snap.applications = store
+        .applications(tenant)
+        .await?
+        .into_iter()
+        .map(|a| a.value().clone())
+        .collect();
+    snap.service_principals = store
+        .service_principals(tenant)
+        .await?
+        .into_iter()
+        .map(|s| s.value().clone())
+        .collect();
+    let mut methods: BTreeMap<String, Vec<entra_model::AuthenticationMethod>> = BTreeMap::new();
+    for (user, m) in store.auth_methods(tenant).await? {
+        methods.entry(user).or_default().push(m.value().clone());
+    }
+    snap.authentication_methods = methods;
+    snap.registration_details = parse_items::<UserRegistrationDetails>(
+        store.items(tenant, ItemKind::RegistrationDetails).await?,
+    );
+    snap.risky_users = parse_items::<RiskyUser>(store.items(tenant, ItemKind::RiskyUsers).await?);
+    snap.unavailable = unavailable(store, tenant).await?;
+    Ok(snap)
+}
+
+fn to_stored(f: &Finding) -> StoredFinding {
+    let json = serde_json::to_value(f).unwrap_or_default();
+    StoredFinding::new(
+        f.fingerprint.as_str(),
+        f.check_id.as_str(),
+        f.kind.as_str(),
+        f.severity.as_str(),
+        match f.status {
+            crate::Status::Open => "open",
+            crate::Status::Resolved => "resolved",
+            crate::Status::Suppressed => "suppressed",
+        },
+        f.subject.to_string(),
+        f.summary.clone(),
+        f.first_seen,
+        f.last_seen,
+        json,
+    )
+}
+
+/// Runs every check over what the store holds for `tenant` at `now`, and stores the changes:
+/// new findings, updated ones (an ongoing attack), reopened ones and resolved posture findings.
+/// A rerun over the same data changes nothing. What the last collection could not read (a
+/// missing licence or permission) becomes a `licence-gap` finding instead of silence.
+pub async fn run_checks(
+    store: &dyn Store,
+    tenant: &str,
+    config: &CheckConfig,
+    now: OffsetDateTime,
+) -> Result<ChecksSummary, RunError> {
+    let snap = snapshot(store, tenant).await?;
+    let posture = run_posture(&snap, config, now)?;
+    let mut engine = ThreatEngine::new(config.clone())?;
+    // Every stored sign-in, in time order, a page at a time: the engine keeps only its windows.
+    let mut query = SignInQuery::default().limit_to(5_000);
+    let mut analysed = 0u64;
+    loop {
+        let page = store.sign_ins(tenant, query.clone()).await?;
+        let Some(last) = page.last() else { break };
+        for s in &page {
+            engine.feed(s.value());
+        }
+        analysed += page.len() as u64;
+        query = query.after(last);
+    }
+    let mut incoming = posture.findings;
+    incoming.extend(engine.take_findings());
+
+    let existing: Vec<Finding> = store
+        .findings(tenant, FindingFilter::default())
+        .await?
+        .into_iter()
+        .filter_map(|s| serde_json::from_value(s.json).ok())
+        .collect();
+    let evaluated: BTreeSet<_> = posture.evaluated;
+    let changes = merge(&existing, &incoming, &evaluated, now, config.evidence_limit);
+    let mut write: Vec<StoredFinding> = Vec::new();
+    for f in changes
+        .new
+        .iter()
+        .chain(&changes.updated)
+        .chain(&changes.reopened)
+        .chain(&changes.resolved)
+    {
+        write.push(to_stored(f));
+    }
+    if !write.is_empty() {
+        store
+            .upsert_findings(WriteContext { tenant, now }, write)
+            .await?;
+    }
+    // This run's findings as stored now: the incoming ones with the merged state.
+    let changed: BTreeMap<_, _> = changes
+        .new
+        .iter()
+        .chain(&changes.updated)
+        .chain(&changes.reopened)
+        .map(|f| (f.fingerprint.clone(), f.clone()))
+        .collect();
+    let stored: BTreeMap<_, _> = existing
+        .into_iter()
+        .map(|f| (f.fingerprint.clone(), f))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    for f in &incoming {
+        if !seen.insert(f.fingerprint.clone()) {
+            continue;
+        }
+        let current = changed
+            .get(&f.fingerprint)
+            .or_else(|| stored.get(&f.fingerprint))
+            .unwrap_or(f);
+        findings.push(current.clone());
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.last_seen.cmp(&a.last_seen))
+    });
+    Ok(ChecksSummary {
+        sign_ins: analysed,
+        new: changes.new.len(),
+        updated: changes.updated.len(),
+        reopened: changes.reopened.len(),
+        resolved: changes.resolved.len(),
+        findings,
+    })
+}
