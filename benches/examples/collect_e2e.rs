@@ -66,6 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sign_ins_per_user_per_day(per_day)
         .throttling(throttling)
         .latency(StdDuration::from_millis(latency_ms))
+        // Throttling windows pass by the fake's clock: let it run in real time when throttled.
+        .real_time(reports_per_10s > 0)
         .start()
         .await?;
     let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));

@@ -68,16 +68,15 @@ impl SqliteStore {
 
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
         // Rows carry a few KB of raw JSON: larger pages keep most of them out of overflow
-        // chains (only effective on a new file, before WAL is set), and a bigger cache and
-        // memory-mapped reads keep index lookups of upserts off the disk.
+        // chains (only effective on a new file, before WAL is set), and a bigger cache keeps
+        // the index lookups of upserts off the disk. No mmap: mapped pages would make resident
+        // memory grow with the size of the database.
         conn.pragma_update(None, "page_size", 8192)
             .map_err(db_err("set the page size"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_err("set WAL mode"))?;
         conn.pragma_update(None, "cache_size", -65_536)
             .map_err(db_err("set the cache size"))?;
-        conn.pragma_update(None, "mmap_size", 268_435_456)
-            .map_err(db_err("set the mmap size"))?;
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)
             .map_err(db_err("set the WAL checkpoint interval"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
