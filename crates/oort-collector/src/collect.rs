@@ -728,6 +728,7 @@ impl Collector {
                     ])
                     .top(999);
                 self.snapshot::<Application>(
+                    kind,
                     req,
                     Batch::Applications,
                     SnapshotScope::Applications,
@@ -750,6 +751,7 @@ impl Collector {
                     ])
                     .top(999);
                 self.snapshot::<ServicePrincipal>(
+                    kind,
                     req,
                     Batch::ServicePrincipals,
                     SnapshotScope::ServicePrincipals,
@@ -762,6 +764,7 @@ impl Collector {
                     GraphRequest::get("reports/authenticationMethods/userRegistrationDetails")
                         .top(999);
                 self.snapshot::<UserRegistrationDetails>(
+                    kind,
                     req,
                     Batch::RegistrationDetails,
                     SnapshotScope::Items(crate::store::ItemKind::RegistrationDetails),
@@ -772,6 +775,7 @@ impl Collector {
             StreamKind::RiskyUsers => {
                 let req = GraphRequest::get("identityProtection/riskyUsers").top(500);
                 self.snapshot::<RiskyUser>(
+                    kind,
                     req,
                     Batch::RiskyUsers,
                     SnapshotScope::Items(crate::store::ItemKind::RiskyUsers),
@@ -782,6 +786,7 @@ impl Collector {
             StreamKind::RiskDetections => {
                 let req = GraphRequest::get("identityProtection/riskDetections").top(500);
                 self.snapshot::<RiskDetection>(
+                    kind,
                     req,
                     Batch::RiskDetections,
                     SnapshotScope::Items(crate::store::ItemKind::RiskDetections),
@@ -792,6 +797,7 @@ impl Collector {
             StreamKind::ConditionalAccessPolicies => {
                 let req = GraphRequest::get("identity/conditionalAccess/policies");
                 self.snapshot::<ConditionalAccessPolicy>(
+                    kind,
                     req,
                     Batch::ConditionalAccessPolicies,
                     SnapshotScope::Items(crate::store::ItemKind::ConditionalAccessPolicies),
@@ -802,6 +808,7 @@ impl Collector {
             StreamKind::ManagedDevices => {
                 let req = GraphRequest::get("deviceManagement/managedDevices").top(1000);
                 self.snapshot::<ManagedDevice>(
+                    kind,
                     req,
                     Batch::ManagedDevices,
                     SnapshotScope::Items(crate::store::ItemKind::ManagedDevices),
@@ -1093,6 +1100,7 @@ impl Collector {
     /// A snapshot stream: every page stored, then what was not seen is removed.
     async fn snapshot<T>(
         &self,
+        kind: StreamKind,
         request: GraphRequest,
         batch: fn(Vec<Raw<T>>) -> Batch,
         scope: SnapshotScope,
@@ -1104,11 +1112,17 @@ impl Collector {
         let started = self.clock.now();
         let mut stream: PageStream<Raw<T>> = self.client.pages(request);
         while let Some(page) = stream.try_next().await? {
+            let items = page.items.len();
             let summary = self
                 .store
                 .write(self.ctx(), batch(page.items), None)
                 .await?;
             Self::count(report, summary);
+            self.emit(Progress::PageStored {
+                stream: kind,
+                items,
+                summary,
+            });
         }
         report.removed += self
             .store

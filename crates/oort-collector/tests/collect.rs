@@ -289,7 +289,7 @@ async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_
     s.fake.clock().advance(Duration::hours(1));
     let report = c.collect_now().await.unwrap();
     assert!(report.is_success());
-    let (from2, to2) = window(&s);
+    let (_, to2) = window(&s);
     let new = truth(&s, to, to2);
     let r = report.stream(StreamKind::SignIns).unwrap();
     assert_eq!(
@@ -304,7 +304,6 @@ async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_
         .filter(|id| all_expected.contains(id))
         .collect();
     assert_eq!(all_stored, all_expected);
-    let _ = from2;
 }
 
 #[tokio::test]

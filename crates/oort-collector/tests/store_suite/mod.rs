@@ -386,7 +386,6 @@ pub(crate) async fn application_credentials_are_stored_and_replaced_with_their_o
         json!({"id": "sp1", "appId": "client-2", "displayName": "Graph", "servicePrincipalType": "Application",
         "passwordCredentials": [{"keyId": "k3", "endDateTime": "2023-01-01T00:00:00Z"}]}),
     )];
-    let started = t("2024-05-01T00:00:00Z");
     store
         .write(
             ctx("t1", "2024-05-01T00:00:01Z"),
@@ -453,7 +452,6 @@ pub(crate) async fn application_credentials_are_stored_and_replaced_with_their_o
         .unwrap()
         .iter()
         .all(|c| c.owner_kind == CredentialOwner::Application));
-    let _ = started;
 }
 
 pub(crate) async fn auth_methods_replace_the_users_set(store: &dyn Store) {
