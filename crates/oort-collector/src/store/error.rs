@@ -26,6 +26,12 @@ pub enum StoreErrorKind {
     },
     /// A blocking task failed.
     Task,
+    /// This store does not implement the operation (a [`Store`](super::Store) method with a
+    /// default implementation that a third-party store did not override).
+    Unsupported {
+        /// The trait method.
+        operation: &'static str,
+    },
 }
 
 /// An error of a [`Store`](super::Store) operation.
@@ -76,6 +82,11 @@ impl StoreError {
         )
     }
 
+    /// A trait method this store does not implement.
+    pub(crate) fn unsupported(operation: &'static str) -> Self {
+        Self::new(StoreErrorKind::Unsupported { operation }, "", None)
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &StoreErrorKind {
         &self.kind
@@ -106,6 +117,10 @@ impl fmt::Display for StoreError {
                 self.context
             ),
             StoreErrorKind::Task => write!(f, "a store task failed: {}", self.context),
+            StoreErrorKind::Unsupported { operation } => write!(
+                f,
+                "this store does not implement {operation}: use the SQLite or PostgreSQL store"
+            ),
         }
     }
 }

@@ -22,7 +22,7 @@ mod rows;
 mod schema;
 mod sqlite;
 
-pub use error::StoreError;
+pub use error::{StoreError, StoreErrorKind};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -420,6 +420,41 @@ impl StoredFinding {
     }
 }
 
+/// That one status of a finding was notified on one channel: a row of `finding_notifications`.
+///
+/// Notifications are recorded per channel (e-mail, Teams, a webhook...), so that a channel that
+/// failed is retried on the next run without resending on the channels that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NotificationRecord {
+    /// The finding's fingerprint.
+    pub fingerprint: String,
+    /// The channel's name, as the notifier names itself (e.g. `email`, `teams`, `webhook`).
+    pub channel: String,
+    /// The finding status this channel was told about (`open`, `resolved`, ...).
+    pub status: String,
+    /// When it was recorded.
+    #[serde(with = "entra_model::timestamp")]
+    pub notified_at: OffsetDateTime,
+}
+
+impl NotificationRecord {
+    /// A record of `status` of finding `fingerprint` notified on `channel` at `notified_at`.
+    pub fn new(
+        fingerprint: impl Into<String>,
+        channel: impl Into<String>,
+        status: impl Into<String>,
+        notified_at: OffsetDateTime,
+    ) -> Self {
+        NotificationRecord {
+            fingerprint: fingerprint.into(),
+            channel: channel.into(),
+            status: status.into(),
+            notified_at,
+        }
+    }
+}
+
 /// Which findings to list.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -609,7 +644,8 @@ pub trait Store: Send + Sync + fmt::Debug {
         filter: FindingFilter,
     ) -> Result<Vec<StoredFinding>, StoreError>;
 
-    /// Records that a finding's `status` was notified at `at`.
+    /// Records that a finding's `status` was notified at `at` (the `notified_*` columns of the
+    /// finding only; per-channel state is [`record_channel_notifications`](Store::record_channel_notifications)).
     async fn record_notification(
         &self,
         tenant: &str,
@@ -617,6 +653,30 @@ pub trait Store: Send + Sync + fmt::Debug {
         status: &str,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+
+    /// The per-channel notification state of a tenant's findings: one record per (finding,
+    /// channel) that was ever notified, ordered by fingerprint then channel.
+    ///
+    /// The default implementation fails with [`StoreErrorKind::Unsupported`]: a store written
+    /// before notifications were recorded per channel keeps compiling, and says so when used.
+    async fn notifications(&self, tenant: &str) -> Result<Vec<NotificationRecord>, StoreError> {
+        let _ = tenant;
+        Err(StoreError::unsupported("notifications"))
+    }
+
+    /// Records, in one transaction, that each record's status was notified on its channel:
+    /// inserts or replaces the (finding, channel) row, and sets the finding's `notified_status`
+    /// and `notified_at` to the record's (so they hold the last status notified on any channel).
+    ///
+    /// The default implementation fails with [`StoreErrorKind::Unsupported`].
+    async fn record_channel_notifications(
+        &self,
+        tenant: &str,
+        records: &[NotificationRecord],
+    ) -> Result<(), StoreError> {
+        let _ = (tenant, records);
+        Err(StoreError::unsupported("record_channel_notifications"))
+    }
 
     /// Appends an audit entry (fails if the id exists: entries are never overwritten).
     async fn append_audit(&self, tenant: &str, record: &AuditRecord) -> Result<(), StoreError>;

@@ -20,8 +20,8 @@ use super::error::{StoreError, StoreErrorKind};
 use super::rows;
 use super::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, SignInQuery, SnapshotScope, Store, StoredCredential, StoredFinding,
-    StoredUser, WriteContext, WriteSummary,
+    ItemKind, Membership, NotificationRecord, SignInQuery, SnapshotScope, Store, StoredCredential,
+    StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
 
 /// A store in PostgreSQL (tokio-postgres), shared by a fleet of collector processes.
@@ -1052,6 +1052,68 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         self.query("UPDATE findings SET notified_status = $3, notified_at = $4 WHERE tenant_id = $1 AND fingerprint = $2 RETURNING fingerprint", &[&tenant, &fingerprint, &status, &at]).await?;
         Ok(())
+    }
+
+    async fn notifications(&self, tenant: &str) -> Result<Vec<NotificationRecord>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT fingerprint, channel, status, notified_at FROM finding_notifications WHERE tenant_id = $1 ORDER BY fingerprint, channel",
+                &[&tenant],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| NotificationRecord {
+                fingerprint: r.get(0),
+                channel: r.get(1),
+                status: r.get(2),
+                notified_at: r.get(3),
+            })
+            .collect())
+    }
+
+    async fn record_channel_notifications(
+        &self,
+        tenant: &str,
+        records: &[NotificationRecord],
+    ) -> Result<(), StoreError> {
+        let mut client = self.client.lock().await;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(pg_err("begin a transaction"))?;
+        let channel = tx
+            .prepare(
+                "INSERT INTO finding_notifications (tenant_id, fingerprint, channel, status, notified_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (tenant_id, fingerprint, channel) DO UPDATE SET status = EXCLUDED.status, notified_at = EXCLUDED.notified_at",
+            )
+            .await
+            .map_err(pg_err("record a notification"))?;
+        let finding = tx
+            .prepare("UPDATE findings SET notified_status = $3, notified_at = $4 WHERE tenant_id = $1 AND fingerprint = $2")
+            .await
+            .map_err(pg_err("record a notification"))?;
+        for r in records {
+            tx.execute(
+                &channel,
+                &[
+                    &tenant,
+                    &r.fingerprint,
+                    &r.channel,
+                    &r.status,
+                    &r.notified_at,
+                ],
+            )
+            .await
+            .map_err(pg_err("record a notification"))?;
+            tx.execute(
+                &finding,
+                &[&tenant, &r.fingerprint, &r.status, &r.notified_at],
+            )
+            .await
+            .map_err(pg_err("record a notification"))?;
+        }
+        tx.commit().await.map_err(pg_err("commit notifications"))
     }
 
     async fn append_audit(&self, tenant: &str, r: &AuditRecord) -> Result<(), StoreError> {

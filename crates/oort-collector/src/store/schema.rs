@@ -198,6 +198,16 @@ CREATE INDEX audit_log_by_time ON audit_log (tenant_id, at);
     r#"
 ALTER TABLE users ADD COLUMN sign_in_activity_json TEXT;
 "#,
+    r#"
+CREATE TABLE finding_notifications (
+    tenant_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    notified_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, fingerprint, channel)
+);
+"#,
 ];
 
 /// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
@@ -396,5 +406,15 @@ CREATE INDEX audit_log_by_time ON audit_log (tenant_id, at);
 "#,
     r#"
 ALTER TABLE users ADD COLUMN sign_in_activity_json TEXT;
+"#,
+    r#"
+CREATE TABLE finding_notifications (
+    tenant_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    notified_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, fingerprint, channel)
+);
 "#,
 ];

@@ -17,8 +17,8 @@ use super::error::{StoreError, StoreErrorKind};
 use super::rows::{self, parse_ts, ts_text};
 use super::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, SignInQuery, SnapshotScope, Store, StoredCredential, StoredFinding,
-    StoredUser, WriteContext, WriteSummary,
+    ItemKind, Membership, NotificationRecord, SignInQuery, SnapshotScope, Store, StoredCredential,
+    StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
 
 /// The default store: one SQLite file (`oort.db`), WAL mode, batched transactions, schema
@@ -1136,6 +1136,59 @@ impl Store for SqliteStore {
             )
             .map_err(db_err("record a notification"))?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn notifications(&self, tenant: &str) -> Result<Vec<NotificationRecord>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT fingerprint, channel, status, notified_at FROM finding_notifications WHERE tenant_id = ?1 ORDER BY fingerprint, channel")
+                .map_err(db_err("read notifications"))?;
+            let rows = stmt
+                .query_map(params![tenant], |r| {
+                    Ok(NotificationRecord {
+                        fingerprint: r.get(0)?,
+                        channel: r.get(1)?,
+                        status: r.get(2)?,
+                        notified_at: text_ts(r.get(3)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                    })
+                })
+                .map_err(db_err("read notifications"))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(db_err("read a notification"))
+        })
+        .await
+    }
+
+    async fn record_channel_notifications(
+        &self,
+        tenant: &str,
+        records: &[NotificationRecord],
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        let records = records.to_vec();
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+            {
+                let mut channel = tx
+                    .prepare_cached("INSERT INTO finding_notifications (tenant_id, fingerprint, channel, status, notified_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, fingerprint, channel) DO UPDATE SET status = excluded.status, notified_at = excluded.notified_at")
+                    .map_err(db_err("record a notification"))?;
+                let mut finding = tx
+                    .prepare_cached("UPDATE findings SET notified_status = ?3, notified_at = ?4 WHERE tenant_id = ?1 AND fingerprint = ?2")
+                    .map_err(db_err("record a notification"))?;
+                for r in &records {
+                    let at = ts_text(r.notified_at);
+                    channel
+                        .execute(params![tenant, r.fingerprint, r.channel, r.status, at])
+                        .map_err(db_err("record a notification"))?;
+                    finding
+                        .execute(params![tenant, r.fingerprint, r.status, at])
+                        .map_err(db_err("record a notification"))?;
+                }
+            }
+            tx.commit().map_err(db_err("commit notifications"))
         })
         .await
     }

@@ -688,6 +688,79 @@ pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(s
     );
 }
 
+pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &dyn Store) {
+    let finding = |fp: &str| {
+        StoredFinding::new(
+            fp,
+            "password-spray",
+            "threat",
+            "high",
+            "open",
+            "203.0.113.7",
+            "s",
+            t("2024-05-01T00:00:00Z"),
+            t("2024-05-01T00:20:00Z"),
+            json!({}),
+        )
+    };
+    store
+        .upsert_findings(
+            ctx("t1", "2024-05-01T01:00:00Z"),
+            vec![finding("fp-1"), finding("fp-2")],
+        )
+        .await
+        .unwrap();
+    assert!(store.notifications("t1").await.unwrap().is_empty());
+    let at = t("2024-05-01T01:00:01Z");
+    store
+        .record_channel_notifications(
+            "t1",
+            &[
+                NotificationRecord::new("fp-1", "teams", "open", at),
+                NotificationRecord::new("fp-1", "email", "open", at),
+                NotificationRecord::new("fp-2", "email", "open", at),
+            ],
+        )
+        .await
+        .unwrap();
+    // Another tenant's state is its own.
+    store
+        .record_channel_notifications(
+            "t2",
+            &[NotificationRecord::new("fp-1", "teams", "resolved", at)],
+        )
+        .await
+        .unwrap();
+    let later = t("2024-05-03T00:00:00Z");
+    store
+        .record_channel_notifications(
+            "t1",
+            &[NotificationRecord::new("fp-1", "teams", "resolved", later)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.notifications("t1").await.unwrap(),
+        [
+            NotificationRecord::new("fp-1", "email", "open", at),
+            NotificationRecord::new("fp-1", "teams", "resolved", later),
+            NotificationRecord::new("fp-2", "email", "open", at),
+        ],
+        "one row per (finding, channel), the last status replacing the previous one"
+    );
+    let findings = store
+        .findings("t1", FindingFilter::default())
+        .await
+        .unwrap();
+    let fp1 = findings.iter().find(|f| f.fingerprint == "fp-1").unwrap();
+    assert_eq!(
+        (fp1.notified_status.as_deref(), fp1.notified_at),
+        (Some("resolved"), Some(later)),
+        "the finding keeps the last status notified on any channel"
+    );
+    assert_eq!(store.notifications("t2").await.unwrap().len(), 1);
+}
+
 pub(crate) async fn audit_entries_are_appended_and_completed_once(store: &dyn Store) {
     let intent = AuditRecord::intent(
         "a1",
@@ -810,6 +883,7 @@ macro_rules! store_suite {
             runs_are_recorded_and_listed_newest_first,
             directory_audits_upsert_by_id,
             findings_upsert_by_fingerprint_and_keep_notification_state,
+            notifications_are_recorded_per_channel_and_replaced,
             audit_entries_are_appended_and_completed_once,
             leases_hand_each_tenant_to_one_worker_until_they_expire,
         );
