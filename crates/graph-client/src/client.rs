@@ -16,6 +16,7 @@ use tracing::{field, Instrument};
 use url::Url;
 
 use crate::error::{ApiError, GraphError};
+use crate::observe::{self, RequestEvent};
 use crate::paging::{Continuation, PageStream};
 use crate::request::{ApiVersion, GraphRequest, Method};
 use crate::retry::{retry_after_from_clock, RetryPolicy};
@@ -602,6 +603,10 @@ impl Inner {
                 .await;
             if !paced.is_zero() {
                 tracing::debug!(wait_ms = paced.as_millis() as u64, class = ?call.class, "paced by the client-side throttle");
+                observe::emit(|| RequestEvent::Paced {
+                    class: call.class,
+                    wait: paced,
+                });
             }
             let token = self
                 .credential
@@ -640,6 +645,12 @@ impl Inner {
                             waited += wait;
                             span.record("wait_ms", waited.as_millis() as u64);
                             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "transport error, retrying");
+                            observe::emit(|| RequestEvent::Retrying {
+                                class: call.class,
+                                status: None,
+                                wait,
+                                attempt,
+                            });
                             tokio::time::sleep(wait).await;
                             continue;
                         }
@@ -659,6 +670,11 @@ impl Inner {
             }
 
             if (200..300).contains(&status) {
+                observe::emit(|| RequestEvent::Answered {
+                    class: call.class,
+                    status,
+                    elapsed: start.elapsed(),
+                });
                 return Ok(Answer {
                     status,
                     headers,
@@ -718,11 +734,22 @@ impl Inner {
                         wait_ms = wait.as_millis() as u64,
                         "Graph answered a retryable status, waiting"
                     );
+                    observe::emit(|| RequestEvent::Retrying {
+                        class: call.class,
+                        status: Some(status),
+                        wait,
+                        attempt,
+                    });
                     tokio::time::sleep(wait).await;
                     continue;
                 }
                 tracing::warn!(attempt, status, "retry budget exhausted");
             }
+            observe::emit(|| RequestEvent::Answered {
+                class: call.class,
+                status,
+                elapsed: start.elapsed(),
+            });
             return Err(GraphError::from_api(api));
         }
     }

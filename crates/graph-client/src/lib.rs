@@ -22,7 +22,9 @@
 //! - pages fetched ahead of the consumer: while it processes page `n`, page `n + 1` is decoded
 //!   and page `n + 2` fetched (bounded: two pages ahead);
 //! - a `tracing` span `graph_request` with method, path (never query values or tokens), status,
-//!   request-id, attempt and wait.
+//!   request-id, attempt and wait; and, for a caller that wants them (progress bars, adaptive
+//!   concurrency), [`RequestEvent`]s (paced, retrying, answered) sent to the observer given to
+//!   [`observe`].
 //!
 //! # Paging
 //!
@@ -164,6 +166,7 @@
 mod batch;
 mod client;
 mod error;
+mod observe;
 mod paging;
 mod request;
 mod retry;
@@ -172,6 +175,7 @@ mod throttle;
 pub use batch::{Batch, BatchResponse, BatchResponses, MAX_BATCH_SIZE};
 pub use client::{GraphClient, GraphClientBuilder, GraphResponse, DEFAULT_USER_AGENT};
 pub use error::{ApiError, GraphError};
+pub use observe::{observe, Observer, RequestEvent};
 pub use paging::{Continuation, ItemStream, LinkKind, Page, PageStream};
 pub use request::{ApiVersion, GraphRequest, Method};
 pub use retry::RetryPolicy;

@@ -180,6 +180,8 @@ enum State<T> {
 /// points at the page that failed, so the crawl can be resumed later.
 pub struct PageStream<T> {
     client: GraphClient,
+    /// The request observer in scope where the stream was created (its fetches report to it).
+    observer: Option<crate::observe::Observer>,
     state: State<T>,
     /// The link of the page the next poll yields (`None` once the collection is exhausted).
     pending: Option<Continuation>,
@@ -223,6 +225,7 @@ where
         };
         PageStream {
             client,
+            observer: crate::observe::current(),
             state: State::Idle(Box::new(call)),
             pending: Some(pending),
             delta_link: None,
@@ -232,6 +235,7 @@ where
     pub(crate) fn failed(client: GraphClient, error: GraphError) -> Self {
         PageStream {
             client,
+            observer: None,
             state: State::Failed(Box::new(error)),
             pending: None,
             delta_link: None,
@@ -284,7 +288,10 @@ where
                     // decoded page waits, and one more is fetched meanwhile (see `produce`).
                     let (tx, rx) = mpsc::channel(1);
                     let inner = Arc::clone(&this.client.inner);
-                    let task = tokio::spawn(produce::<T>(inner, *call, tx));
+                    let task = tokio::spawn(crate::observe::scoped(
+                        this.observer.clone(),
+                        produce::<T>(inner, *call, tx),
+                    ));
                     this.state = State::Running { rx, task };
                 }
                 State::Failed(_) => {

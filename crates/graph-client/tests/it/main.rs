@@ -6,6 +6,7 @@ mod auth;
 mod batch;
 mod common;
 mod errors;
+mod observe;
 mod paging;
 mod retry;
 mod security;
