@@ -1,7 +1,7 @@
 //! Collection: the streams, their windows and checkpoints, and the run report.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use entra_auth::Clock;
@@ -10,8 +10,10 @@ use entra_model::{
     DirectoryRole, Group, ManagedDevice, PermissionSet, Raw, RiskDetection, RiskyUser,
     ServicePrincipal, SignIn, User, UserRegistrationDetails,
 };
-use futures::TryStreamExt;
-use graph_client::{ApiVersion, Continuation, GraphClient, GraphError, GraphRequest, PageStream};
+use futures::{Stream, TryStreamExt};
+use graph_client::{
+    ApiVersion, Continuation, GraphClient, GraphError, GraphRequest, Page, PageStream, RequestEvent,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -81,6 +83,19 @@ impl StreamKind {
         StreamKind::ServicePrincipalSignIns,
         StreamKind::ManagedIdentitySignIns,
     ];
+
+    /// Whether the stream reads a time window of an activity log (sign-ins, audits) with a
+    /// watermark, rather than a directory state.
+    pub fn is_windowed(self) -> bool {
+        matches!(
+            self,
+            StreamKind::SignIns
+                | StreamKind::NonInteractiveSignIns
+                | StreamKind::ServicePrincipalSignIns
+                | StreamKind::ManagedIdentitySignIns
+                | StreamKind::DirectoryAudits
+        )
+    }
 
     /// Snake-case name (also the checkpoint stream name).
     pub fn as_str(self) -> &'static str {
@@ -233,6 +248,17 @@ pub enum Progress {
         /// Slice end.
         end: OffsetDateTime,
     },
+    /// A request of the stream waited for Graph's throttle: paced by the client-side limiter
+    /// (the budget of its throttle class is in use) or told to retry later by Graph (429, 503).
+    Throttled {
+        /// The stream.
+        stream: StreamKind,
+        /// How long the request waits.
+        wait: std::time::Duration,
+        /// Graph's status when Graph answered (429, 503, 504), `None` when the client-side
+        /// limiter paced the request before sending it.
+        status: Option<u16>,
+    },
     /// A stream ended (see its report for how).
     StreamFinished {
         /// Its report.
@@ -285,6 +311,12 @@ pub struct CollectorConfig {
     pub slice: Duration,
     /// Page size of sign-in and audit queries (Graph's maximum is 1,000). Default: 1,000.
     pub page_size: u32,
+    /// Most slices of one time-windowed stream fetched at once. A slice whose first page is full
+    /// is split (its remaining time range cut into pieces fetched concurrently), and the number
+    /// fetched at once adapts to the throttle: it grows while requests go out without waiting,
+    /// holds while the client-side limiter paces them (the budget is in use: more would only
+    /// queue), and halves on a 429 or 503. Default: 4. 1 fetches slices one after the other.
+    pub max_concurrency: usize,
     /// Collect Intune managed devices (Intune is optional). Default: false.
     pub devices: bool,
     /// Streams switched off by configuration. Default: none.
@@ -299,6 +331,7 @@ impl Default for CollectorConfig {
             settle_delay: Duration::minutes(2),
             slice: Duration::days(31),
             page_size: 1_000,
+            max_concurrency: 4,
             devices: false,
             disabled: Vec::new(),
         }
@@ -346,12 +379,209 @@ struct Slice {
     continuation: Option<Continuation>,
 }
 
+impl Slice {
+    fn key(&self) -> SliceKey {
+        (self.start, self.end)
+    }
+}
+
+/// A slice's identity: its range (the slices of a window never overlap).
+type SliceKey = (OffsetDateTime, OffsetDateTime);
+
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct WindowState {
+    /// Everything before it is stored.
     #[serde(with = "entra_model::timestamp::option", default)]
     watermark: Option<OffsetDateTime>,
+    /// The slices not completely stored yet, oldest first.
     #[serde(default)]
     pending: Vec<Slice>,
+    /// The end of the window being collected.
+    #[serde(with = "entra_model::timestamp::option", default)]
+    window_end: Option<OffsetDateTime>,
+}
+
+impl WindowState {
+    /// The slice is completely stored.
+    fn finish(&mut self, key: SliceKey) {
+        self.pending.retain(|s| s.key() != key);
+        if self.window_end.is_none() && self.pending.is_empty() {
+            // A state saved before windows had an end: the last slice's end is the window's.
+            self.window_end = Some(key.1);
+        }
+        self.advance();
+    }
+
+    /// The slice's next page is at `continuation`.
+    fn set_continuation(&mut self, key: SliceKey, continuation: Option<Continuation>) {
+        if let Some(s) = self.pending.iter_mut().find(|s| s.key() == key) {
+            s.continuation = continuation;
+        }
+    }
+
+    /// The slice is split: what is left of it is `pieces`.
+    fn replace(&mut self, key: SliceKey, pieces: Vec<Slice>) {
+        self.pending.retain(|s| s.key() != key);
+        self.pending.extend(pieces);
+        self.pending.sort_by_key(|s| s.start);
+        self.advance();
+    }
+
+    /// Moves the watermark up to the oldest slice still pending (or the window's end).
+    fn advance(&mut self) {
+        let mark = match self.pending.iter().map(|s| s.start).min() {
+            Some(start) => Some(start),
+            None => self.window_end,
+        };
+        if let Some(mark) = mark {
+            self.watermark = Some(self.watermark.map_or(mark, |w| w.max(mark)));
+        }
+    }
+
+    /// Pending slices not being fetched.
+    fn unstarted<T>(&self, active: &[ActiveSlice<T>]) -> usize {
+        self.pending
+            .iter()
+            .filter(|s| !active.iter().any(|a| a.key == s.key()))
+            .count()
+    }
+}
+
+/// A slice being fetched.
+struct ActiveSlice<T> {
+    key: SliceKey,
+    /// No page of it has been seen since its query started (its first page may split it).
+    fresh: bool,
+    pages: PageStream<Raw<T>>,
+}
+
+/// What a time-windowed stream queries.
+struct WindowQuery<'a, T> {
+    kind: StreamKind,
+    request: &'a (dyn Fn() -> GraphRequest + Sync),
+    field: &'a str,
+    extra_filter: Option<&'a str>,
+    batch: fn(Vec<Raw<T>>) -> Batch,
+}
+
+/// An item of a time-windowed stream: its time.
+trait Timed {
+    fn time(&self) -> Option<OffsetDateTime>;
+}
+
+impl Timed for SignIn {
+    fn time(&self) -> Option<OffsetDateTime> {
+        self.created_date_time
+    }
+}
+
+impl Timed for DirectoryAudit {
+    fn time(&self) -> Option<OffsetDateTime> {
+        self.activity_date_time
+    }
+}
+
+/// The next page of any active slice, polling them in turn (from `turn`) for fairness.
+async fn next_page<T>(
+    active: &mut [ActiveSlice<T>],
+    turn: usize,
+) -> (usize, Option<Result<Page<Raw<T>>, GraphError>>)
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let n = active.len();
+    futures::future::poll_fn(|cx| {
+        for k in 0..n {
+            let i = (turn + k) % n;
+            if let std::task::Poll::Ready(x) =
+                std::pin::Pin::new(&mut active[i].pages).poll_next(cx)
+            {
+                return std::task::Poll::Ready((i, x));
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// The pieces a slice is split into after its first page, or none. Graph answers newest first:
+/// a full first page holds every item from its oldest item's second (`cut`) to the slice's end,
+/// so what is left is `[start, cut)`. Its size is estimated from the page's density; it is cut
+/// into equal time pieces of two pages or more each (a piece's partly filled last page is the
+/// cost of a split), at most `max`.
+fn split_pieces<T: Timed>(
+    slice: &Slice,
+    items: &[Raw<T>],
+    page_size: u32,
+    max: usize,
+) -> Vec<Slice> {
+    if items.len() < page_size as usize {
+        return Vec::new();
+    }
+    let Some(oldest) = items.iter().filter_map(|r| r.value().time()).min() else {
+        return Vec::new();
+    };
+    let cut = floor_seconds(oldest) + Duration::SECOND;
+    if oldest < slice.start || cut >= slice.end {
+        return Vec::new();
+    }
+    let covered = (slice.end - oldest).as_seconds_f64();
+    let rest = (cut - slice.start).whole_seconds();
+    if covered <= 0.0 || rest < 2 {
+        return Vec::new();
+    }
+    let pages_left = rest as f64 / covered;
+    let pieces = ((pages_left / 2.0).floor() as usize).min(max);
+    if pieces < 2 {
+        return Vec::new();
+    }
+    let step = (rest / pieces as i64).max(1);
+    let mut out = Vec::with_capacity(pieces);
+    let mut start = slice.start;
+    for k in 0..pieces {
+        let end = if k + 1 == pieces {
+            cut
+        } else {
+            (start + Duration::seconds(step)).min(cut)
+        };
+        if start < end {
+            out.push(Slice {
+                start,
+                end,
+                continuation: None,
+            });
+        }
+        start = end;
+    }
+    out
+}
+
+/// Throttle feedback of one stream, counted by its request observer.
+#[derive(Debug, Default)]
+struct Feedback {
+    paced: AtomicU32,
+    throttled: AtomicU32,
+}
+
+/// Paced waits shorter than this are the limiter smoothing a burst, not a budget in use.
+const PACED_SIGNAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// Waits shorter than this are not worth a progress event.
+const THROTTLED_EVENT: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Feedback {
+    /// The number of slices to fetch at once after a page: halved on a throttling answer, held
+    /// while the limiter paces requests, one more otherwise (at most `max`).
+    fn next_target(&self, target: usize, max: usize) -> usize {
+        let throttled = self.throttled.swap(0, Ordering::Relaxed);
+        let paced = self.paced.swap(0, Ordering::Relaxed);
+        if throttled > 0 {
+            (target / 2).max(1)
+        } else if paced > 0 {
+            target.min(max)
+        } else {
+            (target + 1).min(max)
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -449,6 +679,40 @@ impl Collector {
         self
     }
 
+    /// The request observer of a stream: counts throttle feedback and reports long waits.
+    fn observer(&self, stream: StreamKind, feedback: Arc<Feedback>) -> graph_client::Observer {
+        let progress = self.progress.clone();
+        Arc::new(move |event: &RequestEvent| {
+            let (wait, status) = match event {
+                RequestEvent::Paced { wait, .. } => {
+                    if *wait >= PACED_SIGNAL {
+                        feedback.paced.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (*wait, None)
+                }
+                RequestEvent::Retrying { wait, status, .. } => {
+                    if event.is_throttled() {
+                        feedback.throttled.fetch_add(1, Ordering::Relaxed);
+                    }
+                    match status {
+                        Some(_) => (*wait, *status),
+                        None => return,
+                    }
+                }
+                _ => return,
+            };
+            if let Some(tx) = &progress {
+                if wait >= THROTTLED_EVENT || status.is_some() {
+                    let _ = tx.send(Progress::Throttled {
+                        stream,
+                        wait,
+                        status,
+                    });
+                }
+            }
+        })
+    }
+
     fn emit(&self, event: Progress) {
         if let Some(tx) = &self.progress {
             let _ = tx.send(event);
@@ -475,14 +739,32 @@ impl Collector {
         );
         let mut run = CollectionRun::new(run_id.clone(), started_at);
         self.store.record_run(&self.tenant, &run).await?;
-        let mut streams = Vec::new();
-        for &kind in StreamKind::ALL {
+        // Two lanes at once: the time-windowed streams (reports API: sign-ins and audits, each
+        // its own task sharing the reports budget) and the directory streams, in order (sign-in
+        // activity is written onto the users the users stream stored).
+        let one = |kind: StreamKind| async move {
             let report = self.run_stream(kind).await;
             self.emit(Progress::StreamFinished {
                 report: report.clone(),
             });
-            streams.push(report);
-        }
+            report
+        };
+        let windowed = futures::future::join_all(
+            StreamKind::ALL
+                .iter()
+                .filter(|k| k.is_windowed())
+                .map(|&k| one(k)),
+        );
+        let directory = async {
+            let mut reports = Vec::new();
+            for &kind in StreamKind::ALL.iter().filter(|k| !k.is_windowed()) {
+                reports.push(one(kind).await);
+            }
+            reports
+        };
+        let (mut streams, directory) = futures::join!(windowed, directory);
+        streams.extend(directory);
+        streams.sort_by_key(|r| StreamKind::ALL.iter().position(|k| *k == r.stream));
         let report = CollectionReport {
             run_id,
             started_at,
@@ -569,7 +851,12 @@ impl Collector {
             return report;
         }
         self.emit(Progress::StreamStarted { stream: kind });
-        let result = self.dispatch(kind, &mut report).await;
+        let feedback = Arc::new(Feedback::default());
+        let result = graph_client::observe(
+            self.observer(kind, Arc::clone(&feedback)),
+            self.dispatch(kind, &mut report, &feedback),
+        )
+        .await;
         report.status = match result {
             Ok(()) => StreamStatus::Succeeded,
             Err(StreamError::Cancelled) => StreamStatus::Cancelled,
@@ -598,13 +885,24 @@ impl Collector {
         &self,
         kind: StreamKind,
         report: &mut StreamReport,
+        feedback: &Feedback,
     ) -> Result<(), StreamError> {
         let top = self.config.page_size;
         match kind {
             StreamKind::SignIns => {
                 let req = move || GraphRequest::get("auditLogs/signIns").top(top);
-                self.window::<SignIn>(kind, &req, "createdDateTime", None, Batch::SignIns, report)
-                    .await
+                self.window::<SignIn>(
+                    WindowQuery {
+                        kind,
+                        request: &req,
+                        field: "createdDateTime",
+                        extra_filter: None,
+                        batch: Batch::SignIns,
+                    },
+                    report,
+                    feedback,
+                )
+                .await
             }
             StreamKind::NonInteractiveSignIns
             | StreamKind::ServicePrincipalSignIns
@@ -622,24 +920,30 @@ impl Collector {
                 };
                 let extra = format!("signInEventTypes/any(t: t eq '{event}')");
                 self.window::<SignIn>(
-                    kind,
-                    &req,
-                    "createdDateTime",
-                    Some(&extra),
-                    Batch::SignIns,
+                    WindowQuery {
+                        kind,
+                        request: &req,
+                        field: "createdDateTime",
+                        extra_filter: Some(extra.as_str()),
+                        batch: Batch::SignIns,
+                    },
                     report,
+                    feedback,
                 )
                 .await
             }
             StreamKind::DirectoryAudits => {
                 let req = move || GraphRequest::get("auditLogs/directoryAudits").top(top);
                 self.window::<DirectoryAudit>(
-                    kind,
-                    &req,
-                    "activityDateTime",
-                    None,
-                    Batch::DirectoryAudits,
+                    WindowQuery {
+                        kind,
+                        request: &req,
+                        field: "activityDateTime",
+                        extra_filter: None,
+                        batch: Batch::DirectoryAudits,
+                    },
                     report,
+                    feedback,
                 )
                 .await
             }
@@ -867,6 +1171,9 @@ impl Collector {
             });
             start = end;
         }
+        if from < to {
+            state.window_end = Some(to);
+        }
     }
 
     /// A time-windowed stream: sign-ins or audits in `[from, to)` slices, each checkpointed with
@@ -874,16 +1181,14 @@ impl Collector {
     /// run's slices are finished first, then the window catches up to the present.
     async fn window<T>(
         &self,
-        kind: StreamKind,
-        request: &(dyn Fn() -> GraphRequest + Sync),
-        field: &str,
-        extra_filter: Option<&str>,
-        batch: fn(Vec<Raw<T>>) -> Batch,
+        query: WindowQuery<'_, T>,
         report: &mut StreamReport,
+        feedback: &Feedback,
     ) -> Result<(), StreamError>
     where
-        T: DeserializeOwned + Send + 'static,
+        T: Timed + DeserializeOwned + Send + 'static,
     {
+        let kind = query.kind;
         let mut state: WindowState = self.load_state(kind).await?;
         let resumed = !state.pending.is_empty();
         if !resumed {
@@ -892,119 +1197,158 @@ impl Collector {
                 .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state))
                 .await?;
         }
-        self.drain(
-            kind,
-            &mut state,
-            request,
-            field,
-            extra_filter,
-            batch,
-            report,
-        )
-        .await?;
+        self.drain(&query, &mut state, report, feedback).await?;
         if resumed {
             self.plan(&mut state);
             if !state.pending.is_empty() {
                 self.store
                     .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state))
                     .await?;
-                self.drain(
-                    kind,
-                    &mut state,
-                    request,
-                    field,
-                    extra_filter,
-                    batch,
-                    report,
-                )
-                .await?;
+                self.drain(&query, &mut state, report, feedback).await?;
             }
         }
         Ok(())
     }
 
-    /// Fetches and stores every pending slice, oldest first.
-    #[allow(clippy::too_many_arguments)]
-    async fn drain<T>(
-        &self,
-        kind: StreamKind,
-        state: &mut WindowState,
-        request: &(dyn Fn() -> GraphRequest + Sync),
-        field: &str,
-        extra_filter: Option<&str>,
-        batch: fn(Vec<Raw<T>>) -> Batch,
-        report: &mut StreamReport,
-    ) -> Result<(), StreamError>
+    /// The page stream of a slice: resumed from its nextLink, or a fresh query of its range.
+    fn open_slice<T>(&self, q: &WindowQuery<'_, T>, slice: &Slice) -> PageStream<Raw<T>>
     where
         T: DeserializeOwned + Send + 'static,
     {
-        while let Some(slice) = state.pending.first().cloned() {
-            let mut stream: PageStream<Raw<T>> = match &slice.continuation {
-                Some(c) => self.client.resume(c.clone()),
-                None => {
-                    let mut filter = format!(
-                        "{field} ge {} and {field} lt {}",
-                        filter_time(slice.start),
-                        filter_time(slice.end)
-                    );
-                    if let Some(extra) = extra_filter {
-                        filter = format!("{extra} and {filter}");
-                    }
-                    self.client.pages(request().filter(filter))
+        match &slice.continuation {
+            Some(c) => self.client.resume(c.clone()),
+            None => {
+                let field = q.field;
+                let mut filter = format!(
+                    "{field} ge {} and {field} lt {}",
+                    filter_time(slice.start),
+                    filter_time(slice.end)
+                );
+                if let Some(extra) = q.extra_filter {
+                    filter = format!("{extra} and {filter}");
                 }
-            };
-            let mut finished = false;
-            while let Some(page) = stream.try_next().await? {
-                let continuation = page.continuation();
-                let items = page.items.len();
-                let mut next = state.clone();
-                finished = continuation.is_none();
-                if finished {
-                    next.pending.remove(0);
-                    next.watermark = Some(next.watermark.map_or(slice.end, |w| w.max(slice.end)));
-                } else if let Some(first) = next.pending.first_mut() {
-                    first.continuation = continuation;
-                }
-                let summary = self
-                    .store
-                    .write(
-                        self.ctx(),
-                        batch(page.items),
-                        Some(Self::state_checkpoint(kind, &next)),
-                    )
-                    .await?;
-                *state = next;
-                Self::count(report, summary);
-                self.emit(Progress::PageStored {
-                    stream: kind,
-                    items,
-                    summary,
-                });
-                if finished {
+                self.client.pages((q.request)().filter(filter))
+            }
+        }
+    }
+
+    /// Fetches and stores every pending slice. Up to [`CollectorConfig::max_concurrency`] slices
+    /// are fetched at once (as many as the throttle feedback allows), their pages stored one at a
+    /// time, each with the whole window state as its checkpoint. A slice whose first page is
+    /// full is split: Graph answers newest first, so the page holds everything after its oldest
+    /// item's second, and the range before it is cut into pieces (their queries start afresh:
+    /// one second may be fetched twice, and the upsert by id stores it once).
+    async fn drain<T>(
+        &self,
+        q: &WindowQuery<'_, T>,
+        state: &mut WindowState,
+        report: &mut StreamReport,
+        feedback: &Feedback,
+    ) -> Result<(), StreamError>
+    where
+        T: Timed + DeserializeOwned + Send + 'static,
+    {
+        let max = self.config.max_concurrency.max(1);
+        let mut target = 1usize;
+        let mut active: Vec<ActiveSlice<T>> = Vec::new();
+        let mut turn = 0usize;
+        loop {
+            // Start pending slices, oldest first, up to the target.
+            while active.len() < target {
+                let Some(slice) = state
+                    .pending
+                    .iter()
+                    .find(|s| !active.iter().any(|a| a.key == s.key()))
+                else {
                     break;
+                };
+                active.push(ActiveSlice {
+                    key: slice.key(),
+                    fresh: slice.continuation.is_none(),
+                    pages: self.open_slice(q, slice),
+                });
+            }
+            if active.is_empty() {
+                return Ok(());
+            }
+            turn = turn.wrapping_add(1);
+            let (i, polled) = next_page(&mut active, turn).await;
+            let key = active[i].key;
+            let Some(slice) = state.pending.iter().find(|s| s.key() == key).cloned() else {
+                active.remove(i);
+                continue;
+            };
+            match polled {
+                Some(Err(e)) => return Err(e.into()),
+                None => {
+                    // The stream ended without a last page (nothing to read): the slice is done.
+                    active.remove(i);
+                    state.finish(key);
+                    self.store
+                        .save_checkpoint(&self.tenant, Self::state_checkpoint(q.kind, &*state))
+                        .await?;
+                    self.emit(Progress::SliceDone {
+                        stream: q.kind,
+                        start: slice.start,
+                        end: slice.end,
+                    });
                 }
-                if self.cancel.is_cancelled() {
-                    return Err(StreamError::Cancelled);
+                Some(Ok(page)) => {
+                    let fresh = std::mem::replace(&mut active[i].fresh, false);
+                    let continuation = page.continuation();
+                    let items = page.items.len();
+                    let mut next = state.clone();
+                    let finished = continuation.is_none();
+                    let mut split = false;
+                    target = feedback.next_target(target, max);
+                    if finished {
+                        next.finish(key);
+                    } else {
+                        let running = active.len() + next.unstarted(&active);
+                        let pieces = if fresh && running < target {
+                            split_pieces(&slice, &page.items, self.config.page_size, max)
+                        } else {
+                            Vec::new()
+                        };
+                        if pieces.is_empty() {
+                            next.set_continuation(key, continuation);
+                        } else {
+                            next.replace(key, pieces);
+                            split = true;
+                        }
+                    }
+                    let summary = self
+                        .store
+                        .write(
+                            self.ctx(),
+                            (q.batch)(page.items),
+                            Some(Self::state_checkpoint(q.kind, &next)),
+                        )
+                        .await?;
+                    *state = next;
+                    Self::count(report, summary);
+                    self.emit(Progress::PageStored {
+                        stream: q.kind,
+                        items,
+                        summary,
+                    });
+                    if finished || split {
+                        // Dropping a split slice's stream stops its prefetch.
+                        active.remove(i);
+                    }
+                    if finished {
+                        self.emit(Progress::SliceDone {
+                            stream: q.kind,
+                            start: slice.start,
+                            end: slice.end,
+                        });
+                    }
                 }
             }
-            if !finished {
-                // The stream ended without a page (nothing to read): the slice is done.
-                state.pending.remove(0);
-                state.watermark = Some(state.watermark.map_or(slice.end, |w| w.max(slice.end)));
-                self.store
-                    .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &*state))
-                    .await?;
-            }
-            self.emit(Progress::SliceDone {
-                stream: kind,
-                start: slice.start,
-                end: slice.end,
-            });
             if self.cancel.is_cancelled() {
                 return Err(StreamError::Cancelled);
             }
         }
-        Ok(())
     }
 
     /// A delta stream (users, groups): full sync ending with a deltaLink, then changes; a
@@ -1158,5 +1502,119 @@ impl Collector {
             .finish_snapshot(self.ctx(), SnapshotScope::RoleMembers, started)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn sign_ins(times: &[OffsetDateTime]) -> Vec<Raw<SignIn>> {
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let json = format!(
+                    r#"{{"id":"s{i}","createdDateTime":"{}"}}"#,
+                    entra_model::timestamp::format(t)
+                );
+                Raw::from_json(&json).unwrap()
+            })
+            .collect()
+    }
+
+    fn slice(start: OffsetDateTime, end: OffsetDateTime) -> Slice {
+        Slice {
+            start,
+            end,
+            continuation: None,
+        }
+    }
+
+    #[test]
+    fn a_full_first_page_covering_a_tenth_of_the_slice_splits_the_rest_into_max_pieces() {
+        let s = slice(
+            datetime!(2025-06-01 0:00 UTC),
+            datetime!(2025-06-11 0:00 UTC),
+        );
+        // 10 items over the last day, the oldest at 2025-06-10 00:00:00.5.
+        let times: Vec<_> = (0..10)
+            .map(|i| datetime!(2025-06-10 0:00:00.5 UTC) + Duration::hours(2 * i))
+            .collect();
+        let pieces = split_pieces(&s, &sign_ins(&times), 10, 4);
+        assert_eq!(pieces.len(), 4, "about 9 pages left: 4 pieces of 2+ pages");
+        assert_eq!(pieces[0].start, s.start);
+        assert_eq!(
+            pieces.last().unwrap().end,
+            datetime!(2025-06-10 0:00:01 UTC),
+            "the rest ends after the oldest item's second"
+        );
+        for w in pieces.windows(2) {
+            assert_eq!(w[0].end, w[1].start, "contiguous, no gap, no overlap");
+        }
+    }
+
+    #[test]
+    fn a_page_that_is_not_full_or_leaves_little_does_not_split() {
+        let s = slice(
+            datetime!(2025-06-01 0:00 UTC),
+            datetime!(2025-06-11 0:00 UTC),
+        );
+        let recent: Vec<_> = (0..10)
+            .map(|i| datetime!(2025-06-10 0:00 UTC) + Duration::hours(i))
+            .collect();
+        assert!(
+            split_pieces(&s, &sign_ins(&recent[..9]), 10, 4).is_empty(),
+            "not full: the slice is complete"
+        );
+        // A full page covering 4 of the 10 days: 1.5 pages left, not worth a split.
+        let wide: Vec<_> = (0..10)
+            .map(|i| datetime!(2025-06-07 0:00 UTC) + Duration::hours(9 * i))
+            .collect();
+        assert!(split_pieces(&s, &sign_ins(&wide), 10, 4).is_empty());
+        assert!(
+            split_pieces(&s, &sign_ins(&recent), 10, 1).is_empty(),
+            "max 1: never split"
+        );
+    }
+
+    #[test]
+    fn concurrency_grows_without_waits_holds_when_paced_and_halves_on_throttling() {
+        let f = Feedback::default();
+        assert_eq!(f.next_target(1, 4), 2);
+        assert_eq!(f.next_target(4, 4), 4, "capped at max");
+        f.paced.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(f.next_target(3, 4), 3, "paced: the budget is in use");
+        f.throttled.fetch_add(2, Ordering::Relaxed);
+        f.paced.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(f.next_target(3, 4), 1);
+        assert_eq!(f.next_target(1, 4), 2, "counters reset after each decision");
+    }
+
+    #[test]
+    fn the_watermark_moves_to_the_oldest_pending_slice_and_to_the_window_end_when_none_is_left() {
+        let a = slice(
+            datetime!(2025-06-01 0:00 UTC),
+            datetime!(2025-06-02 0:00 UTC),
+        );
+        let b = slice(
+            datetime!(2025-06-02 0:00 UTC),
+            datetime!(2025-06-03 0:00 UTC),
+        );
+        let mut w = WindowState {
+            watermark: Some(datetime!(2025-06-01 0:30 UTC)),
+            pending: vec![a.clone(), b.clone()],
+            window_end: Some(b.end),
+        };
+        w.finish(b.key());
+        assert_eq!(
+            w.watermark,
+            Some(datetime!(2025-06-01 0:30 UTC)),
+            "a newer slice done first does not move it, nor does an older start move it back"
+        );
+        w.finish(a.key());
+        assert_eq!(w.watermark, Some(b.end));
+        assert!(w.pending.is_empty());
     }
 }

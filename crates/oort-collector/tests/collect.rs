@@ -547,3 +547,198 @@ async fn the_schedule_collects_every_interval_until_cancelled() {
     assert_eq!(reports.len(), 3, "three runs, then a clean stop");
     assert_eq!(store.runs(s.fake.tenant_id(), 10).await.unwrap().len(), 3);
 }
+
+/// One slice for the whole window and small pages: the first page is full, so the slice splits.
+fn splitting_config() -> CollectorConfig {
+    let mut c = config();
+    c.slice = Duration::days(31);
+    c.page_size = 10;
+    c
+}
+
+#[tokio::test]
+async fn a_full_first_page_splits_the_window_into_concurrent_slices_without_loss_or_duplicates() {
+    let s = setup(
+        small()
+            .sign_ins_per_user_per_day(12.0)
+            .record_requests(true),
+    )
+    .await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let c = collector(&s, store.clone())
+        .await
+        .config(splitting_config())
+        .progress(tx);
+    let (from, to) = window(&s);
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Succeeded);
+    let expected = truth(&s, from, to);
+    assert_eq!(stored(&*store, s.fake.tenant_id()).await, expected);
+    assert_eq!(report.inserted as usize, expected.len(), "each stored once");
+
+    drop(c);
+    let mut slices = 0;
+    while let Some(event) = rx.recv().await {
+        if let Progress::SliceDone { .. } = event {
+            slices += 1;
+        }
+    }
+    assert!(
+        slices >= 2,
+        "the one planned slice was split: {slices} slices done"
+    );
+    // Splitting costs at most one partly filled page per piece, and the first page of each
+    // split slice.
+    let requests = s
+        .fake
+        .recorded_requests()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path_and_query.contains("auditLogs/signIns"))
+        .count();
+    let pages = expected.len().div_ceil(10);
+    assert!(
+        requests <= pages + 2 * slices,
+        "{requests} requests for {pages} pages of data and {slices} slices"
+    );
+    // Nothing left pending: the next run starts from the window's end.
+    let state = store
+        .checkpoints(s.fake.tenant_id(), "sign_ins")
+        .await
+        .unwrap();
+    let state = &state.iter().find(|c| c.key == "state").unwrap().value;
+    assert_eq!(state["pending"], serde_json::json!([]));
+    assert_eq!(
+        state["watermark"].as_str().unwrap(),
+        entra_model::timestamp::format(&to)
+    );
+}
+
+#[tokio::test]
+async fn a_split_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
+    let s = setup(small().sign_ins_per_user_per_day(12.0)).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let cancel = CancelHandle::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let c = collector(&s, store.clone())
+        .await
+        .config(splitting_config())
+        .progress(tx)
+        .cancel_handle(cancel.clone());
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut pages = 0;
+            while let Some(event) = rx.recv().await {
+                if let Progress::PageStored { .. } = event {
+                    pages += 1;
+                    if pages == 4 {
+                        cancel.cancel();
+                    }
+                }
+            }
+        })
+    };
+    let (from, to) = window(&s);
+    assert_eq!(
+        c.run_stream(StreamKind::SignIns).await.status,
+        StreamStatus::Cancelled
+    );
+    let expected = truth(&s, from, to);
+    let partial = stored(&*store, s.fake.tenant_id()).await;
+    assert!(!partial.is_empty() && partial.len() < expected.len());
+    drop(c);
+    let _ = watcher.await;
+
+    let c = collector(&s, store.clone())
+        .await
+        .config(splitting_config());
+    assert_eq!(
+        c.run_stream(StreamKind::SignIns).await.status,
+        StreamStatus::Succeeded
+    );
+    assert_eq!(
+        stored(&*store, s.fake.tenant_id()).await,
+        expected,
+        "no loss, no duplicates"
+    );
+}
+
+#[tokio::test]
+async fn paced_requests_are_reported_as_throttled_progress_events() {
+    let s = setup(small()).await;
+    let client =
+        GraphClient::builder()
+            .credential(s.credential.clone())
+            .base_url(s.fake.graph_url())
+            .scope(s.scope.clone())
+            .throttle_limits(graph_client::ThrottleLimits::default().reports(
+                graph_client::Rate::new(1, std::time::Duration::from_millis(400)),
+            ))
+            .clock(s.clock.clone())
+            .build()
+            .unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut config = config();
+    config.page_size = 40;
+    let c = Collector::new(
+        client,
+        store,
+        s.fake.tenant_id(),
+        granted(&s).await,
+        s.clock.clone(),
+    )
+    .config(config)
+    .progress(tx);
+    assert_eq!(
+        c.run_stream(StreamKind::SignIns).await.status,
+        StreamStatus::Succeeded
+    );
+    drop(c);
+    let mut waits = Vec::new();
+    while let Some(event) = rx.recv().await {
+        if let Progress::Throttled {
+            stream,
+            wait,
+            status,
+        } = event
+        {
+            assert_eq!(stream, StreamKind::SignIns);
+            assert_eq!(status, None, "paced by the client, not refused by Graph");
+            waits.push(wait);
+        }
+    }
+    assert!(
+        !waits.is_empty()
+            && waits
+                .iter()
+                .all(|w| *w >= std::time::Duration::from_millis(250)),
+        "{waits:?}"
+    );
+}
+
+#[tokio::test]
+async fn graph_503s_are_reported_as_throttled_progress_events_and_the_run_succeeds() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let c = collector(&s, store).await.progress(tx);
+    s.fake.inject_unavailable(2);
+    assert_eq!(
+        c.run_stream(StreamKind::SignIns).await.status,
+        StreamStatus::Succeeded
+    );
+    drop(c);
+    let mut refused = 0;
+    while let Some(event) = rx.recv().await {
+        if let Progress::Throttled {
+            status: Some(503), ..
+        } = event
+        {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 2, "each 503 answer is reported");
+}
