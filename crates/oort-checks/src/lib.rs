@@ -14,10 +14,14 @@
 //! - [`Finding`]s carry a stable [`Fingerprint`]; [`merge`] folds a run's findings into the
 //!   stored ones (new, updated, reopened, resolved), so a rerun adds nothing and a fixed posture
 //!   problem resolves.
+//! - [`notify`] tells people about new and reopened findings by e-mail (SMTP), Microsoft Teams
+//!   or a JSON webhook, once per status change and channel, with retries and a digest mode.
 //!
-//! It is not for collecting data (no Graph calls, no I/O: that is `oort-collector`), nor for
-//! storing findings; the clock is never read: "now" is a parameter and windows run on the
-//! sign-ins' own timestamps.
+//! It is not for collecting data (no Graph calls: that is `oort-collector`), nor for storing
+//! findings (the store's trait is used by [`run_checks`] and [`notify::notify_findings`]
+//! only). The analysis does no I/O; the notifiers' network I/O is the only I/O of the crate.
+//! The clock is never read: "now" is a parameter and windows run on the sign-ins' own
+//! timestamps.
 //!
 //! # Choices where the catalogue is silent
 //! - A threat finding is keyed by (check, subject, UTC day of the event that fired it): an
@@ -87,6 +91,7 @@ mod config;
 mod error;
 mod finding;
 pub mod geo;
+pub mod notify;
 mod posture;
 mod run;
 mod threat;

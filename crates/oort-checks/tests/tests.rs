@@ -5,5 +5,6 @@ mod config;
 mod engine;
 mod findings;
 mod ground_truth;
+mod notify;
 mod posture;
 mod threat;
