@@ -2,10 +2,13 @@
 //!
 //! ```sh
 //! cargo run --release -p benches --example collect_e2e -- [--users N] [--per-day F] [--days N]
-//!     [--store sqlite|postgres] [--latency-ms N] [--reports-per-10s N] [--sequential-baseline]
+//!     [--store sqlite|sqlite-memory|postgres|none] [--latency-ms N] [--reports-per-10s N]
+//!     [--concurrency N] [--sequential-baseline]
 //! ```
 //! Prints sign-ins stored per second (and, with `--reports-per-10s`, the fraction of the scaled
-//! reports throttle ceiling reached). `--store postgres` needs `OORT_BENCH_DATABASE_URL`.
+//! reports throttle ceiling reached and the number of 429 answers). `--sequential-baseline` (or
+//! `--concurrency 1`) fetches one slice at a time. `--store none` is the bare paging rate
+//! (graph-client, typed, stored nowhere). `--store postgres` needs `OORT_BENCH_DATABASE_URL`.
 //! For peak memory, run under `/usr/bin/time -v` at two sizes.
 #![allow(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
@@ -147,14 +150,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut config = CollectorConfig::default();
     config.backfill = time::Duration::days(i64::from(days));
-    if flag("--sequential-baseline") {
-        config.slice = time::Duration::days(i64::from(days));
-    }
+    config.max_concurrency = if flag("--sequential-baseline") {
+        1
+    } else {
+        arg("--concurrency", config.max_concurrency)
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let throttled = tokio::spawn(async move {
+        let (mut refused, mut paced) = (0u32, StdDuration::ZERO);
+        while let Some(event) = rx.recv().await {
+            if let oort_collector::Progress::Throttled { wait, status, .. } = event {
+                match status {
+                    Some(_) => refused += 1,
+                    None => paced += wait,
+                }
+            }
+        }
+        (refused, paced)
+    });
     let collector = Collector::new(client, store.clone(), fake.tenant_id(), granted, clock);
-    let collector = collector.config(config);
+    let collector = collector.config(config).progress(tx);
     let started = tokio::time::Instant::now();
     let report = collector.run_stream(StreamKind::SignIns).await;
     let elapsed = started.elapsed();
+    drop(collector);
+    let (refused, paced) = throttled.await?;
     let stored = store.sign_in_count(fake.tenant_id()).await?;
     let rate = stored as f64 / elapsed.as_secs_f64();
     println!(
@@ -168,8 +188,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if reports_per_10s > 0 {
         let ceiling = f64::from(reports_per_10s) / 10.0 * 1_000.0;
         println!(
-            "throttle ceiling={ceiling:.0} items/s fraction={:.2}",
-            rate / ceiling
+            "throttle ceiling={ceiling:.0} items/s fraction={:.2} throttled_answers={refused} paced_waits={:.1}s",
+            rate / ceiling,
+            paced.as_secs_f64()
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

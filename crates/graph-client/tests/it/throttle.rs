@@ -77,7 +77,8 @@ async fn report_limits_are_settable_and_pacing_can_be_disabled() {
             .await
             .unwrap();
     }
-    assert_eq!(t0.elapsed(), Duration::from_secs(1));
+    // One window (plus its 1 % guard) between the pairs.
+    assert_eq!(t0.elapsed(), Duration::from_millis(1010));
 
     let off = builder(&server, TestCredential::new())
         .throttling(false)
@@ -109,7 +110,7 @@ async fn identity_protection_is_paced_to_one_request_per_second() {
             .await
             .unwrap();
     }
-    assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    assert_eq!(t0.elapsed(), Duration::from_millis(2020), "1 s + 1 % guard each");
 }
 
 #[tokio::test(start_paused = true)]
@@ -158,8 +159,9 @@ async fn a_high_limit_percentage_slows_the_class_down() {
             .await
             .unwrap();
     }
-    // 1 request / s, doubled to 1 request / 2 s after Graph reported 90 % of the limit used.
-    assert_eq!(t0.elapsed(), Duration::from_secs(4));
+    // 1 request / s, doubled to 1 request / 2 s after Graph reported 90 % of the limit used
+    // (each window with its 1 % guard).
+    assert_eq!(t0.elapsed(), Duration::from_millis(4040));
 }
 
 #[tokio::test]
