@@ -110,7 +110,11 @@ async fn identity_protection_is_paced_to_one_request_per_second() {
             .await
             .unwrap();
     }
-    assert_eq!(t0.elapsed(), Duration::from_millis(2020), "1 s + 1 % guard each");
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_millis(2020),
+        "1 s + 1 % guard each"
+    );
 }
 
 #[tokio::test(start_paused = true)]
