@@ -56,6 +56,25 @@ impl Severity {
     }
 }
 
+impl FromStr for Severity {
+    type Err = crate::Error;
+
+    /// `info`, `low`, `medium`, `high` or `critical`, ASCII case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(crate::Error::invalid(
+                "severity",
+                format!("{s:?} is not one of info, low, medium, high, critical"),
+            )),
+        }
+    }
+}
+
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

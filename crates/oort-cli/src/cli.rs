@@ -44,8 +44,9 @@ pub(crate) enum Command {
     TestConnectivity,
     /// Collect sign-ins and directory data into the store.
     Collect(CollectArgs),
-    /// Run the checks over the store and store their findings.
-    Checks,
+    /// Run the checks over the store and store their findings; `--notify` then tells the
+    /// configured channels (e-mail, Teams, webhook) about new and reopened findings.
+    Checks(ChecksArgs),
     /// List stored findings.
     Findings(FindingsArgs),
     /// Act on a user: dry run by default, `--yes` executes.
@@ -82,6 +83,15 @@ pub(crate) struct CollectArgs {
     /// Time between collections with `--watch` (e.g. `90s`, `15m`, `1h`).
     #[arg(long, default_value = "15m", value_parser = parse_duration, requires = "watch")]
     pub(crate) interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChecksArgs {
+    /// After the checks, send notifications for findings the channels were not told about
+    /// (configured in `[notify]` of oort.toml or `OORT_NOTIFY_*`). Exit 1 if one still fails
+    /// after its retries; the findings are stored either way.
+    #[arg(long)]
+    pub(crate) notify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +294,18 @@ const SECRET_OPTIONS: &[&str] = &[
     "--token",
 ];
 
+/// Options that would carry a notification channel's secret (a Teams or webhook URL carries
+/// its signature), with the variable to use instead.
+const NOTIFY_SECRET_OPTIONS: &[(&str, &str)] = &[
+    (
+        "--smtp-password",
+        "OORT_NOTIFY_SMTP_PASSWORD or OORT_NOTIFY_SMTP_PASSWORD_FILE",
+    ),
+    ("--teams-url", "OORT_NOTIFY_TEAMS_URL"),
+    ("--webhook-url", "OORT_NOTIFY_WEBHOOK_URL"),
+    ("--webhook-secret", "OORT_NOTIFY_WEBHOOK_SECRET"),
+];
+
 /// Refuses a secret passed as an argument, without repeating its value.
 pub(crate) fn refuse_secret_arguments(args: &[OsString]) -> Result<(), CliError> {
     for arg in args.iter().skip(1) {
@@ -292,6 +314,11 @@ pub(crate) fn refuse_secret_arguments(args: &[OsString]) -> Result<(), CliError>
             break;
         }
         let name = arg.split('=').next().unwrap_or(arg);
+        if let Some((_, instead)) = NOTIFY_SECRET_OPTIONS.iter().find(|(o, _)| *o == name) {
+            return Err(CliError::config(format!(
+                "{name} is refused: oort never takes a secret on the command line (it would stay in shell history and process listings); set {instead} in the environment, or [notify] in oort.toml"
+            )));
+        }
         if SECRET_OPTIONS.contains(&name) {
             return Err(CliError::config(format!(
                 "{name} is refused: oort never takes a secret on the command line (it would stay in shell history and process listings); set OORT_CLIENT_SECRET or OORT_CLIENT_SECRET_FILE (OORT_CERTIFICATE_PASSWORD for a certificate) in the environment, or client_secret_file in oort.toml"
@@ -326,5 +353,30 @@ mod tests {
         assert_eq!(err.code, 2);
         assert!(err.message.contains("OORT_CLIENT_SECRET"));
         assert!(!err.message.contains("hunter2"));
+    }
+
+    #[test]
+    fn notification_secrets_are_refused_naming_their_variable() {
+        for (arg, variable) in [
+            (
+                "--webhook-url=https://hooks.example/t0ken",
+                "OORT_NOTIFY_WEBHOOK_URL",
+            ),
+            (
+                "--teams-url=https://x.webhook.office.com/t0ken",
+                "OORT_NOTIFY_TEAMS_URL",
+            ),
+            ("--webhook-secret=t0ken", "OORT_NOTIFY_WEBHOOK_SECRET"),
+            ("--smtp-password=t0ken", "OORT_NOTIFY_SMTP_PASSWORD"),
+        ] {
+            let args: Vec<OsString> = ["oort", "checks", "--notify", arg]
+                .iter()
+                .map(OsString::from)
+                .collect();
+            let err = refuse_secret_arguments(&args).unwrap_err();
+            assert_eq!(err.code, 2);
+            assert!(err.message.contains(variable), "{}", err.message);
+            assert!(!err.message.contains("t0ken"), "{}", err.message);
+        }
     }
 }

@@ -20,13 +20,14 @@ use serde_json::json;
 
 use crate::analysis::check_config;
 use crate::cli::{
-    AuditArgs, Cli, CollectArgs, Command, FindingsArgs, InitArgs, RemediateAction, RemediateArgs,
-    SeverityFilter, UserTypeArg,
+    AuditArgs, ChecksArgs, Cli, CollectArgs, Command, FindingsArgs, InitArgs, RemediateAction,
+    RemediateArgs, SeverityFilter, UserTypeArg,
 };
 use crate::config::{ProcessEnv, Settings, TEMPLATE};
 use crate::connect::{connect, open_store, store_display, Connection};
 use crate::error::CliError;
 use crate::output::{clip, ts, Out, Table};
+use oort_checks::notify::{notify_findings, DeliveryOutcome, NotifySummary};
 use oort_checks::{run_checks, ChecksSummary};
 
 /// Runs the parsed command; `Ok` carries the exit code of a command that ran to its end.
@@ -44,7 +45,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Init(args) => init(args, out),
         Command::TestConnectivity => connectivity(&load()?, out).await,
         Command::Collect(args) => collect(&load()?, args, out).await,
-        Command::Checks => checks(&load()?, out).await,
+        Command::Checks(args) => checks(&load()?, args, out).await,
         Command::Findings(args) => findings(&load()?, args, out).await,
         Command::Remediate(args) => remediate(&load()?, args, out).await,
         Command::Audit(args) => audit(&load()?, args, out).await,
@@ -377,8 +378,60 @@ pub(crate) fn print_checks(summary: &ChecksSummary, out: &Out, limit: usize) {
     ));
 }
 
-async fn checks(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
+/// The notifications' table: one row per message.
+fn print_notifications(summary: &NotifySummary, out: &Out) {
+    let mut table = Table::new(["channel", "outcome", "attempts", "findings", "message"]);
+    for d in &summary.deliveries {
+        let outcome = match d.outcome {
+            DeliveryOutcome::Sent => "sent",
+            DeliveryOutcome::Failed => "FAILED",
+            DeliveryOutcome::SentNotRecorded => "sent, not recorded",
+            _ => "?",
+        };
+        let message = match &d.error {
+            Some(e) => format!("{} -- {e}", clip(&d.title, 60)),
+            None => clip(&d.title, 100),
+        };
+        table.row([
+            d.channel.clone(),
+            outcome.to_owned(),
+            d.attempts.to_string(),
+            d.fingerprints.len().to_string(),
+            message,
+        ]);
+    }
+    if !table.is_empty() {
+        out.table(&table);
+    }
+    let failed = summary.failures().count();
+    out.info(format!(
+        "notifications: {} sent, {failed} failed{}",
+        summary.sent().count(),
+        match summary.resolutions_recorded {
+            0 => String::new(),
+            n => format!(", {n} resolutions recorded without a message"),
+        }
+    ));
+}
+
+async fn checks(settings: &Settings, args: ChecksArgs, out: Out) -> Result<ExitCode, CliError> {
     let tenant = tenant_of(settings)?;
+    // Channels are checked before the checks run: a configuration error changes nothing.
+    let notifiers = if args.notify {
+        if !settings.notify.has_channels() {
+            return Err(CliError::config(
+                "--notify needs a channel: set OORT_NOTIFY_SMTP_HOST (with OORT_NOTIFY_EMAIL_FROM and OORT_NOTIFY_EMAIL_TO), OORT_NOTIFY_TEAMS_URL or OORT_NOTIFY_WEBHOOK_URL, or a [notify.*] section in oort.toml",
+            ));
+        }
+        Some(
+            settings
+                .notify
+                .notifiers()
+                .map_err(|e| CliError::config(format!("notify: {e}")))?,
+        )
+    } else {
+        None
+    };
     let store = open_store(&settings.store).await?;
     let config = check_config(
         &settings.break_glass_accounts,
@@ -386,8 +439,36 @@ async fn checks(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
     );
     let summary = run_checks(store.as_ref(), &tenant, &config, SystemClock.now()).await?;
     print_checks(&summary, &out, 100);
-    out.json(&summary);
-    Ok(ExitCode::SUCCESS)
+    let Some(notifiers) = notifiers else {
+        out.json(&summary);
+        return Ok(ExitCode::SUCCESS);
+    };
+    let sent = notify_findings(
+        store.as_ref(),
+        &tenant,
+        &notifiers,
+        &settings.notify,
+        SystemClock.now(),
+    )
+    .await
+    .map_err(|e| CliError::failure(format!("notify: {e}")))?;
+    print_notifications(&sent, &out);
+    let mut doc = serde_json::to_value(&summary)
+        .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
+    doc["notifications"] = serde_json::to_value(&sent)
+        .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
+    out.json(&doc);
+    if sent.is_success() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let failed = sent.failures().count();
+        eprintln!(
+            "error: {failed} notification{} failed after retries; the next oort checks --notify retries {}",
+            if failed == 1 { "" } else { "s" },
+            if failed == 1 { "it" } else { "them" }
+        );
+        Ok(ExitCode::from(crate::error::EXIT_FAILURE))
+    }
 }
 
 async fn findings(settings: &Settings, args: FindingsArgs, out: Out) -> Result<ExitCode, CliError> {

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use entra_auth::Cloud;
+use oort_checks::notify::{NotifyConfig, SmtpConfig, TeamsConfig, WebhookConfig};
+use oort_checks::Severity;
 use oort_collector::{CollectorConfig, StreamKind};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -33,6 +35,9 @@ struct FileConfig {
     protected_accounts: Option<Vec<String>>,
     #[serde(default)]
     collect: CollectSection,
+    /// `[notify]`: the library's own shape (unknown keys refused there too).
+    #[serde(default)]
+    notify: NotifyConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +75,8 @@ pub(crate) struct Settings {
     pub(crate) break_glass_accounts: Vec<String>,
     pub(crate) protected_accounts: Vec<String>,
     pub(crate) collector: CollectorConfig,
+    /// Notifications (`[notify]` and `OORT_NOTIFY_*`); holds secrets.
+    pub(crate) notify: NotifyConfig,
     /// The file read, if any.
     pub(crate) file: Option<PathBuf>,
 }
@@ -265,6 +272,8 @@ impl Settings {
             collector.disabled = v;
         }
 
+        let notify = notify_settings(f.notify, env)?;
+
         Ok(Settings {
             tenant_id,
             client_id,
@@ -277,9 +286,122 @@ impl Settings {
             break_glass_accounts,
             protected_accounts,
             collector,
+            notify,
             file: path,
         })
     }
+}
+
+/// `[notify]` with the `OORT_NOTIFY_*` environment applied over it (the environment wins).
+///
+/// A channel exists when its section is in the file or its variables are set: e-mail needs a
+/// host, a sender and recipients; Teams and the webhook a URL.
+fn notify_settings(mut n: NotifyConfig, env: &dyn Env) -> Result<NotifyConfig, CliError> {
+    if let Some(v) = env.var("OORT_NOTIFY_MIN_SEVERITY") {
+        n.min_severity = v
+            .parse::<Severity>()
+            .map_err(|e| CliError::config(format!("OORT_NOTIFY_MIN_SEVERITY: {e}")))?;
+    }
+    if let Some(v) = env.var("OORT_NOTIFY_DIGEST") {
+        n.digest = boolean("OORT_NOTIFY_DIGEST", &v)?;
+    }
+    if let Some(v) = env.var("OORT_NOTIFY_RESOLVED") {
+        n.notify_resolved = boolean("OORT_NOTIFY_RESOLVED", &v)?;
+    }
+
+    // E-mail.
+    let host = env.var("OORT_NOTIFY_SMTP_HOST");
+    let from = env.var("OORT_NOTIFY_EMAIL_FROM");
+    let to = env.var("OORT_NOTIFY_EMAIL_TO").map(|v| list(&v));
+    let port = env.var("OORT_NOTIFY_SMTP_PORT");
+    let security = env.var("OORT_NOTIFY_SMTP_SECURITY");
+    let username = env.var("OORT_NOTIFY_SMTP_USERNAME");
+    let password = env.var("OORT_NOTIFY_SMTP_PASSWORD");
+    let password_file = env.var("OORT_NOTIFY_SMTP_PASSWORD_FILE");
+    let any_smtp = [
+        &host,
+        &from,
+        &port,
+        &security,
+        &username,
+        &password,
+        &password_file,
+    ]
+    .iter()
+    .any(|v| v.is_some())
+        || to.is_some();
+    if n.email.is_none() && any_smtp {
+        let missing: Vec<&str> = [
+            ("OORT_NOTIFY_SMTP_HOST", host.is_none()),
+            ("OORT_NOTIFY_EMAIL_FROM", from.is_none()),
+            ("OORT_NOTIFY_EMAIL_TO", to.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        if !missing.is_empty() {
+            return Err(CliError::config(format!(
+                "e-mail notifications need {} (or [notify.email] in oort.toml)",
+                missing.join(", ")
+            )));
+        }
+        n.email = Some(SmtpConfig::new("", "", Vec::new()));
+    }
+    if let Some(email) = n.email.as_mut() {
+        if let Some(v) = host {
+            email.host = v;
+        }
+        if let Some(v) = from {
+            email.from = v;
+        }
+        if let Some(v) = to {
+            email.to = v;
+        }
+        if let Some(v) = port {
+            email.port = Some(v.trim().parse().map_err(|_| {
+                CliError::config(format!("OORT_NOTIFY_SMTP_PORT={v:?} is not a port number"))
+            })?);
+        }
+        if let Some(v) = security {
+            email.security = v
+                .parse()
+                .map_err(|e| CliError::config(format!("OORT_NOTIFY_SMTP_SECURITY: {e}")))?;
+        }
+        if let Some(v) = username {
+            email.username = Some(v);
+        }
+        if let Some(v) = password {
+            email.password = Some(SecretString::from(v));
+            email.password_file = None;
+        } else if let Some(v) = password_file {
+            email.password_file = Some(PathBuf::from(v));
+            email.password = None;
+        }
+    }
+
+    // Teams.
+    if let Some(url) = env.var("OORT_NOTIFY_TEAMS_URL") {
+        n.teams = Some(TeamsConfig::new(SecretString::from(url)));
+    }
+
+    // Webhook.
+    if let Some(url) = env.var("OORT_NOTIFY_WEBHOOK_URL") {
+        match n.webhook.as_mut() {
+            Some(w) => w.url = SecretString::from(url),
+            None => n.webhook = Some(WebhookConfig::new(SecretString::from(url))),
+        }
+    }
+    if let Some(secret) = env.var("OORT_NOTIFY_WEBHOOK_SECRET") {
+        match n.webhook.as_mut() {
+            Some(w) => w.secret = Some(SecretString::from(secret)),
+            None => {
+                return Err(CliError::config(
+                    "OORT_NOTIFY_WEBHOOK_SECRET is set but there is no webhook: set OORT_NOTIFY_WEBHOOK_URL or [notify.webhook] url in oort.toml",
+                ))
+            }
+        }
+    }
+    Ok(n)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, CliError> {
@@ -346,6 +468,38 @@ protected_accounts = []
 # page_size = 1000
 # Streams not to collect, e.g. ["managed_identity_sign_ins"].
 # disabled_streams = []
+
+[notify]
+# `oort checks --notify` tells people about new and reopened findings, once per finding and
+# channel. Every key also has an OORT_NOTIFY_* variable (see docs/cli.md); the environment wins.
+# Secrets (SMTP password, Teams URL, webhook URL and secret) are better kept in the environment.
+# min_severity = "medium"         # info, low, medium, high or critical
+# digest = false                  # one message per channel per run instead of one per finding
+# digest_threshold = 10           # more messages than this in one run: one digest instead
+# digest_limit = 25               # findings listed in a digest (the rest are counted)
+# notify_resolved = false         # also send finding.resolved
+# retry_attempts = 4              # attempts per message (backoff from retry_base_delay_ms)
+# retry_base_delay_ms = 1000
+# retry_max_delay_ms = 60000
+# timeout_secs = 30
+
+# [notify.email]
+# host = "smtp.contoso.com"
+# port = 587                      # default: 25, 587 or 465 by security
+# security = "starttls"           # none (local relay only), starttls or tls
+# username = "oort@contoso.com"
+# password_file = "/etc/oort/smtp-password"   # or OORT_NOTIFY_SMTP_PASSWORD
+# from = "oort <oort@contoso.com>"
+# to = ["soc@contoso.com"]
+# subject_prefix = "[oort]"
+
+# [notify.teams]
+# url = ""                        # incoming webhook or Workflows URL; better: OORT_NOTIFY_TEAMS_URL
+
+# [notify.webhook]
+# url = ""                        # better: OORT_NOTIFY_WEBHOOK_URL
+# secret = ""                     # HMAC-SHA256 signing key; better: OORT_NOTIFY_WEBHOOK_SECRET
+# headers = { Authorization = "Bearer ..." }
 "#;
 
 #[cfg(test)]
@@ -376,6 +530,8 @@ mod tests {
         assert_eq!(s.scope, "https://graph.microsoft.com/.default");
         assert!(s.secret.is_none());
         assert_eq!(s.collector.backfill, time::Duration::days(30));
+        assert!(!s.notify.has_channels());
+        assert_eq!(s.notify.min_severity, Severity::Medium);
     }
 
     #[test]
@@ -412,6 +568,69 @@ mod tests {
         let s = Settings::resolve(FileConfig::default(), None, &env).unwrap();
         assert_eq!(s.cloud.name(), "custom");
         assert_eq!(s.scope, "https://graph.microsoft.com/.default");
+    }
+
+    #[test]
+    fn notify_settings_come_from_the_file_and_the_environment_wins() {
+        let env = MapEnv(HashMap::from([
+            ("OORT_NOTIFY_MIN_SEVERITY", "HIGH"),
+            ("OORT_NOTIFY_DIGEST", "true"),
+            ("OORT_NOTIFY_SMTP_HOST", "smtp.env.example"),
+            ("OORT_NOTIFY_SMTP_PORT", "2525"),
+            ("OORT_NOTIFY_SMTP_SECURITY", "tls"),
+            ("OORT_NOTIFY_SMTP_PASSWORD", "env-pw"),
+            ("OORT_NOTIFY_EMAIL_TO", "a@x.com, b@x.com"),
+            ("OORT_NOTIFY_WEBHOOK_URL", "https://hooks.example/env"),
+            ("OORT_NOTIFY_WEBHOOK_SECRET", "env-hmac"),
+        ]));
+        let s = Settings::resolve(
+            file("[notify]\nmin_severity = \"low\"\nnotify_resolved = true\n[notify.email]\nhost = \"smtp.file.example\"\nusername = \"oort\"\npassword = \"file-pw\"\nfrom = \"oort@x.com\"\nto = [\"soc@x.com\"]\n[notify.teams]\nurl = \"https://teams.example/file\"\n"),
+            None,
+            &env,
+        )
+        .unwrap();
+        let n = &s.notify;
+        assert_eq!(n.min_severity, Severity::High);
+        assert!(n.digest && n.notify_resolved);
+        let email = n.email.as_ref().unwrap();
+        assert_eq!(email.host, "smtp.env.example");
+        assert_eq!(email.effective_port(), 2525);
+        assert_eq!(email.security.as_str(), "tls");
+        assert_eq!(email.username.as_deref(), Some("oort"));
+        assert_eq!(email.password.as_ref().unwrap().expose_secret(), "env-pw");
+        assert_eq!(email.from, "oort@x.com");
+        assert_eq!(email.to, ["a@x.com", "b@x.com"]);
+        assert_eq!(
+            n.teams.as_ref().unwrap().url.expose_secret(),
+            "https://teams.example/file"
+        );
+        let hook = n.webhook.as_ref().unwrap();
+        assert_eq!(hook.url.expose_secret(), "https://hooks.example/env");
+        assert_eq!(hook.secret.as_ref().unwrap().expose_secret(), "env-hmac");
+    }
+
+    #[test]
+    fn incomplete_notify_environment_names_what_is_missing() {
+        let env = MapEnv(HashMap::from([("OORT_NOTIFY_SMTP_HOST", "smtp.example")]));
+        let err = Settings::resolve(FileConfig::default(), None, &env)
+            .err()
+            .unwrap();
+        assert_eq!(err.code, 2);
+        assert!(
+            err.message.contains("OORT_NOTIFY_EMAIL_FROM"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("OORT_NOTIFY_EMAIL_TO"),
+            "{}",
+            err.message
+        );
+        let env = MapEnv(HashMap::from([("OORT_NOTIFY_WEBHOOK_SECRET", "k")]));
+        assert!(Settings::resolve(FileConfig::default(), None, &env).is_err());
+        let env = MapEnv(HashMap::from([("OORT_NOTIFY_MIN_SEVERITY", "urgent")]));
+        assert!(Settings::resolve(FileConfig::default(), None, &env).is_err());
+        assert!(toml::from_str::<FileConfig>("[notify]\nmin_sev = \"low\"").is_err());
     }
 
     #[test]

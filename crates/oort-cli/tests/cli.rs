@@ -25,6 +25,20 @@ const OORT_VARS: &[&str] = &[
     "OORT_ROLE",
     "OORT_BREAK_GLASS_ACCOUNTS",
     "OORT_PROTECTED_ACCOUNTS",
+    "OORT_NOTIFY_MIN_SEVERITY",
+    "OORT_NOTIFY_DIGEST",
+    "OORT_NOTIFY_RESOLVED",
+    "OORT_NOTIFY_SMTP_HOST",
+    "OORT_NOTIFY_SMTP_PORT",
+    "OORT_NOTIFY_SMTP_SECURITY",
+    "OORT_NOTIFY_SMTP_USERNAME",
+    "OORT_NOTIFY_SMTP_PASSWORD",
+    "OORT_NOTIFY_SMTP_PASSWORD_FILE",
+    "OORT_NOTIFY_EMAIL_FROM",
+    "OORT_NOTIFY_EMAIL_TO",
+    "OORT_NOTIFY_TEAMS_URL",
+    "OORT_NOTIFY_WEBHOOK_URL",
+    "OORT_NOTIFY_WEBHOOK_SECRET",
 ];
 
 /// A small fake tenant whose "now" is an hour before the real now, so that the CLI's windows
@@ -570,5 +584,178 @@ async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
     assert!(
         text.contains("collection run-") && text.contains("succeeded"),
         "{text}"
+    );
+}
+
+/// A loopback HTTP endpoint that answers 200 to every request and keeps the bodies.
+struct Capture {
+    url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+fn capture() -> Capture {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/hook/SIGNED-PATH-TOKEN",
+        listener.local_addr().unwrap().port()
+    );
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    kept.lock().unwrap().push(v);
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    Capture { url, bodies }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_notify_reports_a_failed_channel_then_sends_each_finding_once() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    std::fs::write(
+        dir.path().join("oort.toml"),
+        "[collect]\nbackfill = \"3d\"\nslice = \"3d\"\n[notify]\nretry_attempts = 2\nretry_base_delay_ms = 10\n",
+    )
+    .unwrap();
+    let collected = oort(dir.path(), Some(&fake), &[], &["collect", "--json"]).await;
+    assert_eq!(collected.status.code(), Some(0), "{}", stderr(&collected));
+
+    // Nothing listens on this port: the webhook fails, the findings are stored all the same.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!(
+            "http://127.0.0.1:{}/hook/SIGNED-PATH-TOKEN",
+            l.local_addr().unwrap().port()
+        )
+    };
+    let env = [("OORT_NOTIFY_WEBHOOK_URL", closed.as_str())];
+    let failed = oort(dir.path(), Some(&fake), &env, &["checks", "--notify"]).await;
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(stdout(&failed).contains("FAILED"), "{}", stdout(&failed));
+    assert!(
+        stderr(&failed).contains("failed after retries"),
+        "{}",
+        stderr(&failed)
+    );
+    for text in [stdout(&failed), stderr(&failed)] {
+        assert!(
+            !text.contains("SIGNED-PATH-TOKEN"),
+            "the URL leaked: {text}"
+        );
+    }
+    let stored = json(&oort(dir.path(), Some(&fake), &[], &["findings", "--json"]).await);
+    assert!(!stored["findings"].as_array().unwrap().is_empty());
+
+    // The endpoint works now: everything the webhook was not told is sent, once.
+    let hook = capture();
+    let env = [
+        ("OORT_NOTIFY_WEBHOOK_URL", hook.url.as_str()),
+        ("OORT_NOTIFY_WEBHOOK_SECRET", "hmac-key"),
+    ];
+    let first = oort(
+        dir.path(),
+        Some(&fake),
+        &env,
+        &["checks", "--notify", "--json"],
+    )
+    .await;
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let doc = json(&first);
+    let deliveries = doc["notifications"]["deliveries"].as_array().unwrap();
+    assert!(!deliveries.is_empty(), "{doc}");
+    assert!(deliveries.iter().all(|d| d["outcome"] == "sent"), "{doc}");
+    assert!(
+        !doc["findings"].as_array().unwrap().is_empty(),
+        "the checks' output is kept"
+    );
+    let bodies = hook.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), deliveries.len(), "one request per message");
+    let mut received: Vec<String> = Vec::new();
+    for body in &bodies {
+        match body["event"].as_str().unwrap() {
+            "digest" => received.extend(
+                body["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["finding"]["fingerprint"].as_str().unwrap().to_owned()),
+            ),
+            "finding.opened" => {
+                received.push(body["finding"]["fingerprint"].as_str().unwrap().to_owned())
+            }
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    let announced: Vec<String> = deliveries
+        .iter()
+        .flat_map(|d| d["fingerprints"].as_array().unwrap())
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        received.iter().all(|f| announced.contains(f)),
+        "every finding received is one the summary reports"
+    );
+    assert!(!received.is_empty());
+
+    let second = oort(
+        dir.path(),
+        Some(&fake),
+        &env,
+        &["checks", "--notify", "--json"],
+    )
+    .await;
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let doc = json(&second);
+    assert_eq!(
+        doc["notifications"]["deliveries"].as_array().unwrap().len(),
+        0,
+        "nothing new: {doc}"
+    );
+    assert_eq!(
+        hook.bodies.lock().unwrap().len(),
+        bodies.len(),
+        "nothing sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_notify_without_a_channel_is_a_configuration_error() {
+    let dir = workdir();
+    let out = oort(
+        dir.path(),
+        None,
+        &[("OORT_TENANT_ID", "t1")],
+        &["checks", "--notify"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("OORT_NOTIFY_WEBHOOK_URL"),
+        "{}",
+        stderr(&out)
     );
 }

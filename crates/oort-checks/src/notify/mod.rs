@@ -273,7 +273,8 @@ impl Notification {
     }
 
     /// A one-line title: `[HIGH] New: password-spray - IP 203.0.113.7` for a finding,
-    /// `oort: 3 findings (2 new, 1 reopened)` for a digest.
+    /// `3 findings to review (2 new, 1 reopened; most severe: high)` for a digest (the
+    /// new/reopened counts only when every finding is listed).
     pub fn title(&self) -> String {
         render::title(self)
     }

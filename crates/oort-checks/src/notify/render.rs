@@ -45,20 +45,26 @@ pub(super) fn finding_title(e: &FindingEvent) -> String {
 pub(super) fn title(n: &Notification) -> String {
     match n {
         Notification::Finding { event, .. } => finding_title(event),
-        Notification::Digest { events, .. } => {
+        Notification::Digest {
+            events, omitted, ..
+        } => {
             let total = n.len();
-            let worst = events.iter().map(|e| e.finding.severity).max();
             let mut t = format!(
                 "{total} finding{} to review",
                 if total == 1 { "" } else { "s" }
             );
-            let counts = event_counts(events);
-            if !counts.is_empty() {
-                let _ = write!(t, " ({counts}");
-                if let Some(w) = worst {
-                    let _ = write!(t, "; most severe: {}", w.as_str());
-                }
-                t.push(')');
+            // Events are counted only when every finding is listed (the omitted ones' events
+            // are not carried); the most severe is always listed first.
+            let mut parts = Vec::new();
+            if *omitted == 0 {
+                parts.push(event_counts(events));
+            }
+            if let Some(w) = events.iter().map(|e| e.finding.severity).max() {
+                parts.push(format!("most severe: {}", w.as_str()));
+            }
+            parts.retain(|p| !p.is_empty());
+            if !parts.is_empty() {
+                let _ = write!(t, " ({})", parts.join("; "));
             }
             t
         }

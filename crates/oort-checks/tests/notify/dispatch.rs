@@ -218,6 +218,14 @@ async fn digest_mode_sends_one_message_listing_every_finding(store: &dyn Store) 
     assert!(sent[0].is_digest());
     assert_eq!(sent[0].len(), 4);
     assert_eq!(
+        sent[0].title(),
+        "4 findings to review (4 new; most severe: critical)"
+    );
+    let text = sent[0].text();
+    for i in 0..4 {
+        assert!(text.contains(&format!("Summary: spray {i}")), "{text}");
+    }
+    assert_eq!(
         sent[0].events()[0].finding.summary,
         "spray 2",
         "most severe first"
