@@ -174,7 +174,6 @@ impl fmt::Debug for Credentials {
 
 /// A generated fake tenant: directory, lazily generated sign-ins, planted attacks and ground
 /// truth. Serve it with [`crate::FakeTenant`], or read it directly in tests.
-#[derive(Debug)]
 pub struct Tenant {
     pub(crate) cfg: FakeTenantBuilder,
     pub(crate) clock: FakeClock,
@@ -210,6 +209,22 @@ pub struct Tenant {
     pub(crate) throttle: ThrottleState,
     pub(crate) faults: crate::server::Faults,
     pub(crate) request_counter: u64,
+}
+
+impl fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The client secret is a fake, but a secret all the same: never in Debug output.
+        f.debug_struct("Tenant")
+            .field("tenant_id", &self.tenant_id)
+            .field("domain", &self.domain)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("users", &self.users.len())
+            .field("groups", &self.groups.len())
+            .field("applications", &self.apps.len())
+            .field("planted_attacks", &self.ground_truth.len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn dt_days(now: OffsetDateTime, days: i64, rng: &mut Rng) -> OffsetDateTime {

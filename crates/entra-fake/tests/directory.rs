@@ -35,11 +35,14 @@ fn public_types_are_send_and_sync() {
     check::<entra_fake::Credentials>();
 }
 
-#[test]
-fn credentials_debug_hides_the_secret() {
+#[tokio::test]
+async fn credentials_tenant_and_server_debug_hide_the_secret() {
     let t = FakeTenant::builder().build().unwrap();
     let c = t.credentials();
     assert!(!format!("{c:?}").contains(&c.client_secret));
+    assert!(!format!("{t:?}").contains(&c.client_secret));
+    let served = FakeTenant::builder().members(5).start().await.unwrap();
+    assert!(!format!("{served:?}").contains(served.client_secret()));
     assert!(FakeTenant::builder()
         .history_days(31)
         .build()
