@@ -166,7 +166,7 @@ impl SmtpNotifier {
         })
     }
 
-    /// The message for `notification` (exposed for tests and previews).
+    /// The e-mail for `notification`: subject, date from the notification, plain-text body.
     fn message(&self, notification: &Notification) -> Result<Message, NotifyError> {
         let subject = if self.subject_prefix.is_empty() {
             notification.title()

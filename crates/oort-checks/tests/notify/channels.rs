@@ -384,3 +384,19 @@ fn plain_http_urls_are_refused_except_to_loopback() {
     let local = TeamsConfig::new(SecretString::from("http://localhost:1/hook".to_owned()));
     assert!(TeamsNotifier::new(&local, TIMEOUT).is_ok());
 }
+
+#[tokio::test]
+async fn a_429_is_retriable_and_carries_its_retry_after() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .mount(&server)
+        .await;
+    let url = SecretString::from(format!("{}/hook", server.uri()));
+    let teams = TeamsNotifier::new(&TeamsConfig::new(url), TIMEOUT).unwrap();
+    let err = teams.send(&spray()).await.unwrap_err();
+    assert!(err.is_retriable());
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+}
