@@ -211,6 +211,67 @@ pub fn sign_in_page(seed: u64, n: usize, next_link: Option<&str>) -> Vec<u8> {
     serde_json::to_vec(&page).unwrap_or_default()
 }
 
+/// Users of the tenant that [`tenant_sign_in_json`] signs in.
+pub const TENANT_USERS: u64 = 10_000;
+/// Sign-ins [`tenant_sign_in_json`] spreads over [`TENANT_DAYS`] (100,000 a day).
+pub const TENANT_SIGN_INS: u64 = 3_000_000;
+/// Days over which [`TENANT_SIGN_INS`] sign-ins happen.
+pub const TENANT_DAYS: u64 = 30;
+/// When the first sign-in of [`tenant_sign_in_json`] happens: 2024-05-01T00:00:00Z.
+pub const TENANT_START_UNIX: u64 = 1_714_521_600;
+
+const HOMES: &[(&str, &str, f64, f64)] = &[
+    ("Redmond", "US", 47.6740, -122.1215),
+    ("Paris", "FR", 48.8566, 2.3522),
+    ("Berlin", "DE", 52.5200, 13.4050),
+    ("Tokyo", "JP", 35.6762, 139.6503),
+    ("Sao Paulo", "BR", -23.5505, -46.6333),
+    ("Sydney", "AU", -33.8688, 151.2093),
+];
+
+/// The `index`-th sign-in of a tenant of [`TENANT_USERS`] users signing in at the rate of
+/// [`TENANT_SIGN_INS`] in [`TENANT_DAYS`] days, in time order from [`TENANT_START_UNIX`]: a
+/// [`sign_in_json`] whose user is one of the tenant's, from the user's home IP (1 in 20 from a
+/// roaming one) and home city (the plain generator picks a random city per sign-in, which would
+/// make every user a traveller).
+///
+/// Call it with `index` 0, 1, 2, ... on one [`Rng`] to get the detection benchmarks' stream,
+/// one sign-in at a time.
+pub fn tenant_sign_in_json(rng: &mut Rng, index: u64) -> Value {
+    let mut v = sign_in_json(rng, index);
+    let user = rng.below(TENANT_USERS);
+    let secs = TENANT_START_UNIX + index * TENANT_DAYS * 86_400 / TENANT_SIGN_INS;
+    let t = time::OffsetDateTime::from_unix_timestamp(secs as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    v["createdDateTime"] = entra_model::timestamp::format(&t).into();
+    v["userId"] = format!("00000000-0000-0000-0000-{user:012}").into();
+    v["userPrincipalName"] = format!("user{user}@contoso.com").into();
+    let ip = if rng.below(20) == 0 {
+        format!("198.51.{}.{}", rng.below(256), rng.below(256))
+    } else {
+        format!("10.{}.{}.{}", user / 65_536, (user / 256) % 256, user % 256)
+    };
+    v["ipAddress"] = ip.into();
+    let (city, country, lat, lon) = HOMES[(user % HOMES.len() as u64) as usize];
+    v["location"] = json!({"city": city, "state": city, "countryOrRegion": country,
+        "geoCoordinates": {"latitude": lat, "longitude": lon}});
+    v
+}
+
+/// Turns the tenant's `index`-th sign-in (see [`tenant_sign_in_json`]) into an attack on it:
+/// every 10th sign-in becomes a failed password (50126) from one of 10 spraying IPs
+/// (`203.0.113.0`-`203.0.113.9`) and every 1000th (at index 5 mod 1000) a success from one of
+/// them, so that password-spray and account-under-attack findings are opened and extended all
+/// along. Returns the spraying IP and the error code when the sign-in was changed.
+pub fn attack_sign_in(index: u64) -> Option<(String, i64)> {
+    let (ip, code) = match index % 1000 {
+        5 => (index / 1000 % 10, 0),
+        k if k % 10 == 0 => (index / 10 % 10, 50126),
+        _ => return None,
+    };
+    Some((format!("203.0.113.{ip}"), code))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
