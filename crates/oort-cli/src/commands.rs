@@ -213,6 +213,26 @@ pub(crate) fn spawn_progress(
                         );
                     }
                 }
+                Progress::Throttled {
+                    stream,
+                    wait,
+                    status,
+                } => {
+                    let why = match status {
+                        Some(code) => format!("Graph answered {code}"),
+                        None => "throttle budget in use".to_owned(),
+                    };
+                    if let Some(b) = active.get(stream.as_str()) {
+                        b.set_message(format!("waiting {:.1}s ({why})", wait.as_secs_f64()));
+                    } else if !bars && (out.verbose > 0 || status.is_some()) && !out.quiet {
+                        // Graph's refusals are worth a line; the client's own pacing only
+                        // with -v.
+                        eprintln!(
+                            "collect: {stream} waiting {:.1}s ({why})",
+                            wait.as_secs_f64()
+                        );
+                    }
+                }
                 Progress::StreamFinished { report } => {
                     let name = report.stream.to_string();
                     let what = match &report.status {

@@ -3,8 +3,7 @@
 //! The binary is thin: it parses arguments ([`cli`]), reads `oort.toml` and the `OORT_*`
 //! environment ([`config`]), wires the library crates together ([`connect`]), and formats what
 //! they return as tables or one JSON document ([`output`]). Everything a library user would also
-//! need lives in the libraries; the one exception still here is the store-to-checks glue in
-//! [`analysis`], which belongs in `oort-checks` once that crate has a store integration.
+//! need lives in the libraries ([`analysis`] only turns settings into a check configuration).
 //!
 //! Exit codes: 0 success (a stream skipped for a missing permission or licence is still
 //! success), 2 not connected or a configuration error, 1 anything else (a remediation refused by

@@ -10,7 +10,7 @@ use entra_model::{
     DirectoryRole, Group, ManagedDevice, PermissionSet, Raw, RiskDetection, RiskyUser,
     ServicePrincipal, SignIn, User, UserRegistrationDetails,
 };
-use futures::{Stream, TryStreamExt};
+use futures::{FutureExt, Stream, TryStreamExt};
 use graph_client::{
     ApiVersion, Continuation, GraphClient, GraphError, GraphRequest, Page, PageStream, RequestEvent,
 };
@@ -508,7 +508,7 @@ where
 /// a full first page holds every item from its oldest item's second (`cut`) to the slice's end,
 /// so what is left is `[start, cut)`. Its size is estimated from the page's density; it is cut
 /// into equal time pieces of two pages or more each (a piece's partly filled last page is the
-/// cost of a split), at most `max`.
+/// cost of a split), at most `2 * max`.
 fn split_pieces<T: Timed>(
     slice: &Slice,
     items: &[Raw<T>],
@@ -531,7 +531,9 @@ fn split_pieces<T: Timed>(
         return Vec::new();
     }
     let pages_left = rest as f64 / covered;
-    let pieces = ((pages_left / 2.0).floor() as usize).min(max);
+    // Up to twice as many pieces as run at once: when one ends early (sign-ins are not evenly
+    // spread over time), another is waiting, and the tail of the window is not one slice alone.
+    let pieces = ((pages_left / 2.0).floor() as usize).min(2 * max);
     if pieces < 2 {
         return Vec::new();
     }
@@ -562,6 +564,9 @@ struct Feedback {
     paced: AtomicU32,
     throttled: AtomicU32,
 }
+
+/// Most items written in one transaction by a time-windowed stream (pages ready at once).
+const GROUP_ITEMS: usize = 8_000;
 
 /// Paced waits shorter than this are the limiter smoothing a burst, not a budget in use.
 const PACED_SIGNAL: std::time::Duration = std::time::Duration::from_millis(100);
@@ -1272,78 +1277,100 @@ impl Collector {
                 return Ok(());
             }
             turn = turn.wrapping_add(1);
-            let (i, polled) = next_page(&mut active, turn).await;
-            let key = active[i].key;
-            let Some(slice) = state.pending.iter().find(|s| s.key() == key).cloned() else {
-                active.remove(i);
-                continue;
-            };
-            match polled {
-                Some(Err(e)) => return Err(e.into()),
-                None => {
-                    // The stream ended without a last page (nothing to read): the slice is done.
+            // The next page of any slice, then every page the other slices have ready by now:
+            // all go in one transaction (when the store is the slow side, pages queue up and
+            // are written together, which rewrites each index page once instead of per page).
+            let mut next = state.clone();
+            let mut items: Vec<Raw<T>> = Vec::new();
+            let mut pages = 0u64;
+            let mut done: Vec<Slice> = Vec::new();
+            let mut failure: Option<GraphError> = None;
+            let mut polled = Some(next_page(&mut active, turn).await);
+            while let Some((i, outcome)) = polled.take() {
+                let key = active[i].key;
+                let Some(slice) = next.pending.iter().find(|s| s.key() == key).cloned() else {
                     active.remove(i);
-                    state.finish(key);
-                    self.store
-                        .save_checkpoint(&self.tenant, Self::state_checkpoint(q.kind, &*state))
-                        .await?;
-                    self.emit(Progress::SliceDone {
-                        stream: q.kind,
-                        start: slice.start,
-                        end: slice.end,
-                    });
-                }
-                Some(Ok(page)) => {
-                    let fresh = std::mem::replace(&mut active[i].fresh, false);
-                    let continuation = page.continuation();
-                    let items = page.items.len();
-                    let mut next = state.clone();
-                    let finished = continuation.is_none();
-                    let mut split = false;
-                    target = feedback.next_target(target, max);
-                    if finished {
+                    continue;
+                };
+                match outcome {
+                    Some(Err(e)) => {
+                        failure = Some(e);
+                        break;
+                    }
+                    None => {
+                        // The stream ended without a last page (nothing to read): done.
+                        active.remove(i);
                         next.finish(key);
-                    } else {
-                        let running = active.len() + next.unstarted(&active);
-                        let pieces = if fresh && running < target {
-                            split_pieces(&slice, &page.items, self.config.page_size, max)
+                        done.push(slice);
+                    }
+                    Some(Ok(page)) => {
+                        let fresh = std::mem::replace(&mut active[i].fresh, false);
+                        let continuation = page.continuation();
+                        let finished = continuation.is_none();
+                        let mut split = false;
+                        target = feedback.next_target(target, max);
+                        if finished {
+                            next.finish(key);
                         } else {
-                            Vec::new()
-                        };
-                        if pieces.is_empty() {
-                            next.set_continuation(key, continuation);
-                        } else {
-                            next.replace(key, pieces);
-                            split = true;
+                            let running = active.len() + next.unstarted(&active);
+                            let pieces = if fresh && running < target {
+                                split_pieces(&slice, &page.items, self.config.page_size, max)
+                            } else {
+                                Vec::new()
+                            };
+                            if pieces.is_empty() {
+                                next.set_continuation(key, continuation);
+                            } else {
+                                next.replace(key, pieces);
+                                split = true;
+                            }
+                        }
+                        items.extend(page.items);
+                        pages += 1;
+                        if finished || split {
+                            // Dropping a split slice's stream stops its prefetch.
+                            active.remove(i);
+                        }
+                        if finished {
+                            done.push(slice);
                         }
                     }
-                    let summary = self
-                        .store
-                        .write(
-                            self.ctx(),
-                            (q.batch)(page.items),
-                            Some(Self::state_checkpoint(q.kind, &next)),
-                        )
-                        .await?;
-                    *state = next;
-                    Self::count(report, summary);
-                    self.emit(Progress::PageStored {
-                        stream: q.kind,
-                        items,
-                        summary,
-                    });
-                    if finished || split {
-                        // Dropping a split slice's stream stops its prefetch.
-                        active.remove(i);
-                    }
-                    if finished {
-                        self.emit(Progress::SliceDone {
-                            stream: q.kind,
-                            start: slice.start,
-                            end: slice.end,
-                        });
-                    }
                 }
+                if active.is_empty() || items.len() >= GROUP_ITEMS {
+                    break;
+                }
+                turn = turn.wrapping_add(1);
+                polled = next_page(&mut active, turn).now_or_never();
+            }
+            let stored = items.len();
+            let checkpoint = Self::state_checkpoint(q.kind, &next);
+            if pages > 0 {
+                let summary = self
+                    .store
+                    .write(self.ctx(), (q.batch)(items), Some(checkpoint))
+                    .await?;
+                report.inserted += summary.inserted;
+                report.updated += summary.updated;
+                report.removed += summary.removed;
+                report.pages += pages;
+                self.emit(Progress::PageStored {
+                    stream: q.kind,
+                    items: stored,
+                    summary,
+                });
+            } else if !done.is_empty() {
+                self.store.save_checkpoint(&self.tenant, checkpoint).await?;
+            }
+            *state = next;
+            for slice in done {
+                self.emit(Progress::SliceDone {
+                    stream: q.kind,
+                    start: slice.start,
+                    end: slice.end,
+                });
+            }
+            if let Some(e) = failure {
+                return Err(e.into());
             }
             if self.cancel.is_cancelled() {
                 return Err(StreamError::Cancelled);
@@ -1544,6 +1571,8 @@ mod tests {
             .collect();
         let pieces = split_pieces(&s, &sign_ins(&times), 10, 4);
         assert_eq!(pieces.len(), 4, "about 9 pages left: 4 pieces of 2+ pages");
+        let pieces = split_pieces(&s, &sign_ins(&times), 10, 1);
+        assert_eq!(pieces.len(), 2, "at most twice the concurrency");
         assert_eq!(pieces[0].start, s.start);
         assert_eq!(
             pieces.last().unwrap().end,
@@ -1573,10 +1602,6 @@ mod tests {
             .map(|i| datetime!(2025-06-07 0:00 UTC) + Duration::hours(9 * i))
             .collect();
         assert!(split_pieces(&s, &sign_ins(&wide), 10, 4).is_empty());
-        assert!(
-            split_pieces(&s, &sign_ins(&recent), 10, 1).is_empty(),
-            "max 1: never split"
-        );
     }
 
     #[test]
