@@ -177,7 +177,7 @@ fn status(status: &oort_collector::StreamStatus) -> String {
     use oort_collector::StreamStatus;
     match status {
         StreamStatus::Succeeded => "succeeded".to_owned(),
-        StreamStatus::Skipped { reason } => format!("skipped: {reason}"),
+        StreamStatus::Skipped { reason, .. } => format!("skipped: {reason}"),
         StreamStatus::Cancelled => "cancelled".to_owned(),
         StreamStatus::Failed { error } => format!("failed: {error}"),
         _ => format!("{status:?}"),

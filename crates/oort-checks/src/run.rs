@@ -13,7 +13,7 @@ use entra_model::{DirectoryRole, Licence, RiskyUser, User, UserRegistrationDetai
 use oort_collector::store::{
     FindingFilter, ItemKind, SignInQuery, Store, StoreError, StoredFinding, WriteContext,
 };
-use oort_collector::StreamKind;
+use oort_collector::{SkipCause, StreamKind};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -78,7 +78,19 @@ async fn unavailable(store: &dyn Store, tenant: &str) -> Result<Vec<Unavailable>
         let reason = match s["status"].as_str() {
             Some("skipped") => {
                 let why = s["reason"].as_str().unwrap_or_default();
-                if why.starts_with("licence_required") {
+                // The typed cause; runs recorded before it existed have only the reason's prefix.
+                let cause = serde_json::from_value::<SkipCause>(s["cause"].clone()).ok();
+                if let Some(SkipCause::LicenceRequired { licence }) = cause {
+                    UnavailableReason::MissingLicence { licence }
+                } else if let Some(SkipCause::MissingPermission { grant_any_of, .. }) = cause {
+                    UnavailableReason::MissingPermission {
+                        any_of: grant_any_of,
+                    }
+                } else if cause.is_some() {
+                    UnavailableReason::Other {
+                        message: why.to_owned(),
+                    }
+                } else if why.starts_with("licence_required") {
                     UnavailableReason::MissingLicence {
                         licence: capability.licence().unwrap_or(Licence::P1),
                     }

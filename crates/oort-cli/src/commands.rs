@@ -240,7 +240,7 @@ pub(crate) fn spawn_progress(
                             "done: {} new, {} updated, {} removed",
                             report.inserted, report.updated, report.removed
                         ),
-                        StreamStatus::Skipped { reason } => format!("skipped: {reason}"),
+                        StreamStatus::Skipped { reason, .. } => format!("skipped: {reason}"),
                         StreamStatus::Cancelled => "cancelled (resumes next run)".to_owned(),
                         StreamStatus::Failed { error } => format!("FAILED: {error}"),
                         _ => "ended".to_owned(),
@@ -266,7 +266,7 @@ pub(crate) fn print_collection(report: &CollectionReport, out: &Out) {
     for s in &report.streams {
         let (status, note) = match &s.status {
             StreamStatus::Succeeded => ("ok", String::new()),
-            StreamStatus::Skipped { reason } => ("skipped", reason.clone()),
+            StreamStatus::Skipped { reason, .. } => ("skipped", reason.clone()),
             StreamStatus::Cancelled => ("cancelled", "resumes next run".to_owned()),
             StreamStatus::Failed { error } => ("FAILED", error.clone()),
             _ => ("?", String::new()),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use entra_auth::Clock;
 use entra_model::{
     Application, Capability, ConditionalAccessPolicy, DirectoryAudit, DirectoryObject,
-    DirectoryRole, Group, ManagedDevice, PermissionSet, Raw, RiskDetection, RiskyUser,
+    DirectoryRole, Group, Licence, ManagedDevice, PermissionSet, Raw, RiskDetection, RiskyUser,
     ServicePrincipal, SignIn, User, UserRegistrationDetails,
 };
 use futures::{FutureExt, Stream, TryStreamExt};
@@ -157,8 +157,10 @@ pub enum StreamStatus {
     /// Not collected: switched off, or a permission or licence is missing (the reason says which
     /// and what to do). Not a failure.
     Skipped {
-        /// Why.
+        /// Why, for a person.
         reason: String,
+        /// Why, for a program.
+        cause: SkipCause,
     },
     /// Stopped by cancellation after saving its checkpoint; the next run resumes it.
     Cancelled,
@@ -166,6 +168,29 @@ pub enum StreamStatus {
     Failed {
         /// What went wrong.
         error: String,
+    },
+}
+
+/// Why a stream was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipCause {
+    /// Switched off by configuration.
+    Disabled,
+    /// Intune managed devices are not enabled (`CollectorConfig::devices`).
+    DevicesNotEnabled,
+    /// The app lacks a permission: granting any one of these would do.
+    MissingPermission {
+        /// The call that needs it.
+        call: String,
+        /// The permissions Graph accepts for it, least privileged first.
+        grant_any_of: Vec<String>,
+    },
+    /// The tenant lacks the licence the data needs.
+    LicenceRequired {
+        /// P1, P2 or Intune.
+        licence: Licence,
     },
 }
 
@@ -835,12 +860,14 @@ impl Collector {
         if self.config.disabled.contains(&kind) {
             report.status = StreamStatus::Skipped {
                 reason: "switched off by configuration".to_owned(),
+                cause: SkipCause::Disabled,
             };
             return report;
         }
         if kind == StreamKind::ManagedDevices && !self.config.devices {
             report.status = StreamStatus::Skipped {
                 reason: "Intune devices are not enabled (set OORT_DEVICES=true)".to_owned(),
+                cause: SkipCause::DevicesNotEnabled,
             };
             return report;
         }
@@ -848,6 +875,14 @@ impl Collector {
         if let Some(clause) = capability.requirement().missing(&self.granted).first() {
             report.status = StreamStatus::Skipped {
                 reason: format!("missing_permission: {clause}"),
+                cause: SkipCause::MissingPermission {
+                    call: clause.call.to_owned(),
+                    grant_any_of: clause
+                        .any_of
+                        .iter()
+                        .map(|p| p.as_str().to_owned())
+                        .collect(),
+                },
             };
             return report;
         }
@@ -868,10 +903,20 @@ impl Collector {
             Err(StreamError::Graph(e)) => match classify(capability, &e) {
                 CapabilityStatus::LicenceRequired { licence } => StreamStatus::Skipped {
                     reason: format!("licence_required: needs {}", licence.product_name()),
+                    cause: SkipCause::LicenceRequired { licence },
                 },
-                CapabilityStatus::MissingPermission { call, .. } if e.is_permission_denied() => {
+                CapabilityStatus::MissingPermission { call, grant_any_of }
+                    if e.is_permission_denied() =>
+                {
                     StreamStatus::Skipped {
                         reason: format!("missing_permission: Graph refused {call}: {e}"),
+                        cause: SkipCause::MissingPermission {
+                            call,
+                            grant_any_of: grant_any_of
+                                .iter()
+                                .map(|p| p.as_str().to_owned())
+                                .collect(),
+                        },
                     }
                 }
                 _ => StreamStatus::Failed {

@@ -86,8 +86,8 @@ pub mod store;
 pub mod testing;
 
 pub use collect::{
-    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, StreamKind, StreamReport,
-    StreamStatus,
+    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, SkipCause, StreamKind,
+    StreamReport, StreamStatus,
 };
 pub use connectivity::{
     test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,

@@ -281,7 +281,8 @@ async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_
     assert_eq!(
         report.stream(StreamKind::ManagedDevices).unwrap().status,
         StreamStatus::Skipped {
-            reason: "Intune devices are not enabled (set OORT_DEVICES=true)".into()
+            reason: "Intune devices are not enabled (set OORT_DEVICES=true)".into(),
+            cause: SkipCause::DevicesNotEnabled,
         }
     );
 
@@ -394,8 +395,14 @@ async fn a_free_tenant_skips_sign_ins_with_licence_required_and_collects_the_dir
         "skipped streams are not failures: {report:#?}"
     );
     match &report.stream(StreamKind::SignIns).unwrap().status {
-        StreamStatus::Skipped { reason } => {
-            assert!(reason.starts_with("licence_required"), "{reason}")
+        StreamStatus::Skipped { reason, cause } => {
+            assert!(reason.starts_with("licence_required"), "{reason}");
+            assert_eq!(
+                *cause,
+                SkipCause::LicenceRequired {
+                    licence: Licence::P1
+                }
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -412,10 +419,18 @@ async fn a_token_without_audit_log_permission_skips_sign_ins_with_missing_permis
         .await
         .unwrap();
     match &report.stream(StreamKind::SignIns).unwrap().status {
-        StreamStatus::Skipped { reason } => assert!(
-            reason.contains("missing_permission") && reason.contains("AuditLog.Read.All"),
-            "{reason}"
-        ),
+        StreamStatus::Skipped { reason, cause } => {
+            assert!(
+                reason.contains("missing_permission") && reason.contains("AuditLog.Read.All"),
+                "{reason}"
+            );
+            match cause {
+                SkipCause::MissingPermission { grant_any_of, .. } => {
+                    assert!(grant_any_of.iter().any(|p| p == "AuditLog.Read.All"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(store.sign_in_count(s.fake.tenant_id()).await.unwrap(), 0);
