@@ -38,7 +38,7 @@ use time::OffsetDateTime;
 
 use crate::check::{CheckId, Severity};
 use crate::config::{CheckConfig, IgnoreList};
-use crate::finding::{EvidenceSignIn, Finding, Fingerprint, Subject};
+use crate::finding::{Evidence, EvidenceSignIn, Finding, Fingerprint, Subject};
 use crate::{geo, Error};
 
 /// Hash maps with foldhash: randomly seeded per process (keys are attacker-chosen UPNs and IPs)
@@ -52,6 +52,8 @@ const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 const SWEEP_EVERY_MS: i64 = MS_PER_HOUR;
 /// How long after its UTC day ends a finding stays in the engine for late sign-ins.
 const LATE_GRACE_MS: i64 = MS_PER_HOUR;
+/// Country names kept for sharing between events (Graph sends two-letter codes: about 250).
+const MAX_COUNTRIES: usize = 1024;
 
 /// One sign-in as the windows keep it: its strings in one allocation.
 #[derive(Debug)]
@@ -60,10 +62,13 @@ struct Ev {
     t: i64,
     code: Option<i64>,
     ip: Option<Arc<str>>,
-    /// `id`, user id, UPN, country (upper case), app, concatenated.
+    /// Upper case, shared by the events of a country (see `ThreatEngine::country`): citing a
+    /// window in evidence compares countries without touching each event's `text`.
+    country: Option<Arc<str>>,
+    /// `id`, user id, UPN, app, concatenated.
     text: Box<str>,
     /// End offset of each field in `text`; an empty field is absent.
-    ends: [u32; 5],
+    ends: [u32; 4],
 }
 
 impl Ev {
@@ -72,17 +77,14 @@ impl Ev {
         t: i64,
         code: Option<i64>,
         ip: Option<Arc<str>>,
-        fields: [Option<&str>; 5],
+        country: Option<Arc<str>>,
+        fields: [Option<&str>; 4],
     ) -> Ev {
         let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
-        let mut ends = [0u32; 5];
+        let mut ends = [0u32; 4];
         for (i, f) in fields.iter().enumerate() {
             if let Some(f) = f {
-                if i == 3 {
-                    text.extend(f.chars().map(|c| c.to_ascii_uppercase()));
-                } else {
-                    text.push_str(f);
-                }
+                text.push_str(f);
             }
             ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
         }
@@ -91,6 +93,7 @@ impl Ev {
             t,
             code,
             ip,
+            country,
             text: text.into_boxed_str(),
             ends,
         }
@@ -115,11 +118,11 @@ impl Ev {
     }
 
     fn country(&self) -> Option<&str> {
-        self.field(3)
+        self.country.as_deref()
     }
 
     fn app(&self) -> Option<&str> {
-        self.field(4)
+        self.field(3)
     }
 
     fn evidence(&self) -> EvidenceSignIn {
@@ -131,6 +134,32 @@ impl Ev {
             country: self.country().map(str::to_owned),
             error_code: self.code,
             app: self.app().map(str::to_owned),
+        }
+    }
+
+    /// Whether citing this event could change `evidence` ([`Evidence::add_sign_in`] with
+    /// `limit`): false when its user, IP and country are already listed or their lists are full,
+    /// and the sign-in list is full of earlier sign-ins. A finding citing a 7-day window, or an
+    /// attack that goes on, then costs no [`EvidenceSignIn`] per event that would be discarded,
+    /// and the checks are ordered so that a full list costs no look at the event's `text` (IPs
+    /// and countries are shared strings, hot in cache).
+    fn may_change(&self, evidence: &Evidence, limit: usize) -> bool {
+        let open =
+            |set: &BTreeSet<String>, value: Option<&str>| value.is_some_and(|v| !set.contains(v));
+        (evidence.ips.len() < limit && open(&evidence.ips, self.ip.as_deref()))
+            || (evidence.countries.len() < limit && open(&evidence.countries, self.country()))
+            || (evidence.users.len() < limit
+                && open(&evidence.users, self.upn().or(self.user_id())))
+            || evidence.sign_ins.len() < limit
+            || evidence.sign_ins.last().is_some_and(|last| {
+                self.time < last.time || (self.time == last.time && self.id() < last.id.as_str())
+            })
+    }
+
+    /// Cites this event in `evidence` (see [`Ev::may_change`]).
+    fn cite(&self, evidence: &mut Evidence, limit: usize) {
+        if self.may_change(evidence, limit) {
+            evidence.add_sign_in(self.evidence(), limit);
         }
     }
 
@@ -403,7 +432,7 @@ impl Incidents {
                     ev.time,
                 );
                 for w in window {
-                    finding.evidence.add_sign_in(w.evidence(), limit);
+                    w.cite(&mut finding.evidence, limit);
                     finding.first_seen = finding.first_seen.min(w.time);
                     finding.last_seen = finding.last_seen.max(w.time);
                 }
@@ -411,7 +440,7 @@ impl Incidents {
             }
         };
         let f = &mut incident.finding;
-        f.evidence.add_sign_in(ev.evidence(), limit);
+        ev.cite(&mut f.evidence, limit);
         f.first_seen = f.first_seen.min(ev.time);
         f.last_seen = f.last_seen.max(ev.time);
         f.severity = f.severity.max(fire.severity);
@@ -458,6 +487,8 @@ pub struct ThreatEngine {
     users: HashMap<Arc<str>, UserState>,
     ips: HashMap<Arc<str>, IpState>,
     lockouts: Window<Arc<str>>,
+    /// Country names seen, shared by the events (see [`ThreatEngine::country`]).
+    countries: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
     recent_ids: RecentIds,
     incidents: Incidents,
     watermark: Option<i64>,
@@ -510,6 +541,7 @@ impl ThreatEngine {
             users: HashMap::default(),
             ips: HashMap::default(),
             lockouts: Window::default(),
+            countries: Default::default(),
             recent_ids: RecentIds::default(),
             incidents: Incidents::default(),
             watermark: None,
@@ -629,16 +661,17 @@ impl ThreatEngine {
                 Some((k, _)) => Arc::clone(k),
                 None => Arc::from(ip),
             });
+        let country = s.country().and_then(|c| self.country(c));
         let ev = Arc::new(Ev::new(
             time,
             t,
             s.error_code(),
             ip,
+            country,
             [
                 Some(s.id.as_str()),
                 user_id,
                 upn,
-                s.country(),
                 nonempty(&s.app_display_name).or(nonempty(&s.app_id)),
             ],
         ));
@@ -646,6 +679,29 @@ impl ThreatEngine {
         self.user_checks(s, &ev, Arc::clone(&user_key));
         self.ip_checks(&ev, &user_key);
         self.lockout_check(&ev, &user_key);
+    }
+
+    /// `country` in upper case, shared with the events before it; `None` when empty. Graph's
+    /// countries are two-letter codes: past [`MAX_COUNTRIES`] names, new ones are not kept.
+    fn country(&mut self, country: &str) -> Option<Arc<str>> {
+        if country.is_empty() {
+            return None;
+        }
+        let upper;
+        let c = if country.bytes().any(|b| b.is_ascii_lowercase()) {
+            upper = country.to_ascii_uppercase();
+            upper.as_str()
+        } else {
+            country
+        };
+        if let Some(shared) = self.countries.get(c) {
+            return Some(Arc::clone(shared));
+        }
+        let shared: Arc<str> = Arc::from(c);
+        if self.countries.len() < MAX_COUNTRIES {
+            self.countries.insert(Arc::clone(&shared));
+        }
+        Some(shared)
     }
 
     fn single_event_checks(&mut self, s: &SignIn, ev: &Arc<Ev>) {
@@ -1381,5 +1437,56 @@ impl ThreatEngine {
         self.lockouts
             .evict(watermark - minutes(c.lockout_storm.window_minutes));
         self.incidents.evict(watermark);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(secs: i64, id: &str, user: &str, ip: &str, country: &str) -> Ev {
+        let time = OffsetDateTime::from_unix_timestamp(1_714_521_600 + secs).unwrap();
+        Ev::new(
+            time,
+            secs * 1000,
+            Some(50_126),
+            Some(Arc::from(ip)),
+            Some(Arc::from(country)),
+            [Some(id), Some(user), None, Some("app")],
+        )
+    }
+
+    #[test]
+    fn citing_skips_only_events_that_would_not_change_the_evidence() {
+        // Repeated users, IPs and countries, several sign-ins a second with ids out of order,
+        // so that every list fills at a different point and ties are broken by id.
+        let events: Vec<Ev> = (0..400i64)
+            .map(|i| {
+                ev(
+                    i / 3,
+                    &format!("id-{:03}", (i * 7919) % 400),
+                    &format!("u{}", i % 13),
+                    &format!("203.0.113.{}", i % 29),
+                    ["FR", "DE", "JP"][(i % 3) as usize],
+                )
+            })
+            .collect();
+        for limit in [0, 1, 2, 5, 13, 50, 1000] {
+            let mut every = Evidence::default();
+            let mut cited = Evidence::default();
+            let mut built = 0;
+            // Forwards (a window), then backwards (late sign-ins displacing the latest).
+            for e in events.iter().chain(events.iter().rev()) {
+                every.add_sign_in(e.evidence(), limit);
+                if e.may_change(&cited, limit) {
+                    built += 1;
+                }
+                e.cite(&mut cited, limit);
+                assert_eq!(cited, every, "limit {limit}");
+            }
+            if limit <= 50 {
+                assert!(built < events.len(), "limit {limit}: {built} built");
+            }
+        }
     }
 }
