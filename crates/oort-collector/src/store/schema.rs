@@ -208,6 +208,10 @@ CREATE TABLE finding_notifications (
     PRIMARY KEY (tenant_id, fingerprint, channel)
 );
 "#,
+    r#"
+-- Version 5 changes PostgreSQL only (identifier collation): SQLite compares text byte-wise already.
+SELECT 1;
+"#,
 ];
 
 /// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
@@ -416,5 +420,16 @@ CREATE TABLE finding_notifications (
     notified_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, fingerprint, channel)
 );
+"#,
+    r#"
+-- Identifiers compare byte-wise: GUIDs need no linguistic order, and the upserts' index lookups
+-- then compare with memcmp instead of the locale's strcoll.
+ALTER TABLE sign_ins
+    ALTER COLUMN tenant_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN id TYPE TEXT COLLATE "C",
+    ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+ALTER TABLE directory_audits
+    ALTER COLUMN tenant_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN id TYPE TEXT COLLATE "C";
 "#,
 ];
