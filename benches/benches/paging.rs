@@ -25,10 +25,11 @@
 //!
 //! Run: `cargo bench -p benches --bench paging`. Criterion runs each function for its own
 //! 15-25 s, under whatever load the machine has then; for ratios taken under one load,
-//! `OORT_PAGING_RATIO=5 cargo bench -p benches --bench paging` runs the latency cases instead,
-//! five times each as back-to-back pairs (ideal, then client), and prints each pair's times,
-//! its ratios to the ideal and to the nominal 1 s, and the load average, with a breakdown of a
-//! page's cost (latency + transfer, decode alone).
+//! `OORT_PAGING_RATIO=5 cargo bench -p benches --bench paging` runs each case instead five
+//! times as back-to-back pairs (`bare_loop_from_slice` or `ideal_pipelined`, then the client)
+//! and prints each pair's times, its ratios (to the bare loop; to the ideal and to the nominal
+//! 1 s) and the load average, with a breakdown of a latency page's cost (latency + transfer,
+//! decode alone).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -284,12 +285,34 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
-/// `OORT_PAGING_RATIO=<rounds>`: instead of the criterion groups, each latency case is run
-/// `rounds` times as a back-to-back pair (the ideal, then the client), so that each ratio is
-/// taken under one load; the figures go to stderr with the load average. One more line breaks a
+/// `OORT_PAGING_RATIO=<rounds>`: instead of the criterion groups, each case is run `rounds`
+/// times as a back-to-back pair (the bare loop or the ideal, then the client), so that each
+/// ratio is taken under one load; the figures go to stderr with the load average. One more line breaks a
 /// page's cost down: latency + transfer (bytes only, sequential) and the decode alone.
 #[allow(clippy::print_stderr, reason = "the ratios are the benchmark's report")]
 fn ratio_report(rt: &tokio::runtime::Runtime, http: &reqwest::Client, rounds: usize) {
+    // No added latency: the client against the bare loop, 200 pages of 1,000 sign-ins.
+    {
+        let pages = 200;
+        let bodies = Arc::new(Bodies::new(PER_PAGE));
+        let base = start_server(bodies, pages, Duration::ZERO);
+        let graph = client(&base);
+        rt.block_on(client_pages(&graph, Duration::ZERO));
+        for round in 1..=rounds {
+            let (bare, n) = timed(rt, bare_loop(http, &base, false, Duration::ZERO));
+            assert_eq!(n, pages * PER_PAGE);
+            let (ours, n) = timed(rt, client_pages(&graph, Duration::ZERO));
+            assert_eq!(n, pages * PER_PAGE);
+            eprintln!(
+                "paging_200x1000 round {round}: bare_loop_from_slice {:.3} s, client {:.3} s, \
+                 client/bare {:.2}x, load {}",
+                bare.as_secs_f64(),
+                ours.as_secs_f64(),
+                ours.as_secs_f64() / bare.as_secs_f64(),
+                load_average(),
+            );
+        }
+    }
     let pages = 50;
     let wait = Duration::from_millis(20);
     for per_page in [PER_PAGE, 100] {

@@ -450,9 +450,9 @@ impl GraphClient {
         })
     }
 
-    /// The pages of a collection, as a stream. While the caller processes a page, the next one
-    /// is decoded and the one after is fetched (at most two pages ahead). Every page takes the same throttle, token
-    /// and retry path as the first. Use `T = Box<serde_json::value::RawValue>` for the items'
+    /// The pages of a collection, as a stream. While the caller processes a page, the next
+    /// ones are decoded and fetched (at most three pages ahead). Every page takes the same
+    /// throttle, token and retry path as the first. Use `T = Box<serde_json::value::RawValue>` for the items'
     /// exact JSON text.
     pub fn pages<T>(&self, request: GraphRequest) -> PageStream<T>
     where

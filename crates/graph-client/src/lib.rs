@@ -19,8 +19,9 @@
 //!   idempotent methods; `Retry-After` in (fractional) seconds or as an HTTP-date; full-jitter
 //!   exponential backoff; bounded by retries and elapsed time; one token refresh on a 401
 //!   `InvalidAuthenticationToken`;
-//! - pages fetched ahead of the consumer: while it processes page `n`, page `n + 1` is decoded
-//!   and page `n + 2` fetched (bounded: two pages ahead);
+//! - pages fetched ahead of the consumer: while it processes page `n`, the next pages are
+//!   decoded and fetched, each fetch starting as soon as the page before it has arrived
+//!   (bounded: three pages ahead);
 //! - a `tracing` span `graph_request` with method, path (never query values or tokens), status,
 //!   request-id, attempt and wait; and, for a caller that wants them (progress bars, adaptive
 //!   concurrency), [`RequestEvent`]s (paced, retrying, answered) sent to the observer given to

@@ -5,10 +5,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use std::collections::VecDeque;
+
+use futures::future::BoxFuture;
 use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::SendError;
 use tokio::task::JoinHandle;
 
 use crate::client::{Answer, Call, GraphClient, Inner};
@@ -173,11 +177,14 @@ enum State<T> {
 /// A stream of pages ([`Page<T>`]), fetched ahead of the consumer.
 ///
 /// The first poll starts a task (on the current tokio runtime) that works while the consumer
-/// processes the current page: it decodes the next page and, at the same time, fetches the one
-/// after (large pages are decoded on the blocking pool). The stream is bounded: at most two
-/// pages ahead of the consumer. Dropping the stream stops the task (a stopped crawl may have
-/// fetched up to two pages it never yielded; resuming fetches them again). After an error the stream ends; [`continuation`](Self::continuation) then
-/// points at the page that failed, so the crawl can be resumed later.
+/// processes the current page: as soon as a page has arrived, the next one is asked for, and the
+/// page is decoded meanwhile (on the blocking pool when large) and handed over the moment it is
+/// decoded. The stream is bounded: at most three pages ahead of the consumer (fetched or being
+/// fetched, being decoded, or decoded and waiting), so that a slow decode does not hold the next
+/// fetch back. Dropping the stream stops the task (a stopped crawl may have fetched up to three
+/// pages it never yielded; resuming fetches them again). After an error the stream ends;
+/// [`continuation`](Self::continuation) then points at the page that failed, so the crawl can
+/// be resumed later.
 pub struct PageStream<T> {
     client: GraphClient,
     /// The request observer in scope where the stream was created (its fetches report to it).
@@ -284,8 +291,8 @@ where
                     let State::Idle(call) = std::mem::replace(&mut this.state, State::Done) else {
                         unreachable!("matched Idle above")
                     };
-                    // Capacity 1, with a reservation taken before each decode: at most one
-                    // decoded page waits, and one more is fetched meanwhile (see `produce`).
+                    // Capacity 1: one decoded page waits for the consumer, and `produce` counts
+                    // it among the pages it holds ahead (`PAGES_AHEAD`).
                     let (tx, rx) = mpsc::channel(1);
                     let inner = Arc::clone(&this.client.inner);
                     let task = tokio::spawn(crate::observe::scoped(
@@ -327,10 +334,23 @@ where
 }
 
 /// Bodies at least this large are decoded on the blocking pool, so that a large page's decode
-/// runs beside the fetch of the next one even on a single-threaded runtime.
+/// runs beside the fetch of the next one (and beside the decode of another page) even on a
+/// single-threaded runtime.
 const BLOCKING_DECODE_BYTES: usize = 256 * 1024;
 
-async fn decode_page<T>(answer: Answer, call: &Call) -> PageResult<T>
+/// How many pages a stream holds ahead of its consumer at most: fetched or being fetched,
+/// being decoded, or decoded and waiting to be taken.
+///
+/// Three, so that the next fetch never waits for a slow decode: while page `n` is still
+/// decoding (a 1,000-sign-in page is about 4 MB of JSON, and its decode can take longer than
+/// the next page's round trip on a busy machine), page `n + 1` may decode beside it and page
+/// `n + 2` be fetched. A dropped stream may therefore have fetched up to three pages it never
+/// yielded; resuming fetches them again.
+pub(crate) const PAGES_AHEAD: usize = 3;
+
+/// Starts decoding a page: on the blocking pool when the body is large (the decode then runs on
+/// its own, whoever polls it), in place otherwise.
+fn start_decode<T>(answer: Answer, call: &Call) -> BoxFuture<'static, PageResult<T>>
 where
     T: DeserializeOwned + Send + 'static,
 {
@@ -344,28 +364,39 @@ where
         })
     };
     if answer.body.len() < BLOCKING_DECODE_BYTES {
-        return finish(answer.decode::<Page<T>>());
+        let page = finish(answer.decode::<Page<T>>());
+        return Box::pin(std::future::ready(page));
     }
     let (method, path) = (answer.method, answer.path.clone());
-    match tokio::task::spawn_blocking(move || answer.decode::<Page<T>>()).await {
-        Ok(page) => finish(page),
-        Err(e) => Err(GraphError::InvalidRequest(format!(
-            "decoding the page of {method} {path} panicked or was cancelled ({e})"
-        ))),
-    }
+    let decode = tokio::task::spawn_blocking(move || answer.decode::<Page<T>>());
+    Box::pin(async move {
+        match decode.await {
+            Ok(page) => finish(page),
+            Err(e) => Err(GraphError::InvalidRequest(format!(
+                "decoding the page of {method} {path} panicked or was cancelled ({e})"
+            ))),
+        }
+    })
 }
 
 /// A guess of the page's `@odata.nextLink`, found by a byte search instead of a parse, so that
 /// the next fetch can start while this page is decoded. The guess is only a prefetch hint: the
 /// decoded page's own nextLink decides, and a wrong guess is discarded (its answer unused).
+///
+/// The search stays off the items: the head before `"value":` (the directory style), else from
+/// the end backwards (the reports style), so a page of megabytes costs a few hundred bytes of
+/// search, not a scan of the whole body.
 fn guess_next_link(body: &[u8]) -> Option<String> {
     const KEY: &[u8] = b"\"@odata.nextLink\":\"";
-    let value_at = memchr::memmem::find(body, b"\"value\":");
-    let at = match memchr::memmem::find(body, KEY) {
+    let head = match memchr::memmem::find(body, b"\"value\":") {
+        Some(value_at) => &body[..value_at],
+        None => body,
+    };
+    let at = match memchr::memmem::find(head, KEY) {
         // Before the items: a top-level key (the directory style).
-        Some(first) if value_at.is_none_or(|v| first < v) => first,
+        Some(first) => first,
         // After the items: the last occurrence (the reports style).
-        _ => memchr::memmem::rfind(body, KEY)?,
+        None => memchr::memmem::rfind(body, KEY)?,
     };
     let rest = &body[at + KEY.len()..];
     let end = memchr::memchr(b'"', rest)?;
@@ -374,77 +405,188 @@ fn guess_next_link(body: &[u8]) -> Option<String> {
     (!link.contains('\\')).then(|| link.to_owned())
 }
 
-/// Fetches the pages. While page `n` is decoded, page `n + 1` is already being fetched, and page
-/// `n` is handed over once the consumer has taken page `n - 1`: the stream is at most two pages
-/// ahead of its consumer (one being decoded or waiting, one being fetched).
+/// A page in the pipeline, in collection order.
+struct Ahead<T> {
+    /// The request of this page (its URL is what the page before it must link to).
+    call: Call,
+    stage: Stage<T>,
+}
+
+enum Stage<T> {
+    /// Being decoded (on the blocking pool for a large page).
+    Decoding(BoxFuture<'static, PageResult<T>>),
+    /// Decoded, or failed: waiting for the consumer to have room.
+    Ready(PageResult<T>),
+}
+
+impl<T> Ahead<T> {
+    fn failed(call: Call, error: GraphError) -> Self {
+        Ahead {
+            call,
+            stage: Stage::Ready(Err(error)),
+        }
+    }
+}
+
+/// The fetch in flight (at most one: a page's link is only known once the page before it is in).
+struct Fetching {
+    call: Call,
+    answer: BoxFuture<'static, Result<Answer, GraphError>>,
+}
+
+type Reserve<T> = BoxFuture<'static, Result<mpsc::OwnedPermit<PageResult<T>>, SendError<()>>>;
+
+enum Event<T> {
+    Fetched(Result<Answer, GraphError>),
+    Deliver(mpsc::OwnedPermit<PageResult<T>>),
+    Closed,
+}
+
+/// Fetches, decodes and hands over the pages, as a pipeline whose critical path is the chain of
+/// fetches.
+///
+/// The reports APIs put the nextLink after the items, so page `n + 1` cannot be asked for
+/// before page `n` has arrived whole. As soon as it has, page `n + 1` is asked for at the link
+/// [guessed](guess_next_link) from page `n`'s bytes, and page `n` is decoded meanwhile; decoded
+/// pages are handed over in order, each the moment it is decoded and the consumer has room. A
+/// page's own decoded nextLink decides: when it is not where the guess went, what was fetched
+/// after it is dropped and the real link is fetched (a link to another origin is refused, in
+/// order, before any request). At most [`PAGES_AHEAD`] pages are in the pipeline and the channel
+/// together; a fetch or decode error is handed over in its place and ends the stream.
 async fn produce<T>(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>)
 where
     T: DeserializeOwned + Send + 'static,
 {
-    let answer = inner.execute(&first).await;
-    let mut fetched = Some((first, answer));
-    while let Some((call, answer)) = fetched.take() {
-        let answer = match answer {
-            Ok(answer) => answer,
-            Err(e) => {
-                if let Ok(permit) = tx.reserve().await {
-                    permit.send(Err(e));
-                }
-                return;
-            }
-        };
-        // Only a guess that stays on the configured origin is fetched early.
-        let guess = guess_next_link(&answer.body)
-            .and_then(|link| call.url.join(&link).ok())
-            .filter(|url| inner.check_origin(url).is_ok());
-
-        // Room for one more page in front of the consumer.
-        let Ok(permit) = tx.reserve().await else {
-            return;
-        };
-        let decode = decode_page::<T>(answer, &call);
-        let prefetch = async {
-            match &guess {
-                Some(url) => Some(inner.execute(&call.next_page(url.clone())).await),
-                None => None,
-            }
-        };
-        let (page, early) = futures::join!(decode, prefetch);
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                permit.send(Err(e));
-                return;
-            }
-        };
-        let next = page.next_link.clone();
-        permit.send(Ok(page));
-        let Some(next) = next else {
-            return;
-        };
-        let url = match call.url.join(&next) {
-            Ok(url) => url,
-            Err(e) => {
-                let err = GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})"));
-                if let Ok(permit) = tx.reserve().await {
-                    permit.send(Err(err));
-                }
-                return;
-            }
-        };
-        // A nextLink elsewhere is refused before anything (token included) is sent.
-        if let Err(err) = inner.check_origin(&url) {
-            if let Ok(permit) = tx.reserve().await {
-                permit.send(Err(err));
-            }
+    let fetch = |call: Call| {
+        let inner = Arc::clone(&inner);
+        let request = call.clone();
+        Fetching {
+            call,
+            answer: Box::pin(async move { inner.execute(&request).await }),
+        }
+    };
+    // Pages handed over that the consumer has not taken yet.
+    let in_channel = |tx: &mpsc::Sender<PageResult<T>>| tx.max_capacity() - tx.capacity();
+    let mut queue: VecDeque<Ahead<T>> = VecDeque::with_capacity(PAGES_AHEAD);
+    let mut fetching = Some(fetch(first));
+    // The page to fetch after the last one in the pipeline, once there is room.
+    let mut next: Option<Call> = None;
+    let mut reserve: Option<Reserve<T>> = None;
+    loop {
+        if fetching.is_none() && queue.len() + in_channel(&tx) < PAGES_AHEAD {
+            fetching = next.take().map(&fetch);
+        }
+        if queue.is_empty() && fetching.is_none() && next.is_none() {
             return;
         }
-        let next_call = call.next_page(url.clone());
-        let answer = match (guess, early) {
-            (Some(guessed), Some(answer)) if guessed == url => answer,
-            _ => inner.execute(&next_call).await,
-        };
-        fetched = Some((next_call, answer));
+        // Whenever a fetch waits for room, at least two pages are in the queue (the channel
+        // holds one), so the head's decode or its reservation wakes this loop up.
+        let event = std::future::poll_fn(|cx| {
+            if let Some(f) = fetching.as_mut() {
+                if let Poll::Ready(answer) = f.answer.as_mut().poll(cx) {
+                    return Poll::Ready(Event::Fetched(answer));
+                }
+            }
+            let Some(head) = queue.front_mut() else {
+                return Poll::Pending;
+            };
+            if let Stage::Decoding(decode) = &mut head.stage {
+                match decode.as_mut().poll(cx) {
+                    Poll::Ready(page) => head.stage = Stage::Ready(page),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            let permit = reserve.get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
+            permit.as_mut().poll(cx).map(|permit| {
+                reserve = None;
+                match permit {
+                    Ok(permit) => Event::Deliver(permit),
+                    Err(_) => Event::Closed,
+                }
+            })
+        })
+        .await;
+
+        match event {
+            Event::Closed => return,
+            Event::Fetched(answer) => {
+                let Some(Fetching { call, .. }) = fetching.take() else {
+                    unreachable!("only a fetch in flight answers")
+                };
+                let answer = match answer {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        // Nothing follows a failed page (unless the page before it links
+                        // elsewhere: see the delivery below).
+                        queue.push_back(Ahead::failed(call, e));
+                        continue;
+                    }
+                };
+                // Only a guess that stays on the configured origin is fetched early, and the
+                // fetch is started before this page's decode: it is the critical path.
+                next = guess_next_link(&answer.body)
+                    .and_then(|link| call.url.join(&link).ok())
+                    .filter(|url| inner.check_origin(url).is_ok())
+                    .map(|url| call.next_page(url));
+                if queue.len() + 1 + in_channel(&tx) < PAGES_AHEAD {
+                    fetching = next.take().map(&fetch);
+                }
+                let decode = start_decode(answer, &call);
+                queue.push_back(Ahead {
+                    call,
+                    stage: Stage::Decoding(decode),
+                });
+            }
+            Event::Deliver(permit) => {
+                let Some(Ahead {
+                    call,
+                    stage: Stage::Ready(page),
+                }) = queue.pop_front()
+                else {
+                    unreachable!("a permit is only reserved for a decoded head")
+                };
+                let page = match page {
+                    Ok(page) => page,
+                    Err(e) => {
+                        permit.send(Err(e));
+                        return;
+                    }
+                };
+                // The page's own nextLink decides what follows it.
+                let follows = queue
+                    .front()
+                    .map(|ahead| &ahead.call.url)
+                    .or(fetching.as_ref().map(|f| &f.call.url))
+                    .or(next.as_ref().map(|call| &call.url));
+                let real = match &page.next_link {
+                    None => None,
+                    Some(link) => Some(call.url.join(link).map_err(|e| {
+                        GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})"))
+                    })),
+                };
+                let guessed_right = match (&real, follows) {
+                    (Some(Ok(real)), Some(follows)) => real == follows,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !guessed_right {
+                    queue.clear();
+                    fetching = None;
+                    next = None;
+                    match real {
+                        None => {}
+                        Some(Err(e)) => queue.push_back(Ahead::failed(call, e)),
+                        // A nextLink elsewhere is refused before anything (token included)
+                        // is sent.
+                        Some(Ok(real)) => match inner.check_origin(&real) {
+                            Ok(()) => next = Some(call.next_page(real)),
+                            Err(e) => queue.push_back(Ahead::failed(call, e)),
+                        },
+                    }
+                }
+                permit.send(Ok(page));
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 mod errors;
 mod observe;
 mod paging;
+mod prefetch;
 mod retry;
 mod security;
 mod send_sync;

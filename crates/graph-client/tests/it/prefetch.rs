@@ -1,0 +1,249 @@
+//! The page stream's pipeline: how far it runs ahead of its consumer, large pages decoded on the
+//! blocking pool, guesses of the next link that turn out wrong. Throttle pacing is off: the
+//! reports class would hold these crawls to 5 pages / 10 s.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use graph_client::{GraphError, GraphRequest};
+use serde::Deserialize;
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{builder, json as reply, server, TestCredential};
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Item {
+    id: String,
+}
+
+/// A reports-style body: the nextLink (if any) after the items, then `after` (raw JSON members).
+fn body(ids: &[String], pad: usize, next: Option<&str>, after: &str) -> String {
+    let items: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"id":"{id}","pad":"{}"}}"#, "x".repeat(pad)))
+        .collect();
+    let mut body = format!(r#"{{"@odata.context":"c","value":[{}]"#, items.join(","));
+    if let Some(next) = next {
+        body.push_str(&format!(r#","@odata.nextLink":"{next}""#));
+    }
+    body.push_str(after);
+    body.push('}');
+    body
+}
+
+fn raw(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+/// `pages` pages of `/v1.0/auditLogs/signIns`, `per_page` items each (ids `p{page}-{i}`), each
+/// answered exactly once.
+async fn mount_pages(server: &MockServer, pages: usize, per_page: usize, pad: usize) {
+    let base = server.uri();
+    for p in 0..pages {
+        let ids: Vec<String> = (0..per_page).map(|i| format!("p{p}-{i}")).collect();
+        let next =
+            (p + 1 < pages).then(|| format!("{base}/v1.0/auditLogs/signIns?$skiptoken={}", p + 1));
+        let mock = Mock::given(method("GET")).and(path("/v1.0/auditLogs/signIns"));
+        let mock = if p == 0 {
+            mock.and(query_param_is_missing("$skiptoken"))
+        } else {
+            mock.and(query_param("$skiptoken", p.to_string()))
+        };
+        mock.respond_with(raw(body(&ids, pad, next.as_deref(), "")))
+            .expect(1)
+            .named(format!("page {p}"))
+            .mount(server)
+            .await;
+    }
+}
+
+fn ids(pages: usize, per_page: usize) -> Vec<Item> {
+    (0..pages)
+        .flat_map(|p| {
+            (0..per_page).map(move |i| Item {
+                id: format!("p{p}-{i}"),
+            })
+        })
+        .collect()
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn a_consumer_that_stops_taking_pages_holds_the_stream_three_pages_ahead() {
+    let server = server().await;
+    mount_pages(&server, 10, 2, 0).await;
+    let client = builder(&server, TestCredential::new())
+        .throttling(false)
+        .build()
+        .unwrap();
+
+    let mut pages = client.pages::<Item>(GraphRequest::get("auditLogs/signIns"));
+    let first = pages.next().await.unwrap().unwrap();
+    assert_eq!(first.items, ids(1, 2));
+
+    // The stream runs ahead while the consumer holds page 0: until it holds three pages.
+    for _ in 0..1_000 {
+        if requests(&server).await >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Give it every chance to run further than it should.
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        requests(&server).await,
+        4,
+        "page 0 taken, pages 1 to 3 ahead, nothing more"
+    );
+
+    // The rest, in order, each page fetched once (the mocks' `expect(1)`).
+    let rest: Vec<Item> = pages
+        .map_ok(|page| futures::stream::iter(page.items.into_iter().map(Ok::<_, GraphError>)))
+        .try_flatten()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut all = first.items;
+    all.extend(rest);
+    assert_eq!(all, ids(10, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_pages_decoded_on_the_blocking_pool_arrive_in_order_each_fetched_once() {
+    let server = server().await;
+    // About 330 KB a page: above the size decoded on the blocking pool.
+    mount_pages(&server, 6, 3_000, 100).await;
+    let client = builder(&server, TestCredential::new())
+        .throttling(false)
+        .build()
+        .unwrap();
+
+    let items: Vec<Item> = client
+        .items(GraphRequest::get("auditLogs/signIns"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items, ids(6, 3_000));
+}
+
+#[tokio::test]
+async fn what_was_fetched_after_a_wrong_guess_is_dropped_with_its_error() {
+    let server = server().await;
+    let base = server.uri();
+    // The byte search takes the last "@odata.nextLink" (a decoy after the real one); the decoy
+    // leads to another page, whose own next page fails. None of it may reach the consumer.
+    let page0 = body(
+        &["a".to_owned()],
+        0,
+        Some(&format!("{base}/v1.0/auditLogs/signIns?$skiptoken=real")),
+        &format!(r#","extra":{{"@odata.nextLink":"{base}/v1.0/decoy"}}"#),
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/auditLogs/signIns"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(raw(page0))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/auditLogs/signIns"))
+        .and(query_param("$skiptoken", "real"))
+        .respond_with(raw(body(&["b".to_owned()], 0, None, "")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/decoy"))
+        .respond_with(raw(body(
+            &["decoy".to_owned()],
+            0,
+            Some(&format!("{base}/v1.0/decoy-failing")),
+            "",
+        )))
+        .expect(0..=1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/decoy-failing"))
+        .respond_with(reply(
+            404,
+            json!({"error": {"code": "Request_ResourceNotFound", "message": "gone"}}),
+        ))
+        .expect(0..=1)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new())
+        .throttling(false)
+        .build()
+        .unwrap();
+
+    let items: Vec<Item> = client
+        .items(GraphRequest::get("auditLogs/signIns"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        items,
+        [Item { id: "a".into() }, Item { id: "b".into() }],
+        "the pages the links name, and nothing else"
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_next_link_behind_a_same_origin_decoy_is_refused_after_its_page() {
+    let graph = server().await;
+    let elsewhere = MockServer::start().await;
+    let base = graph.uri();
+    let page0 = body(
+        &["a".to_owned()],
+        0,
+        Some(&format!(
+            "{}/v1.0/auditLogs/signIns?$skiptoken=steal",
+            elsewhere.uri()
+        )),
+        &format!(r#","extra":{{"@odata.nextLink":"{base}/v1.0/decoy"}}"#),
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1.0/auditLogs/signIns"))
+        .respond_with(raw(page0))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/decoy"))
+        .respond_with(raw(body(&["decoy".to_owned()], 0, None, "")))
+        .expect(0..=1)
+        .mount(&graph)
+        .await;
+    let client = builder(&graph, TestCredential::new())
+        .throttling(false)
+        .build()
+        .unwrap();
+
+    let mut pages = client.pages::<Item>(GraphRequest::get("auditLogs/signIns"));
+    let first = pages.next().await.unwrap().unwrap();
+    assert_eq!(first.items, [Item { id: "a".into() }]);
+    let err = pages.next().await.unwrap().unwrap_err();
+    assert!(err.is_foreign_origin(), "{err:?}");
+    assert!(pages.next().await.is_none(), "the stream ends at the error");
+    assert!(
+        pages
+            .continuation()
+            .unwrap()
+            .link()
+            .starts_with(&elsewhere.uri()),
+        "the continuation names the refused link"
+    );
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "nothing reached the other host"
+    );
+}
