@@ -591,7 +591,7 @@ struct Feedback {
 }
 
 /// Most items written in one transaction by a time-windowed stream (pages ready at once).
-const GROUP_ITEMS: usize = 8_000;
+const GROUP_ITEMS: usize = 16_000;
 
 /// Paced waits shorter than this are the limiter smoothing a burst, not a budget in use.
 const PACED_SIGNAL: std::time::Duration = std::time::Duration::from_millis(100);

@@ -48,3 +48,51 @@ async fn sqlite_refuses_a_schema_newer_than_it_knows() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_file_store_checkpoints_its_wal_into_the_database_in_the_background() {
+    use entra_model::{Raw, SignIn};
+    use oort_collector::store::{Batch, WriteContext};
+    let dir = std::env::temp_dir().join(format!("oort-store-ckpt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("oort.db");
+    let _ = std::fs::remove_file(&path);
+    let store = SqliteStore::open(&path).unwrap();
+    let empty = std::fs::metadata(&path).unwrap().len();
+    let now = entra_model::timestamp::parse("2024-05-02T00:00:00Z").unwrap();
+    let padding = "x".repeat(2_000);
+    for batch in 0..4 {
+        let page: Vec<Raw<SignIn>> = (0..250)
+            .map(|i| {
+                Raw::from_json(&format!(
+                    r#"{{"id":"s{batch}-{i}","createdDateTime":"2024-05-01T10:00:00Z","userAgent":"{padding}"}}"#
+                ))
+                .unwrap()
+            })
+            .collect();
+        store
+            .write(
+                WriteContext { tenant: "t1", now },
+                Batch::SignIns(page),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    // The writer alone would leave ~2 MB in the WAL (its own checkpoint waits for 512 MB);
+    // the background checkpointer copies it into the database file.
+    let mut grown = false;
+    for _ in 0..200 {
+        if std::fs::metadata(&path).unwrap().len() > empty + 1_000_000 {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(grown, "the database file received the checkpointed pages");
+    assert_eq!(store.sign_in_count("t1").await.unwrap(), 1_000);
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(reopened.sign_in_count("t1").await.unwrap(), 1_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

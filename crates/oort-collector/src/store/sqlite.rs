@@ -27,6 +27,9 @@ use super::{
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: Option<PathBuf>,
+    /// Wakes the background checkpointer after a commit (file stores only). The thread ends
+    /// when the last clone of the store is dropped.
+    checkpointer: Option<std::sync::mpsc::SyncSender<()>>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -77,7 +80,11 @@ impl SqliteStore {
             .map_err(db_err("set WAL mode"))?;
         conn.pragma_update(None, "cache_size", -65_536)
             .map_err(db_err("set the cache size"))?;
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)
+        // Checkpoints (copying the WAL into the database, with an fsync) run on a thread of
+        // their own for a file store, beside the writes; the writer checkpoints by itself only
+        // as a backstop, when the WAL has grown to 512 MB.
+        let autocheckpoint = if path.is_some() { 65_536 } else { 16_384 };
+        conn.pragma_update(None, "wal_autocheckpoint", autocheckpoint)
             .map_err(db_err("set the WAL checkpoint interval"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_err("set synchronous mode"))?;
@@ -86,10 +93,22 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(db_err("set the busy timeout"))?;
         migrate(&mut conn)?;
+        let checkpointer = match &path {
+            Some(p) => Some(spawn_checkpointer(p)?),
+            None => None,
+        };
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path,
+            checkpointer,
         })
+    }
+
+    /// Tells the checkpointer a transaction was committed (never blocks).
+    fn committed(&self) {
+        if let Some(tx) = &self.checkpointer {
+            let _ = tx.try_send(());
+        }
     }
 
     /// Runs `f` on the connection in a blocking task.
@@ -106,6 +125,29 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::new(StoreErrorKind::Task, e.to_string(), None))?
     }
+}
+
+/// Starts the thread that checkpoints the WAL of the database at `path` (PASSIVE: it copies
+/// what it can without waiting for the writer or readers) after commits, at most twice a second.
+fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::SyncSender<()>, StoreError> {
+    let conn = Connection::open(path).map_err(|e| {
+        StoreError::unavailable(format!("opening {} for checkpoints", path.display()), e)
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_err("set the busy timeout"))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("oort-sqlite-checkpoint".to_owned())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!(error = %e, "background checkpoint failed; the writer's backstop remains");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+        })
+        .map_err(|e| StoreError::new(StoreErrorKind::Task, e.to_string(), None))?;
+    Ok(tx)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -636,16 +678,19 @@ impl Store for SqliteStore {
     ) -> Result<WriteSummary, StoreError> {
         let tenant = ctx.tenant.to_owned();
         let now = ts_text(ctx.now);
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
-            let summary = write_batch(&tx, &tenant, &now, &batch)?;
-            if let Some(c) = &checkpoint {
-                put_checkpoint(&tx, &tenant, c)?;
-            }
-            tx.commit().map_err(db_err("commit a batch"))?;
-            Ok(summary)
-        })
-        .await
+        let summary = self
+            .with(move |conn| {
+                let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
+                let summary = write_batch(&tx, &tenant, &now, &batch)?;
+                if let Some(c) = &checkpoint {
+                    put_checkpoint(&tx, &tenant, c)?;
+                }
+                tx.commit().map_err(db_err("commit a batch"))?;
+                Ok(summary)
+            })
+            .await;
+        self.committed();
+        summary
     }
 
     async fn finish_snapshot(
