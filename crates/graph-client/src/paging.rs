@@ -187,6 +187,8 @@ enum State<T> {
 /// be resumed later.
 pub struct PageStream<T> {
     client: GraphClient,
+    /// Most pages held ahead of the consumer (see [`PageStream::ahead`]).
+    ahead: usize,
     /// The request observer in scope where the stream was created (its fetches report to it).
     observer: Option<crate::observe::Observer>,
     state: State<T>,
@@ -232,6 +234,7 @@ where
         };
         PageStream {
             client,
+            ahead: PAGES_AHEAD,
             observer: crate::observe::current(),
             state: State::Idle(Box::new(call)),
             pending: Some(pending),
@@ -242,6 +245,7 @@ where
     pub(crate) fn failed(client: GraphClient, error: GraphError) -> Self {
         PageStream {
             client,
+            ahead: PAGES_AHEAD,
             observer: None,
             state: State::Failed(Box::new(error)),
             pending: None,
@@ -275,6 +279,15 @@ impl<T> PageStream<T> {
     pub fn client(&self) -> &GraphClient {
         &self.client
     }
+
+    /// Holds at most `pages` pages ahead of the consumer (1 to 3; default 3): fewer for a
+    /// caller that reads several streams at once and wants their memory bounded tighter (with
+    /// 1 there is no prefetch: the next page is fetched when this one is taken). Has an effect
+    /// before the first poll only.
+    pub fn ahead(mut self, pages: usize) -> Self {
+        self.ahead = pages.clamp(1, PAGES_AHEAD);
+        self
+    }
 }
 
 impl<T> Stream for PageStream<T>
@@ -297,7 +310,7 @@ where
                     let inner = Arc::clone(&this.client.inner);
                     let task = tokio::spawn(crate::observe::scoped(
                         this.observer.clone(),
-                        produce::<T>(inner, *call, tx),
+                        produce::<T>(inner, *call, tx, this.ahead),
                     ));
                     this.state = State::Running { rx, task };
                 }
@@ -453,7 +466,7 @@ enum Event<T> {
 /// after it is dropped and the real link is fetched (a link to another origin is refused, in
 /// order, before any request). At most [`PAGES_AHEAD`] pages are in the pipeline and the channel
 /// together; a fetch or decode error is handed over in its place and ends the stream.
-async fn produce<T>(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>)
+async fn produce<T>(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>, ahead: usize)
 where
     T: DeserializeOwned + Send + 'static,
 {
@@ -467,13 +480,13 @@ where
     };
     // Pages handed over that the consumer has not taken yet.
     let in_channel = |tx: &mpsc::Sender<PageResult<T>>| tx.max_capacity() - tx.capacity();
-    let mut queue: VecDeque<Ahead<T>> = VecDeque::with_capacity(PAGES_AHEAD);
+    let mut queue: VecDeque<Ahead<T>> = VecDeque::with_capacity(ahead);
     let mut fetching = Some(fetch(first));
     // The page to fetch after the last one in the pipeline, once there is room.
     let mut next: Option<Call> = None;
     let mut reserve: Option<Reserve<T>> = None;
     loop {
-        if fetching.is_none() && queue.len() + in_channel(&tx) < PAGES_AHEAD {
+        if fetching.is_none() && queue.len() + in_channel(&tx) < ahead {
             fetching = next.take().map(&fetch);
         }
         if queue.is_empty() && fetching.is_none() && next.is_none() {
@@ -528,7 +541,7 @@ where
                     .and_then(|link| call.url.join(&link).ok())
                     .filter(|url| inner.check_origin(url).is_ok())
                     .map(|url| call.next_page(url));
-                if queue.len() + 1 + in_channel(&tx) < PAGES_AHEAD {
+                if queue.len() + 1 + in_channel(&tx) < ahead {
                     fetching = next.take().map(&fetch);
                 }
                 let decode = start_decode(answer, &call);

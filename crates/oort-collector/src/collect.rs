@@ -591,7 +591,7 @@ struct Feedback {
 }
 
 /// Most items written in one transaction by a time-windowed stream (pages ready at once).
-const GROUP_ITEMS: usize = 16_000;
+const GROUP_ITEMS: usize = 4_000;
 
 /// Paced waits shorter than this are the limiter smoothing a burst, not a budget in use.
 const PACED_SIGNAL: std::time::Duration = std::time::Duration::from_millis(100);
@@ -1265,7 +1265,9 @@ impl Collector {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        match &slice.continuation {
+        // Slices fetched at once already overlap Graph's latency: each holds two pages ahead
+        // (not graph-client's default three), which bounds the memory of a concurrent window.
+        let stream = match &slice.continuation {
             Some(c) => self.client.resume(c.clone()),
             None => {
                 let field = q.field;
@@ -1279,7 +1281,8 @@ impl Collector {
                 }
                 self.client.pages((q.request)().filter(filter))
             }
-        }
+        };
+        stream.ahead(2)
     }
 
     /// Fetches and stores every pending slice. Up to [`CollectorConfig::max_concurrency`] slices

@@ -247,3 +247,43 @@ async fn a_foreign_next_link_behind_a_same_origin_decoy_is_refused_after_its_pag
         "nothing reached the other host"
     );
 }
+
+#[tokio::test]
+async fn a_stream_told_to_hold_two_pages_ahead_fetches_only_those() {
+    let server = server().await;
+    mount_pages(&server, 6, 2, 0).await;
+    let client = builder(&server, TestCredential::new())
+        .throttling(false)
+        .build()
+        .unwrap();
+
+    let mut pages = client
+        .pages::<Item>(GraphRequest::get("auditLogs/signIns"))
+        .ahead(2);
+    let first = pages.next().await.unwrap().unwrap();
+    assert_eq!(first.items, ids(1, 2));
+    for _ in 0..1_000 {
+        if requests(&server).await >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        requests(&server).await,
+        3,
+        "page 0 taken, pages 1 and 2 ahead, nothing more"
+    );
+    let rest: Vec<Item> = pages
+        .map_ok(|page| futures::stream::iter(page.items.into_iter().map(Ok::<_, GraphError>)))
+        .try_flatten()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut all = first.items;
+    all.extend(rest);
+    assert_eq!(all, ids(6, 2));
+}
