@@ -8,38 +8,8 @@ use entra_auth::{Clock, SystemClock};
 use entra_fake::{FakeTenant, FakeTenantBuilder, SignInKind, TenantLicence, Throttling};
 use serde_json::Value;
 
-/// Every variable that configures oort, so that the developer's own environment never leaks in.
-const OORT_VARS: &[&str] = &[
-    "OORT_TENANT_ID",
-    "OORT_CLIENT_ID",
-    "OORT_CLIENT_SECRET",
-    "OORT_CLIENT_SECRET_FILE",
-    "OORT_CERTIFICATE",
-    "OORT_CERTIFICATE_PASSWORD",
-    "OORT_CLOUD",
-    "OORT_AUTHORITY_HOST",
-    "OORT_GRAPH_URL",
-    "OORT_STORE",
-    "OORT_DEVICES",
-    "OORT_OPERATOR",
-    "OORT_ROLE",
-    "OORT_BREAK_GLASS_ACCOUNTS",
-    "OORT_PROTECTED_ACCOUNTS",
-    "OORT_NOTIFY_MIN_SEVERITY",
-    "OORT_NOTIFY_DIGEST",
-    "OORT_NOTIFY_RESOLVED",
-    "OORT_NOTIFY_SMTP_HOST",
-    "OORT_NOTIFY_SMTP_PORT",
-    "OORT_NOTIFY_SMTP_SECURITY",
-    "OORT_NOTIFY_SMTP_USERNAME",
-    "OORT_NOTIFY_SMTP_PASSWORD",
-    "OORT_NOTIFY_SMTP_PASSWORD_FILE",
-    "OORT_NOTIFY_EMAIL_FROM",
-    "OORT_NOTIFY_EMAIL_TO",
-    "OORT_NOTIFY_TEAMS_URL",
-    "OORT_NOTIFY_WEBHOOK_URL",
-    "OORT_NOTIFY_WEBHOOK_SECRET",
-];
+mod common;
+use common::{json, stderr, stdout, stream, OORT_VARS};
 
 /// A small fake tenant whose "now" is an hour before the real now, so that the CLI's windows
 /// (on the system clock) cover its whole history, and its clock can move on by up to an hour.
@@ -67,63 +37,15 @@ fn workdir() -> tempfile::TempDir {
     dir
 }
 
-/// Runs `oort args...` in `dir` with the environment pointing at `fake` plus `extra`.
+/// Runs `oort args...` in `dir` (its store `oort.db` there) against `fake` plus `extra`.
 async fn oort(
     dir: &Path,
     fake: Option<&FakeTenant>,
     extra: &[(&str, &str)],
     args: &[&str],
 ) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
-    cmd.current_dir(dir).args(args);
-    for v in OORT_VARS {
-        cmd.env_remove(v);
-    }
-    if let Some(fake) = fake {
-        cmd.env("OORT_TENANT_ID", fake.tenant_id())
-            .env("OORT_CLIENT_ID", fake.client_id())
-            .env("OORT_CLIENT_SECRET", fake.client_secret())
-            .env("OORT_AUTHORITY_HOST", fake.authority_host())
-            .env("OORT_GRAPH_URL", fake.graph_url());
-    }
-    cmd.env(
-        "OORT_STORE",
-        format!("sqlite:{}", dir.join("oort.db").display()),
-    );
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    // The fake tenant is served by this test's runtime: wait for the child off its threads.
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
-            stdout(o),
-            stderr(o)
-        )
-    })
-}
-
-fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["streams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["stream"] == name)
-        .unwrap_or_else(|| panic!("no stream {name} in {report}"))
+    let store = format!("sqlite:{}", dir.join("oort.db").display());
+    common::oort(dir, fake, &store, extra, args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@
 //! is skipped with a printed reason, unless `OORT_REQUIRE_POSTGRES=1`, where it fails.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use entra_auth::{Clock, SystemClock};
 use entra_fake::{FakeTenant, SignInKind, Throttling};
@@ -14,24 +14,8 @@ use oort_collector::store::{PostgresStore, Store};
 use oort_collector::testing::fresh_database;
 use serde_json::Value;
 
-/// Every variable that configures oort, so that the developer's own environment never leaks in.
-const OORT_VARS: &[&str] = &[
-    "OORT_TENANT_ID",
-    "OORT_CLIENT_ID",
-    "OORT_CLIENT_SECRET",
-    "OORT_CLIENT_SECRET_FILE",
-    "OORT_CERTIFICATE",
-    "OORT_CERTIFICATE_PASSWORD",
-    "OORT_CLOUD",
-    "OORT_AUTHORITY_HOST",
-    "OORT_GRAPH_URL",
-    "OORT_STORE",
-    "OORT_DEVICES",
-    "OORT_OPERATOR",
-    "OORT_ROLE",
-    "OORT_BREAK_GLASS_ACCOUNTS",
-    "OORT_PROTECTED_ACCOUNTS",
-];
+mod common;
+use common::{stderr, stdout, stream};
 
 /// The sign-in streams: each stores into the one sign-ins table.
 const SIGN_IN_STREAMS: &[&str] = &[
@@ -49,32 +33,7 @@ async fn oort(
     extra: &[(&str, &str)],
     args: &[&str],
 ) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
-    cmd.current_dir(dir).args(args);
-    for v in OORT_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("OORT_TENANT_ID", fake.tenant_id())
-        .env("OORT_CLIENT_ID", fake.client_id())
-        .env("OORT_CLIENT_SECRET", fake.client_secret())
-        .env("OORT_AUTHORITY_HOST", fake.authority_host())
-        .env("OORT_GRAPH_URL", fake.graph_url())
-        .env("OORT_STORE", store);
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    // The fake tenant is served by this test's runtime: wait for the child off its threads.
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::oort(dir, Some(fake), store, extra, args).await
 }
 
 /// Stdout as one JSON document, after checking the exit code is 0.
@@ -93,15 +52,6 @@ fn ok_json(o: &Output) -> Value {
             stderr(o)
         )
     })
-}
-
-fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["streams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["stream"] == name)
-        .unwrap_or_else(|| panic!("no stream {name} in {report}"))
 }
 
 fn sign_ins_inserted(report: &Value) -> u64 {
