@@ -269,9 +269,8 @@ async fn write_sign_ins(
         .await
         .map_err(pg_err("upsert staged sign-ins"))?;
     summarize(&rows, summary);
-    tx.batch_execute("TRUNCATE sign_ins_stage")
-        .await
-        .map_err(pg_err("clear the staging table"))?;
+    // The staging table empties itself at commit (ON COMMIT DELETE ROWS); a batch is staged once
+    // per transaction.
     Ok(())
 }
 
