@@ -29,7 +29,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> std::process::ExitCode {
+    match run_main().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", oort_examples::error_line(&*e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_main() -> Result<(), BoxError> {
     let args = Args::parse();
     let conn = Connection::from_env_or_fake().await?;
     eprintln!("{}", conn.describe());

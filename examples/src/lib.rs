@@ -56,3 +56,36 @@ pub use connection::{ConnectError, Connection};
 
 /// The error type of the programs' `main`s and `run`s: any error, printable.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// An error as one line for a person: its message and its sources, joined by `: ` (what the
+/// example programs print before exiting with a failure, instead of `main`'s Debug output).
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Outer(std::io::Error);
+/// impl std::fmt::Display for Outer {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("cannot write the report")
+///     }
+/// }
+/// impl std::error::Error for Outer {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+/// let e = Outer(std::io::Error::other("disk full"));
+/// assert_eq!(oort_examples::error_line(&e), "cannot write the report: disk full");
+/// ```
+pub fn error_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = e.source();
+    }
+    line
+}
