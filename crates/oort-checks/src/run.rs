@@ -57,6 +57,40 @@ fn parse_items<T: serde::de::DeserializeOwned>(items: Vec<String>) -> Vec<T> {
         .collect()
 }
 
+/// Why a skipped stream's data is missing, from its entry in a run report: the typed `cause`,
+/// or, for runs recorded before causes existed, the prefix of the `reason`.
+fn skipped_reason(
+    capability: entra_model::Capability,
+    stream: &serde_json::Value,
+) -> UnavailableReason {
+    let why = stream["reason"].as_str().unwrap_or_default();
+    match serde_json::from_value::<SkipCause>(stream["cause"].clone()) {
+        Ok(SkipCause::LicenceRequired { licence }) => UnavailableReason::MissingLicence { licence },
+        Ok(SkipCause::MissingPermission { grant_any_of, .. }) => {
+            UnavailableReason::MissingPermission {
+                any_of: grant_any_of,
+            }
+        }
+        Ok(_) => UnavailableReason::Other {
+            message: why.to_owned(),
+        },
+        Err(_) if why.starts_with("licence_required") => UnavailableReason::MissingLicence {
+            licence: capability.licence().unwrap_or(Licence::P1),
+        },
+        Err(_) if why.starts_with("missing_permission") => UnavailableReason::MissingPermission {
+            any_of: capability
+                .requirement()
+                .clauses
+                .first()
+                .map(|c| c.any_of.iter().map(|p| p.as_str().to_owned()).collect())
+                .unwrap_or_default(),
+        },
+        Err(_) => UnavailableReason::Other {
+            message: why.to_owned(),
+        },
+    }
+}
+
 /// What the last collection could not read, from its run report.
 async fn unavailable(store: &dyn Store, tenant: &str) -> Result<Vec<Unavailable>, RunError> {
     let runs = store.runs(tenant, 1).await?;
@@ -76,38 +110,7 @@ async fn unavailable(store: &dyn Store, tenant: &str) -> Result<Vec<Unavailable>
         }
         let capability = kind.capability();
         let reason = match s["status"].as_str() {
-            Some("skipped") => {
-                let why = s["reason"].as_str().unwrap_or_default();
-                // The typed cause; runs recorded before it existed have only the reason's prefix.
-                let cause = serde_json::from_value::<SkipCause>(s["cause"].clone()).ok();
-                if let Some(SkipCause::LicenceRequired { licence }) = cause {
-                    UnavailableReason::MissingLicence { licence }
-                } else if let Some(SkipCause::MissingPermission { grant_any_of, .. }) = cause {
-                    UnavailableReason::MissingPermission {
-                        any_of: grant_any_of,
-                    }
-                } else if cause.is_some() {
-                    UnavailableReason::Other {
-                        message: why.to_owned(),
-                    }
-                } else if why.starts_with("licence_required") {
-                    UnavailableReason::MissingLicence {
-                        licence: capability.licence().unwrap_or(Licence::P1),
-                    }
-                } else if why.starts_with("missing_permission") {
-                    let any_of = capability
-                        .requirement()
-                        .clauses
-                        .first()
-                        .map(|c| c.any_of.iter().map(|p| p.as_str().to_owned()).collect())
-                        .unwrap_or_default();
-                    UnavailableReason::MissingPermission { any_of }
-                } else {
-                    UnavailableReason::Other {
-                        message: why.to_owned(),
-                    }
-                }
-            }
+            Some("skipped") => skipped_reason(capability, s),
             Some("failed") => UnavailableReason::Other {
                 message: s["error"].as_str().unwrap_or("failed").to_owned(),
             },
@@ -297,4 +300,63 @@ pub async fn run_checks(
         resolved: changes.resolved.len(),
         findings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entra_model::Capability;
+    use serde_json::json;
+
+    #[test]
+    fn a_typed_skip_cause_names_the_licence_or_the_permissions_it_carries() {
+        let licence = json!({"status": "skipped", "reason": "licence_required: needs Microsoft Entra ID P2",
+            "cause": {"kind": "licence_required", "licence": "P2"}});
+        assert_eq!(
+            skipped_reason(Capability::SignIns, &licence),
+            UnavailableReason::MissingLicence {
+                licence: Licence::P2
+            },
+            "the cause wins over what the capability would suggest (P1)"
+        );
+        let permission = json!({"status": "skipped", "reason": "missing_permission: ...",
+            "cause": {"kind": "missing_permission", "call": "GET /auditLogs/signIns", "grant_any_of": ["AuditLog.Read.All"]}});
+        assert_eq!(
+            skipped_reason(Capability::SignIns, &permission),
+            UnavailableReason::MissingPermission {
+                any_of: vec!["AuditLog.Read.All".to_owned()]
+            }
+        );
+        let disabled = json!({"status": "skipped", "reason": "switched off by configuration",
+            "cause": {"kind": "disabled"}});
+        assert_eq!(
+            skipped_reason(Capability::SignIns, &disabled),
+            UnavailableReason::Other {
+                message: "switched off by configuration".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn a_run_recorded_before_skip_causes_is_read_from_the_reason_prefix() {
+        let licence =
+            json!({"status": "skipped", "reason": "licence_required: needs Microsoft Entra ID P1"});
+        assert_eq!(
+            skipped_reason(Capability::SignIns, &licence),
+            UnavailableReason::MissingLicence {
+                licence: Capability::SignIns.licence().unwrap_or(Licence::P1)
+            }
+        );
+        let permission =
+            json!({"status": "skipped", "reason": "missing_permission: GET /auditLogs/signIns"});
+        match skipped_reason(Capability::SignIns, &permission) {
+            UnavailableReason::MissingPermission { any_of } => {
+                assert!(
+                    any_of.iter().any(|p| p == "AuditLog.Read.All"),
+                    "{any_of:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

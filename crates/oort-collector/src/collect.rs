@@ -1197,10 +1197,14 @@ impl Collector {
     }
 
     fn count(report: &mut StreamReport, s: WriteSummary) {
+        Self::count_pages(report, s, 1);
+    }
+
+    fn count_pages(report: &mut StreamReport, s: WriteSummary, pages: u64) {
         report.inserted += s.inserted;
         report.updated += s.updated;
         report.removed += s.removed;
-        report.pages += 1;
+        report.pages += pages;
     }
 
     /// Plans the slices of the window `[from, to)` for a time-windowed stream.
@@ -1337,8 +1341,10 @@ impl Collector {
             while let Some((i, outcome)) = polled.take() {
                 let key = active[i].key;
                 let Some(slice) = next.pending.iter().find(|s| s.key() == key).cloned() else {
+                    // Not reachable (a slice leaves `active` when it leaves `pending`); stop
+                    // the group here rather than store a page no slice accounts for.
                     active.remove(i);
-                    continue;
+                    break;
                 };
                 match outcome {
                     Some(Err(e)) => {
@@ -1397,10 +1403,7 @@ impl Collector {
                     .store
                     .write(self.ctx(), (q.batch)(items), Some(checkpoint))
                     .await?;
-                report.inserted += summary.inserted;
-                report.updated += summary.updated;
-                report.removed += summary.removed;
-                report.pages += pages;
+                Self::count_pages(report, summary, pages);
                 self.emit(Progress::PageStored {
                     stream: q.kind,
                     items: stored,
