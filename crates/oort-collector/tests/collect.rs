@@ -310,11 +310,17 @@ async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_
 #[tokio::test]
 async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
     let s = setup(small()).await;
+    // Small pages and a round trip that is long beside the watcher's reaction: the cancel lands
+    // while most pages are still to be fetched, however the tasks are scheduled.
+    s.fake.set_latency(std::time::Duration::from_millis(40));
+    let mut small_pages = config();
+    small_pages.page_size = 4;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
     let cancel = CancelHandle::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let c = collector(&s, store.clone())
         .await
+        .config(small_pages)
         .progress(tx)
         .cancel_handle(cancel.clone());
     let watcher = {
@@ -328,7 +334,7 @@ async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
                 } = event
                 {
                     pages += 1;
-                    if pages == 3 {
+                    if pages == 2 {
                         cancel.cancel();
                     }
                 }
@@ -349,6 +355,7 @@ async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
     drop(c);
     let _ = watcher.await;
 
+    s.fake.set_latency(std::time::Duration::ZERO);
     let c = collector(&s, store.clone()).await;
     let report = c.run_stream(StreamKind::SignIns).await;
     assert_eq!(report.status, StreamStatus::Succeeded);
@@ -530,11 +537,17 @@ async fn groups_delta_stores_memberships_with_member_types() {
 #[tokio::test]
 async fn the_schedule_collects_every_interval_until_cancelled() {
     let s = setup(small()).await;
+    // Small pages and a round trip that is long beside the watcher's reaction: the cancel lands
+    // while most pages are still to be fetched, however the tasks are scheduled.
+    s.fake.set_latency(std::time::Duration::from_millis(40));
+    let mut small_pages = config();
+    small_pages.page_size = 4;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
     let cancel = CancelHandle::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let c = collector(&s, store.clone())
         .await
+        .config(small_pages)
         .progress(tx)
         .cancel_handle(cancel.clone());
     let loop_task = tokio::spawn(async move {
