@@ -173,6 +173,7 @@ async fn connectivity(settings: &Settings, out: Out) -> Result<ExitCode, CliErro
 pub(crate) fn spawn_progress(
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
     out: Out,
+    watch: bool,
 ) -> tokio::task::JoinHandle<()> {
     let bars = !out.json && !out.quiet && std::io::stderr().is_terminal();
     tokio::spawn(async move {
@@ -182,6 +183,7 @@ pub(crate) fn spawn_progress(
         )
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let mut active: BTreeMap<String, ProgressBar> = BTreeMap::new();
+        let mut finished: Vec<ProgressBar> = Vec::new();
         let bar = |multi: &MultiProgress, name: &str| {
             let b = multi.add(ProgressBar::new_spinner());
             b.set_style(style.clone());
@@ -248,8 +250,22 @@ pub(crate) fn spawn_progress(
                     if bars {
                         let b = active.remove(&name).unwrap_or_else(|| bar(&multi, &name));
                         b.finish_with_message(what);
+                        finished.push(b);
                     } else if !out.json && !out.quiet {
                         eprintln!("collect: {name} {what}");
+                    }
+                }
+                // One line per run under --watch (a single collection ends with its table).
+                Progress::RunFinished { report } if watch && !out.json && !out.quiet => {
+                    let line = run_line(&report);
+                    if bars {
+                        // The run's bars make way for its line; the next run draws new ones.
+                        for b in finished.drain(..) {
+                            multi.remove(&b);
+                        }
+                        let _ = multi.println(&line);
+                    } else {
+                        eprintln!("{line}");
                     }
                 }
                 _ => {}
@@ -257,6 +273,32 @@ pub(crate) fn spawn_progress(
         }
         let _ = multi.clear();
     })
+}
+
+/// `collect: run run-… succeeded in 3.2 s: 120 new, 4 updated, 0 removed` (failed streams named).
+fn run_line(report: &CollectionReport) -> String {
+    let (mut new, mut updated, mut removed) = (0, 0, 0);
+    for s in &report.streams {
+        new += s.inserted;
+        updated += s.updated;
+        removed += s.removed;
+    }
+    let failed: Vec<&str> = report
+        .streams
+        .iter()
+        .filter(|s| matches!(s.status, StreamStatus::Failed { .. }))
+        .map(|s| s.stream.as_str())
+        .collect();
+    let outcome = if failed.is_empty() {
+        "succeeded".to_owned()
+    } else {
+        format!("had failed streams ({})", failed.join(", "))
+    };
+    format!(
+        "collect: run {} {outcome} in {:.1} s: {new} new, {updated} updated, {removed} removed",
+        report.run_id,
+        (report.finished_at - report.started_at).as_seconds_f64()
+    )
 }
 
 pub(crate) fn print_collection(report: &CollectionReport, out: &Out) {
@@ -311,7 +353,7 @@ async fn collect(settings: &Settings, args: CollectArgs, out: Out) -> Result<Exi
     .config(settings.collector.clone())
     .progress(tx)
     .cancel_handle(cancel.clone());
-    let progress = spawn_progress(rx, out);
+    let progress = spawn_progress(rx, out, args.watch);
     let ctrl_c = {
         let cancel = cancel.clone();
         tokio::spawn(async move {

@@ -142,7 +142,7 @@ pub(crate) async fn demo(args: DemoArgs, out: Out) -> Result<ExitCode, CliError>
     .config(config)
     .progress(tx)
     .cancel_handle(CancelHandle::new());
-    let progress = spawn_progress(rx, out);
+    let progress = spawn_progress(rx, out, false);
     let collection = collector.collect_now().await?;
     drop(collector);
     let _ = progress.await;

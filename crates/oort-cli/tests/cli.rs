@@ -474,19 +474,29 @@ async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
         );
     let output = tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().unwrap();
-        // Stream lines arrive on stderr as each stream finishes; the last one ends the first run.
+        // Stream lines arrive on stderr as each stream finishes (in any order: streams run
+        // concurrently), then one line for the run; Ctrl-C goes in the wait for the next run.
         let mut err = BufReader::new(child.stderr.take().unwrap());
         let mut seen = String::new();
         let mut line = String::new();
         while err.read_line(&mut line).unwrap() > 0 {
             seen.push_str(&line);
-            let done = line.contains("managed_identity_sign_ins");
+            let done = line.starts_with("collect: run run-");
             line.clear();
             if done {
                 break;
             }
         }
         assert!(seen.contains("collect: sign_ins done"), "{seen}");
+        assert!(
+            seen.contains("collect: managed_identity_sign_ins done"),
+            "{seen}"
+        );
+        let run_line = seen.lines().last().unwrap_or_default();
+        assert!(
+            run_line.contains(" succeeded in ") && run_line.contains(" new, "),
+            "{seen}"
+        );
         let status = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()

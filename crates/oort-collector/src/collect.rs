@@ -216,7 +216,7 @@ pub struct StreamReport {
 }
 
 /// The report of a collection run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct CollectionReport {
     /// Run id.
@@ -288,6 +288,12 @@ pub enum Progress {
     StreamFinished {
         /// Its report.
         report: StreamReport,
+    },
+    /// A collection run ended and its record is stored: every stream has finished. Under
+    /// [`Collector::run_every`], one per run, before the wait for the next.
+    RunFinished {
+        /// The run's report.
+        report: CollectionReport,
     },
 }
 
@@ -810,6 +816,9 @@ impl Collector {
         .to_owned();
         run.report = serde_json::to_value(&report.streams).unwrap_or_default();
         self.store.record_run(&self.tenant, &run).await?;
+        self.emit(Progress::RunFinished {
+            report: report.clone(),
+        });
         Ok(report)
     }
 

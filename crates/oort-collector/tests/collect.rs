@@ -535,7 +535,7 @@ async fn groups_delta_stores_memberships_with_member_types() {
 }
 
 #[tokio::test]
-async fn the_schedule_collects_every_interval_until_cancelled() {
+async fn the_schedule_collects_every_interval_until_cancelled_reporting_each_run() {
     let s = setup(small()).await;
     // Small pages and a round trip that is long beside the watcher's reaction: the cancel lands
     // while most pages are still to be fetched, however the tasks are scheduled.
@@ -557,23 +557,30 @@ async fn the_schedule_collects_every_interval_until_cancelled() {
         )
         .await
     });
-    // Cancel after the third run has started.
+    // Cancel after the third run has started; the channel closes when the loop ends.
     let mut started = 0;
+    let mut finished = Vec::new();
     while let Some(event) = rx.recv().await {
-        if let Progress::StreamStarted {
-            stream: StreamKind::Users,
-        } = event
-        {
-            started += 1;
-            if started == 3 {
-                cancel.cancel();
-                break;
+        match event {
+            Progress::StreamStarted {
+                stream: StreamKind::Users,
+            } => {
+                started += 1;
+                if started == 3 {
+                    cancel.cancel();
+                }
             }
+            Progress::RunFinished { report } => finished.push(report),
+            _ => {}
         }
     }
     let reports = loop_task.await.unwrap().unwrap();
     assert_eq!(reports.len(), 3, "three runs, then a clean stop");
     assert_eq!(store.runs(s.fake.tenant_id(), 10).await.unwrap().len(), 3);
+    assert_eq!(
+        finished, reports,
+        "one RunFinished event per run, with its report"
+    );
 }
 
 /// One slice for the whole window and small pages: the first page is full, so the slice splits.
