@@ -83,6 +83,13 @@ pub(crate) struct CollectArgs {
     /// Time between collections with `--watch` (e.g. `90s`, `15m`, `1h`).
     #[arg(long, default_value = "15m", value_parser = parse_duration, requires = "watch")]
     pub(crate) interval: std::time::Duration,
+    /// After each collection, run the checks over the store (as `oort checks`).
+    #[arg(long)]
+    pub(crate) checks: bool,
+    /// After the checks, send notifications for findings the channels were not told about (as
+    /// `oort checks --notify`; implies `--checks`). Failed messages are retried by the next run.
+    #[arg(long)]
+    pub(crate) notify: bool,
 }
 
 #[derive(Debug, Args)]

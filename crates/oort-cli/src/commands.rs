@@ -27,7 +27,7 @@ use crate::config::{ProcessEnv, Settings, TEMPLATE};
 use crate::connect::{connect, open_store, store_display, Connection};
 use crate::error::CliError;
 use crate::output::{clip, ts, Out, Table};
-use oort_checks::notify::{notify_findings, DeliveryOutcome, NotifySummary};
+use oort_checks::notify::{notify_findings, DeliveryOutcome, Notifier, NotifySummary};
 use oort_checks::{run_checks, ChecksSummary};
 
 /// Runs the parsed command; `Ok` carries the exit code of a command that ran to its end.
@@ -338,6 +338,13 @@ pub(crate) fn print_collection(report: &CollectionReport, out: &Out) {
 
 async fn collect(settings: &Settings, args: CollectArgs, out: Out) -> Result<ExitCode, CliError> {
     let conn = connect(settings, true)?;
+    // Channels are checked before anything runs: a configuration error changes nothing.
+    let notifiers = if args.notify {
+        Some(notifiers(settings)?)
+    } else {
+        None
+    };
+    let analysing = args.checks || args.notify;
     let store = open_store(&settings.store).await?;
     let token = conn.credential.get_token(&conn.scope).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -373,34 +380,137 @@ async fn collect(settings: &Settings, args: CollectArgs, out: Out) -> Result<Exi
         conn.tenant_id,
         store_display(&settings.store)
     ));
-    let reports: Vec<CollectionReport> = if args.watch {
+    if args.watch {
         out.info(format!(
-            "collecting every {}s until Ctrl-C",
-            args.interval.as_secs()
+            "collecting every {}s until Ctrl-C{}",
+            args.interval.as_secs(),
+            match (args.checks || args.notify, args.notify) {
+                (_, true) => ", each run followed by the checks and notifications",
+                (true, false) => ", each run followed by the checks",
+                _ => "",
+            }
         ));
-        collector
-            .run_every(args.interval, args.interval / 10)
-            .await?
-    } else {
-        vec![collector.collect_now().await?]
-    };
+        // Analysis failures in the loop are reported and retried by the next run; they do not
+        // stop the collection.
+        let mut analysis_failures = 0u64;
+        let summary = collector
+            .run_every_then(args.interval, args.interval / 10, async |_| {
+                if !analysing {
+                    return;
+                }
+                match analyse(
+                    settings,
+                    store.as_ref(),
+                    &conn.tenant_id,
+                    notifiers.as_deref(),
+                )
+                .await
+                {
+                    Ok((checks, sent)) => {
+                        if !out.json && !out.quiet {
+                            eprintln!("{}", checks_line(&checks, sent.as_ref()));
+                        }
+                        if let Some(sent) = sent.filter(|s| !s.is_success()) {
+                            analysis_failures += 1;
+                            report_failed_notifications(&sent, "the next run");
+                        }
+                    }
+                    Err(e) => {
+                        analysis_failures += 1;
+                        eprintln!("error: checks after the collection: {e}");
+                    }
+                }
+            })
+            .await?;
+        drop(collector);
+        let _ = progress.await;
+        ctrl_c.abort();
+        if let Some(last) = &summary.last {
+            print_collection(last, &out);
+        }
+        out.info(format!(
+            "{} run{} ({} with failed streams){}",
+            summary.runs,
+            if summary.runs == 1 { "" } else { "s" },
+            summary.failed_runs,
+            if analysing {
+                format!(", {analysis_failures} with failed checks or notifications")
+            } else {
+                String::new()
+            }
+        ));
+        let mut doc = serde_json::to_value(&summary)
+            .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
+        if analysing {
+            doc["analysis_failures"] = json!(analysis_failures);
+        }
+        out.json(&doc);
+        return Ok(if summary.is_success() && analysis_failures == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(crate::error::EXIT_FAILURE)
+        });
+    }
+    let report = collector.collect_now().await?;
     drop(collector);
     let _ = progress.await;
     ctrl_c.abort();
-    if let Some(last) = reports.last() {
-        print_collection(last, &out);
+    print_collection(&report, &out);
+    if !analysing {
+        out.json(&report);
+        return Ok(if report.is_success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(crate::error::EXIT_FAILURE)
+        });
     }
-    if args.watch {
-        out.json(&json!({ "runs": reports }));
-    } else if let Some(last) = reports.last() {
-        out.json(last);
+    let (checks, sent) = analyse(
+        settings,
+        store.as_ref(),
+        &conn.tenant_id,
+        notifiers.as_deref(),
+    )
+    .await?;
+    print_checks(&checks, &out, 100);
+    if let Some(sent) = &sent {
+        print_notifications(sent, &out);
     }
-    let ok = reports.iter().all(CollectionReport::is_success);
-    Ok(if ok {
+    let mut doc = serde_json::to_value(&report)
+        .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
+    doc["checks"] = checks_doc(&checks, sent.as_ref())?;
+    out.json(&doc);
+    let notified = match &sent {
+        Some(sent) if !sent.is_success() => {
+            report_failed_notifications(sent, "the next oort checks --notify");
+            false
+        }
+        _ => true,
+    };
+    Ok(if report.is_success() && notified {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(crate::error::EXIT_FAILURE)
     })
+}
+
+/// `checks: 3 new, 1 updated, 0 reopened, 0 resolved (12 findings); notifications: 3 sent, 0 failed`
+fn checks_line(checks: &ChecksSummary, sent: Option<&NotifySummary>) -> String {
+    let mut line = format!(
+        "checks: {} new, {} updated, {} reopened, {} resolved ({} findings)",
+        checks.new,
+        checks.updated,
+        checks.reopened,
+        checks.resolved,
+        checks.findings.len()
+    );
+    if let Some(sent) = sent {
+        line.push_str(&format!(
+            "; notifications: {} sent, {} failed",
+            sent.sent().count(),
+            sent.failures().count()
+        ));
+    }
+    line
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,60 +586,90 @@ fn print_notifications(summary: &NotifySummary, out: &Out) {
     ));
 }
 
-async fn checks(settings: &Settings, args: ChecksArgs, out: Out) -> Result<ExitCode, CliError> {
-    let tenant = tenant_of(settings)?;
-    // Channels are checked before the checks run: a configuration error changes nothing.
-    let notifiers = if args.notify {
-        if !settings.notify.has_channels() {
-            return Err(CliError::config(
-                "--notify needs a channel: set OORT_NOTIFY_SMTP_HOST (with OORT_NOTIFY_EMAIL_FROM and OORT_NOTIFY_EMAIL_TO), OORT_NOTIFY_TEAMS_URL or OORT_NOTIFY_WEBHOOK_URL, or a [notify.*] section in oort.toml",
-            ));
-        }
-        Some(
-            settings
-                .notify
-                .notifiers()
-                .map_err(|e| CliError::config(format!("notify: {e}")))?,
-        )
-    } else {
-        None
-    };
-    let store = open_store(&settings.store).await?;
+/// The notification channels `--notify` sends through; a configuration error is reported
+/// before anything runs.
+fn notifiers(settings: &Settings) -> Result<Vec<Arc<dyn Notifier>>, CliError> {
+    if !settings.notify.has_channels() {
+        return Err(CliError::config(
+            "--notify needs a channel: set OORT_NOTIFY_SMTP_HOST (with OORT_NOTIFY_EMAIL_FROM and OORT_NOTIFY_EMAIL_TO), OORT_NOTIFY_TEAMS_URL or OORT_NOTIFY_WEBHOOK_URL, or a [notify.*] section in oort.toml",
+        ));
+    }
+    settings
+        .notify
+        .notifiers()
+        .map_err(|e| CliError::config(format!("notify: {e}")))
+}
+
+/// Runs the checks over the store, then (with channels) the notifications.
+async fn analyse(
+    settings: &Settings,
+    store: &dyn Store,
+    tenant: &str,
+    notifiers: Option<&[Arc<dyn Notifier>]>,
+) -> Result<(ChecksSummary, Option<NotifySummary>), CliError> {
     let config = check_config(
         &settings.break_glass_accounts,
         settings.client_id.as_deref(),
     );
-    let summary = run_checks(store.as_ref(), &tenant, &config, SystemClock.now()).await?;
-    print_checks(&summary, &out, 100);
+    let summary = run_checks(store, tenant, &config, SystemClock.now()).await?;
     let Some(notifiers) = notifiers else {
-        out.json(&summary);
-        return Ok(ExitCode::SUCCESS);
+        return Ok((summary, None));
     };
     let sent = notify_findings(
-        store.as_ref(),
-        &tenant,
-        &notifiers,
+        store,
+        tenant,
+        notifiers,
         &settings.notify,
         SystemClock.now(),
     )
     .await
     .map_err(|e| CliError::failure(format!("notify: {e}")))?;
-    print_notifications(&sent, &out);
-    let mut doc = serde_json::to_value(&summary)
-        .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
-    doc["notifications"] = serde_json::to_value(&sent)
-        .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
-    out.json(&doc);
-    if sent.is_success() {
-        Ok(ExitCode::SUCCESS)
+    Ok((summary, Some(sent)))
+}
+
+/// The checks' JSON document, with the notifications when they ran.
+fn checks_doc(
+    summary: &ChecksSummary,
+    sent: Option<&NotifySummary>,
+) -> Result<serde_json::Value, CliError> {
+    let ser = |e: serde_json::Error| CliError::failure(format!("cannot serialise the output: {e}"));
+    let mut doc = serde_json::to_value(summary).map_err(ser)?;
+    if let Some(sent) = sent {
+        doc["notifications"] = serde_json::to_value(sent).map_err(ser)?;
+    }
+    Ok(doc)
+}
+
+fn report_failed_notifications(sent: &NotifySummary, next: &str) {
+    let failed = sent.failures().count();
+    eprintln!(
+        "error: {failed} notification{} failed after retries; {next} retries {}",
+        if failed == 1 { "" } else { "s" },
+        if failed == 1 { "it" } else { "them" }
+    );
+}
+
+async fn checks(settings: &Settings, args: ChecksArgs, out: Out) -> Result<ExitCode, CliError> {
+    let tenant = tenant_of(settings)?;
+    // Channels are checked before the checks run: a configuration error changes nothing.
+    let notifiers = if args.notify {
+        Some(notifiers(settings)?)
     } else {
-        let failed = sent.failures().count();
-        eprintln!(
-            "error: {failed} notification{} failed after retries; the next oort checks --notify retries {}",
-            if failed == 1 { "" } else { "s" },
-            if failed == 1 { "it" } else { "them" }
-        );
-        Ok(ExitCode::from(crate::error::EXIT_FAILURE))
+        None
+    };
+    let store = open_store(&settings.store).await?;
+    let (summary, sent) = analyse(settings, store.as_ref(), &tenant, notifiers.as_deref()).await?;
+    print_checks(&summary, &out, 100);
+    if let Some(sent) = &sent {
+        print_notifications(sent, &out);
+    }
+    out.json(&checks_doc(&summary, sent.as_ref())?);
+    match sent {
+        Some(sent) if !sent.is_success() => {
+            report_failed_notifications(&sent, "the next oort checks --notify");
+            Ok(ExitCode::from(crate::error::EXIT_FAILURE))
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 

@@ -448,16 +448,23 @@ async fn test_connectivity_signs_in_with_a_certificate_file() {
     assert!(stdout(&o).lines().any(|l| l == "Connected!"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
+/// Runs `oort collect --watch --interval 1h <extra>` against `fake`, reads stderr until a line
+/// starts with `until`, sends Ctrl-C (SIGINT), and returns the output, what stderr said before
+/// the signal and after it.
+async fn watch_until(
+    fake: &FakeTenant,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    extra: &[&str],
+    until: &'static str,
+) -> (std::process::Output, String, String) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let fake = small().start().await.unwrap();
-    let dir = workdir();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
-    cmd.current_dir(dir.path())
+    cmd.current_dir(dir)
         .args(["collect", "--watch", "--interval", "1h"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for v in OORT_VARS {
@@ -470,33 +477,24 @@ async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
         .env("OORT_GRAPH_URL", fake.graph_url())
         .env(
             "OORT_STORE",
-            format!("sqlite:{}", dir.path().join("oort.db").display()),
+            format!("sqlite:{}", dir.join("oort.db").display()),
         );
-    let output = tokio::task::spawn_blocking(move || {
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().unwrap();
-        // Stream lines arrive on stderr as each stream finishes (in any order: streams run
-        // concurrently), then one line for the run; Ctrl-C goes in the wait for the next run.
         let mut err = BufReader::new(child.stderr.take().unwrap());
         let mut seen = String::new();
         let mut line = String::new();
         while err.read_line(&mut line).unwrap() > 0 {
             seen.push_str(&line);
-            let done = line.starts_with("collect: run run-");
+            let done = line.starts_with(until);
             line.clear();
             if done {
                 break;
             }
         }
-        assert!(seen.contains("collect: sign_ins done"), "{seen}");
-        assert!(
-            seen.contains("collect: managed_identity_sign_ins done"),
-            "{seen}"
-        );
-        let run_line = seen.lines().last().unwrap_or_default();
-        assert!(
-            run_line.contains(" succeeded in ") && run_line.contains(" new, "),
-            "{seen}"
-        );
         let status = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
@@ -505,17 +503,98 @@ async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
         let out = child.wait_with_output().unwrap();
-        (out, rest)
+        (out, seen, rest)
     })
     .await
-    .unwrap();
-    let (out, rest) = output;
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    // Stream lines arrive on stderr as each stream finishes (in any order: streams run
+    // concurrently), then one line for the run; Ctrl-C goes in the wait for the next run.
+    let (out, seen, rest) = watch_until(&fake, dir.path(), &[], &[], "collect: run run-").await;
+    assert!(seen.contains("collect: sign_ins done"), "{seen}");
+    assert!(
+        seen.contains("collect: managed_identity_sign_ins done"),
+        "{seen}"
+    );
+    let run_line = seen.lines().last().unwrap_or_default();
+    assert!(
+        run_line.contains(" succeeded in ") && run_line.contains(" new, "),
+        "{seen}"
+    );
+    assert!(!seen.contains("checks:"), "no checks unless asked: {seen}");
     assert_eq!(out.status.code(), Some(0), "{rest}");
     assert!(rest.contains("stopping after the page in hand"), "{rest}");
     let text = stdout(&out);
     assert!(
         text.contains("collection run-") && text.contains("succeeded"),
         "{text}"
+    );
+    assert!(text.contains("1 run (0 with failed streams)"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_checks_runs_the_checks_after_one_collection() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let out = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["collect", "--checks", "--json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert!(doc["run_id"].as_str().is_some(), "the run's report: {doc}");
+    let found = doc["checks"]["findings"].as_array().unwrap();
+    assert!(!found.is_empty(), "{doc}");
+    assert_eq!(doc["checks"]["new"].as_u64().unwrap() as usize, found.len());
+    assert!(doc["checks"].get("notifications").is_none(), "{doc}");
+    let stored = json(&oort(dir.path(), Some(&fake), &[], &["findings", "--json"]).await);
+    assert_eq!(stored["findings"].as_array().unwrap().len(), found.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_watch_notify_runs_the_checks_and_notifies_after_each_run() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let hook = capture();
+    let env = [("OORT_NOTIFY_WEBHOOK_URL", hook.url.as_str())];
+    let (out, seen, rest) = watch_until(&fake, dir.path(), &env, &["--notify"], "checks: ").await;
+    assert_eq!(out.status.code(), Some(0), "{seen}{rest}");
+    // The run's collection comes first, then its checks and notifications.
+    let mut lines = seen.lines().rev();
+    let checks_line = lines.next().unwrap_or_default();
+    assert!(
+        lines
+            .next()
+            .unwrap_or_default()
+            .starts_with("collect: run run-"),
+        "{seen}"
+    );
+    assert!(
+        checks_line.contains(" new, ") && checks_line.contains("; notifications: "),
+        "{seen}"
+    );
+    assert!(checks_line.ends_with(" 0 failed"), "{seen}");
+    assert!(
+        stdout(&out)
+            .contains("1 run (0 with failed streams), 0 with failed checks or notifications"),
+        "{}",
+        stdout(&out)
+    );
+    // The planted attacks were found and the webhook told about them.
+    let stored = json(&oort(dir.path(), Some(&fake), &[], &["findings", "--json"]).await);
+    let findings = stored["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    assert!(
+        !hook.bodies.lock().unwrap().is_empty(),
+        "the webhook received the new findings"
     );
 }
 

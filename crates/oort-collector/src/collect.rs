@@ -246,6 +246,30 @@ impl CollectionReport {
     }
 }
 
+/// What a [`Collector::run_every`] loop did: counts, and the last run's report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct WatchSummary {
+    /// Runs completed.
+    pub runs: u64,
+    /// Runs in which at least one stream failed.
+    pub failed_runs: u64,
+    /// The last run's report (`None` when cancelled before the first run).
+    pub last: Option<CollectionReport>,
+}
+
+impl WatchSummary {
+    /// Runs in which no stream failed.
+    pub fn succeeded_runs(&self) -> u64 {
+        self.runs - self.failed_runs
+    }
+
+    /// Whether every run succeeded.
+    pub fn is_success(&self) -> bool {
+        self.failed_runs == 0
+    }
+}
+
 /// Progress events, for progress bars and logs. The library prints nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -823,18 +847,51 @@ impl Collector {
     }
 
     /// Collects every `interval` (plus up to `jitter` more, so a fleet does not call Graph in
-    /// lockstep) until the cancel handle fires; returns the reports of every run. Waits use
-    /// `tokio::time`, so they follow paused time in tests. A run that fails to record in the
-    /// store ends the loop with that error.
+    /// lockstep) until the cancel handle fires. Waits use `tokio::time`, so they follow paused
+    /// time in tests. A run that fails to record in the store ends the loop with that error.
+    /// Memory does not grow with the number of runs: each run's report goes out as
+    /// [`Progress::RunFinished`], and the summary keeps counts and the last report.
     pub async fn run_every(
         &self,
         interval: std::time::Duration,
         jitter: std::time::Duration,
-    ) -> Result<Vec<CollectionReport>, StoreError> {
-        let mut reports = Vec::new();
+    ) -> Result<WatchSummary, StoreError> {
+        self.run_every_then(interval, jitter, async |_: &CollectionReport| {})
+            .await
+    }
+
+    /// [`Collector::run_every`], awaiting `after_run` with each run's report before the wait
+    /// for the next: where a service analyses what was collected and sends its notifications.
+    /// Cancellation is checked again after it.
+    ///
+    /// ```no_run
+    /// # async fn demo(collector: oort_collector::Collector) -> Result<(), oort_collector::store::StoreError> {
+    /// let every = std::time::Duration::from_secs(15 * 60);
+    /// let summary = collector
+    ///     .run_every_then(every, every / 10, async |report| {
+    ///         let new: u64 = report.streams.iter().map(|s| s.inserted).sum();
+    ///         tracing::info!(run = %report.run_id, new, "collected; analysing");
+    ///     })
+    ///     .await?;
+    /// assert_eq!(summary.runs, summary.failed_runs + summary.succeeded_runs());
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_every_then(
+        &self,
+        interval: std::time::Duration,
+        jitter: std::time::Duration,
+        mut after_run: impl AsyncFnMut(&CollectionReport),
+    ) -> Result<WatchSummary, StoreError> {
+        let mut summary = WatchSummary::default();
         let mut seed = self.clock.now().unix_timestamp_nanos() as u64 | 1;
         while !self.cancel.is_cancelled() {
-            reports.push(self.collect_now().await?);
+            let report = self.collect_now().await?;
+            summary.runs += 1;
+            if !report.is_success() {
+                summary.failed_runs += 1;
+            }
+            after_run(&report).await;
+            summary.last = Some(report);
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
@@ -851,7 +908,7 @@ impl Collector {
                 tokio::time::sleep(step).await;
             }
         }
-        Ok(reports)
+        Ok(summary)
     }
 
     /// Runs one stream now.

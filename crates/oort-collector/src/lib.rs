@@ -87,7 +87,7 @@ pub mod testing;
 
 pub use collect::{
     CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, SkipCause, StreamKind,
-    StreamReport, StreamStatus,
+    StreamReport, StreamStatus, WatchSummary,
 };
 pub use connectivity::{
     test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,

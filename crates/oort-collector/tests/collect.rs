@@ -574,13 +574,48 @@ async fn the_schedule_collects_every_interval_until_cancelled_reporting_each_run
             _ => {}
         }
     }
-    let reports = loop_task.await.unwrap().unwrap();
-    assert_eq!(reports.len(), 3, "three runs, then a clean stop");
+    let summary = loop_task.await.unwrap().unwrap();
+    assert_eq!(summary.runs, 3, "three runs, then a clean stop");
+    assert!(summary.is_success());
     assert_eq!(store.runs(s.fake.tenant_id(), 10).await.unwrap().len(), 3);
+    assert_eq!(finished.len(), 3, "one RunFinished event per run");
     assert_eq!(
-        finished, reports,
-        "one RunFinished event per run, with its report"
+        summary.last.as_ref(),
+        finished.last(),
+        "the summary keeps the last report"
     );
+}
+
+#[tokio::test]
+async fn the_schedule_awaits_the_after_run_hook_with_each_report_before_the_next_run() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let cancel = CancelHandle::new();
+    let c = collector(&s, store.clone())
+        .await
+        .cancel_handle(cancel.clone());
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let summary = c
+        .run_every_then(
+            std::time::Duration::from_millis(10),
+            std::time::Duration::ZERO,
+            async |report| {
+                // The run is recorded before the hook runs.
+                let recorded = store.runs(s.fake.tenant_id(), 10).await.unwrap().len();
+                seen.push((report.run_id.clone(), recorded));
+                if seen.len() == 2 {
+                    cancel.cancel();
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(summary.runs, 2, "the cancel in the hook ends the loop");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].1, 1);
+    assert_eq!(seen[1].1, 2);
+    assert_ne!(seen[0].0, seen[1].0);
+    assert_eq!(summary.last.unwrap().run_id, seen[1].0);
 }
 
 /// One slice for the whole window and small pages: the first page is full, so the slice splits.
