@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, DATE, RETRY_AFTER};
 use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -72,12 +72,7 @@ pub(super) async fn post_json(
     if status.is_success() {
         return Ok(());
     }
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = retry_after(response.headers());
     Err(NotifyError::new(
         channel,
         NotifyErrorKind::Status {
@@ -85,4 +80,52 @@ pub(super) async fn post_json(
             retry_after,
         },
     ))
+}
+
+/// `Retry-After` as delta seconds (fractional accepted) or as an HTTP-date, measured against
+/// the answer's own `Date` header (no clock of ours, so no skew); `None` when it cannot be
+/// read (the backoff applies then).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let now = httpdate::parse_http_date(headers.get(DATE)?.to_str().ok()?.trim()).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_fractions_and_http_dates() {
+        let h = |v| headers(&[("retry-after", v)]);
+        assert_eq!(retry_after(&h("7")), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(&h(" 2.5 ")), Some(Duration::from_millis(2500)));
+        assert_eq!(retry_after(&h("-1")), None);
+        assert_eq!(retry_after(&h("soon")), None);
+        let dated = headers(&[
+            ("retry-after", "Wed, 21 Oct 2026 07:28:30 GMT"),
+            ("date", "Wed, 21 Oct 2026 07:28:00 GMT"),
+        ]);
+        assert_eq!(retry_after(&dated), Some(Duration::from_secs(30)));
+        let past = headers(&[
+            ("retry-after", "Wed, 21 Oct 2026 07:27:00 GMT"),
+            ("date", "Wed, 21 Oct 2026 07:28:00 GMT"),
+        ]);
+        assert_eq!(retry_after(&past), Some(Duration::ZERO));
+        // Without the answer's Date there is nothing to measure the date against.
+        assert_eq!(retry_after(&h("Wed, 21 Oct 2026 07:28:30 GMT")), None);
+    }
 }
