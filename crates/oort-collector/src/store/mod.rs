@@ -223,6 +223,18 @@ pub enum SnapshotScope {
     Items(ItemKind),
 }
 
+/// Sign-ins written since an analysis last looked ([`Store::sign_in_changes`]): how far back it
+/// must read to see them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignInChanges {
+    /// The earliest `created_at` among them.
+    pub earliest: OffsetDateTime,
+    /// The mark's version: the number of batches that moved it. Clearing it with this version
+    /// fails when a batch was written after it was read.
+    pub version: i64,
+}
+
 /// Which sign-ins to read, in (created_at, id) order.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -577,6 +589,22 @@ pub trait Store: Send + Sync + fmt::Debug {
         stream: &str,
         key: &str,
     ) -> Result<(), StoreError>;
+
+    /// The sign-ins written since the analysis last cleared the mark (every sign-in batch moves
+    /// it in its own transaction): the earliest `created_at` among them, and the mark's version.
+    /// `None` when none was written since. A store that does not keep the mark answers
+    /// [`StoreErrorKind::Unsupported`] (the default), and the analysis reads every sign-in.
+    async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError> {
+        let _ = tenant;
+        Err(StoreError::unsupported("sign_in_changes"))
+    }
+
+    /// Clears the mark of [`Store::sign_in_changes`] if it is still at `version` (no batch was
+    /// written since it was read); returns whether it did.
+    async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
+        let _ = (tenant, version);
+        Err(StoreError::unsupported("clear_sign_in_changes"))
+    }
 
     /// Records (inserts or updates) a collection run.
     async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError>;

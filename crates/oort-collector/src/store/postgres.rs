@@ -20,8 +20,8 @@ use super::error::{StoreError, StoreErrorKind};
 use super::rows;
 use super::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, NotificationRecord, SignInQuery, SnapshotScope, Store, StoredCredential,
-    StoredFinding, StoredUser, WriteContext, WriteSummary,
+    ItemKind, Membership, NotificationRecord, SignInChanges, SignInQuery, SnapshotScope, Store,
+    StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
 
 /// A store in PostgreSQL (tokio-postgres), shared by a fleet of collector processes.
@@ -271,6 +271,20 @@ async fn write_sign_ins(
     summarize(&rows, summary);
     // The staging table empties itself at commit (ON COMMIT DELETE ROWS); a batch is staged once
     // per transaction.
+    // Tell the analysis how far back this batch reaches (see `Store::sign_in_changes`).
+    if let Some(earliest) = items
+        .iter()
+        .filter_map(|i| i.value().created_date_time)
+        .min()
+    {
+        tx.execute(
+            "INSERT INTO sign_in_changes (tenant_id, earliest, writes) VALUES ($1, $2, 1) \
+             ON CONFLICT (tenant_id) DO UPDATE SET earliest = LEAST(sign_in_changes.earliest, EXCLUDED.earliest), writes = sign_in_changes.writes + 1",
+            &[&tenant, &earliest],
+        )
+        .await
+        .map_err(pg_err("mark the sign-ins for the analysis"))?;
+    }
     Ok(())
 }
 
@@ -785,6 +799,29 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         self.query("DELETE FROM checkpoints WHERE tenant_id = $1 AND stream = $2 AND key = $3 RETURNING key", &[&tenant, &stream, &key]).await?;
         Ok(())
+    }
+
+    async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT earliest, writes FROM sign_in_changes WHERE tenant_id = $1",
+                &[&tenant],
+            )
+            .await?;
+        Ok(rows.first().map(|r| SignInChanges {
+            earliest: r.get(0),
+            version: r.get(1),
+        }))
+    }
+
+    async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
+        let rows = self
+            .query(
+                "DELETE FROM sign_in_changes WHERE tenant_id = $1 AND writes = $2 RETURNING writes",
+                &[&tenant, &version],
+            )
+            .await?;
+        Ok(rows.len() == 1)
     }
 
     async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {

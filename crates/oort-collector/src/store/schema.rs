@@ -218,6 +218,15 @@ SELECT 1;
 -- user: CREATE INDEX sign_ins_by_user ON sign_ins (tenant_id, user_id, created_at);
 DROP INDEX IF EXISTS sign_ins_by_user;
 "#,
+    r#"
+-- What the analysis has not seen yet: the earliest created_at among sign-ins written since it
+-- last took this mark, and how many batches wrote it (the mark's version).
+CREATE TABLE sign_in_changes (
+    tenant_id TEXT PRIMARY KEY,
+    earliest TEXT NOT NULL,
+    writes INTEGER NOT NULL
+);
+"#,
 ];
 
 /// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
@@ -443,5 +452,14 @@ ALTER TABLE directory_audits
 -- them in time order), and keeping it cost a third of the ingest rate. For investigations by
 -- user: CREATE INDEX sign_ins_by_user ON sign_ins (tenant_id, user_id, created_at);
 DROP INDEX IF EXISTS sign_ins_by_user;
+"#,
+    r#"
+-- What the analysis has not seen yet: the earliest created_at among sign-ins written since it
+-- last took this mark, and how many batches wrote it (the mark's version).
+CREATE TABLE sign_in_changes (
+    tenant_id TEXT PRIMARY KEY,
+    earliest TIMESTAMPTZ NOT NULL,
+    writes BIGINT NOT NULL
+);
 "#,
 ];

@@ -10,15 +10,15 @@ use entra_model::{
     AppCredential, Application, AuthenticationMethod, CredentialKind, Group, Raw, ServicePrincipal,
     SignIn, User,
 };
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use time::OffsetDateTime;
 
 use super::error::{StoreError, StoreErrorKind};
 use super::rows::{self, parse_ts, ts_text};
 use super::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, NotificationRecord, SignInQuery, SnapshotScope, Store, StoredCredential,
-    StoredFinding, StoredUser, WriteContext, WriteSummary,
+    ItemKind, Membership, NotificationRecord, SignInChanges, SignInQuery, SnapshotScope, Store,
+    StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
 
 /// The default store: one SQLite file (`oort.db`), WAL mode, batched transactions, schema
@@ -253,6 +253,19 @@ fn write_sign_ins(
             &r.raw_json,
         ];
         count(summary, upsert(tx, SIGN_IN_INSERT, SIGN_IN_UPDATE, &p)?);
+    }
+    // Tell the analysis how far back this batch reaches (see `Store::sign_in_changes`).
+    if let Some(earliest) = items
+        .iter()
+        .filter_map(|i| i.value().created_date_time)
+        .min()
+    {
+        tx.prepare_cached(
+            "INSERT INTO sign_in_changes (tenant_id, earliest, writes) VALUES (?1, ?2, 1) \
+             ON CONFLICT (tenant_id) DO UPDATE SET earliest = min(earliest, excluded.earliest), writes = writes + 1",
+        )
+        .and_then(|mut s| s.execute(params![tenant, ts_text(earliest)]))
+        .map_err(db_err("mark the sign-ins for the analysis"))?;
     }
     Ok(())
 }
@@ -811,6 +824,48 @@ impl Store for SqliteStore {
             )
             .map_err(db_err("delete a checkpoint"))?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT earliest, writes FROM sign_in_changes WHERE tenant_id = ?1",
+                    [&tenant],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()
+                .map_err(db_err("read the sign-in changes"))?;
+            let Some((earliest, version)) = row else {
+                return Ok(None);
+            };
+            let earliest = parse_ts(&earliest).ok_or_else(|| {
+                StoreError::new(
+                    StoreErrorKind::Corrupt {
+                        table: "sign_in_changes",
+                        id: tenant.clone(),
+                    },
+                    "a stored time",
+                    None,
+                )
+            })?;
+            Ok(Some(SignInChanges { earliest, version }))
+        })
+        .await
+    }
+
+    async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM sign_in_changes WHERE tenant_id = ?1 AND writes = ?2",
+                params![tenant, version],
+            )
+            .map(|n| n == 1)
+            .map_err(db_err("clear the sign-in changes"))
         })
         .await
     }

@@ -78,6 +78,49 @@ pub(crate) async fn sign_ins_upsert_by_id_and_keep_raw_json(store: &dyn Store) {
     );
 }
 
+pub(crate) async fn sign_in_writes_mark_how_far_back_the_analysis_must_read(store: &dyn Store) {
+    let c = ctx("t1", "2024-05-02T00:00:00Z");
+    assert_eq!(store.sign_in_changes("t1").await.unwrap(), None);
+    let batch = vec![
+        sign_in("a", "2024-05-01T10:00:00Z", json!({})),
+        sign_in("b", "2024-05-01T09:00:00.5Z", json!({})),
+    ];
+    store.write(c, Batch::SignIns(batch), None).await.unwrap();
+    let first = store.sign_in_changes("t1").await.unwrap().unwrap();
+    assert_eq!(first.earliest, t("2024-05-01T09:00:00.5Z"));
+    // A later batch keeps the earliest time and moves the version; an older one moves both.
+    let later = vec![sign_in("c", "2024-05-01T12:00:00Z", json!({}))];
+    store.write(c, Batch::SignIns(later), None).await.unwrap();
+    let second = store.sign_in_changes("t1").await.unwrap().unwrap();
+    assert_eq!(second.earliest, first.earliest);
+    assert_ne!(second.version, first.version);
+    assert_eq!(
+        store.sign_in_changes("t2").await.unwrap(),
+        None,
+        "per tenant"
+    );
+    // Clearing with a stale version fails: a batch was written after it was read.
+    assert!(!store
+        .clear_sign_in_changes("t1", first.version)
+        .await
+        .unwrap());
+    assert_eq!(store.sign_in_changes("t1").await.unwrap(), Some(second));
+    assert!(store
+        .clear_sign_in_changes("t1", second.version)
+        .await
+        .unwrap());
+    assert_eq!(store.sign_in_changes("t1").await.unwrap(), None);
+    let backfill = vec![sign_in("z", "2024-04-01T00:00:00Z", json!({}))];
+    store
+        .write(c, Batch::SignIns(backfill), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sign_in_changes("t1").await.unwrap().unwrap().earliest,
+        t("2024-04-01T00:00:00Z")
+    );
+}
+
 pub(crate) async fn sign_ins_page_by_keyset_through_equal_timestamps(store: &dyn Store) {
     let c = ctx("t1", "2024-05-02T00:00:00Z");
     let items: Vec<_> = (0..25)
@@ -872,6 +915,7 @@ macro_rules! store_suite {
     ($make:expr) => {
         store_suite!(@tests $make;
             sign_ins_upsert_by_id_and_keep_raw_json,
+            sign_in_writes_mark_how_far_back_the_analysis_must_read,
             sign_ins_page_by_keyset_through_equal_timestamps,
             checkpoints_are_written_with_their_batch_and_replaced,
             deleted_users_are_marked_not_erased_and_restores_clear_the_mark,
