@@ -9,9 +9,11 @@ use crate::{
     merge, run_posture, CheckConfig, DirectorySnapshot, Finding, ThreatEngine, Unavailable,
     UnavailableReason,
 };
+use entra_model::timestamp;
 use entra_model::{DirectoryRole, Licence, RiskyUser, User, UserRegistrationDetails};
 use oort_collector::store::{
-    FindingFilter, ItemKind, SignInQuery, Store, StoreError, StoredFinding, WriteContext,
+    Checkpoint, FindingFilter, ItemKind, SignInQuery, Store, StoreError, StoreErrorKind,
+    StoredFinding, WriteContext,
 };
 use oort_collector::{SkipCause, StreamKind};
 use serde::Serialize;
@@ -32,12 +34,37 @@ pub enum RunError {
     Store(#[from] StoreError),
 }
 
+/// How [`run_checks_with`] reads the sign-ins.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RunOptions {
+    /// Replay every stored sign-in instead of only what the last run has not seen (plus the
+    /// engine's look-back). For a changed configuration: lower thresholds find older attacks
+    /// only on a full run.
+    pub full: bool,
+}
+
+impl RunOptions {
+    /// Replay every stored sign-in.
+    pub fn full() -> Self {
+        RunOptions { full: true }
+    }
+}
+
+/// The analysis's own checkpoint: the latest sign-in time it has analysed.
+const CHECKS_STREAM: &str = "checks";
+const ANALYSED_THROUGH: &str = "sign_ins_analysed_through";
+
 /// What a checks run changed.
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct ChecksSummary {
     /// Sign-ins analysed.
     pub sign_ins: u64,
+    /// The replay started at sign-ins of this time; `None` when every stored sign-in was
+    /// replayed (the first run, [`RunOptions::full`], or a store that keeps no change mark).
+    #[serde(with = "entra_model::timestamp::option")]
+    pub since: Option<OffsetDateTime>,
     /// Findings never stored before.
     pub new: usize,
     /// Findings stored before whose evidence or times changed.
@@ -216,17 +243,61 @@ fn to_stored(f: &Finding) -> StoredFinding {
 /// new findings, updated ones (an ongoing attack), reopened ones and resolved posture findings.
 /// A rerun over the same data changes nothing. What the last collection could not read (a
 /// missing licence or permission) becomes a `licence-gap` finding instead of silence.
+///
+/// Incremental: the first run replays every stored sign-in; later runs replay from the
+/// earliest of the sign-ins not analysed yet (the newest analysed one, or the oldest written
+/// since, e.g. a stream's 30-day backfill) minus the engine's look-back
+/// ([`ThreatEngine::lookback`], 8 days by default): the work per run is bounded by the
+/// look-back and what is new, not by everything stored (a store keeping 90 days reads about
+/// 8 of them per run). See [`run_checks_with`] for a full replay.
 pub async fn run_checks(
     store: &dyn Store,
     tenant: &str,
     config: &CheckConfig,
     now: OffsetDateTime,
 ) -> Result<ChecksSummary, RunError> {
+    run_checks_with(store, tenant, config, now, &RunOptions::default()).await
+}
+
+/// [`run_checks`] with options.
+pub async fn run_checks_with(
+    store: &dyn Store,
+    tenant: &str,
+    config: &CheckConfig,
+    now: OffsetDateTime,
+    options: &RunOptions,
+) -> Result<ChecksSummary, RunError> {
     let snap = snapshot(store, tenant).await?;
     let posture = run_posture(&snap, config, now)?;
     let mut engine = ThreatEngine::new(config.clone())?;
-    // Every stored sign-in, in time order, a page at a time: the engine keeps only its windows.
+    // Read before the sign-ins: a batch written during this run moves the mark's version, so
+    // the mark is not cleared and the next run reads it.
+    let pending = match store.sign_in_changes(tenant).await {
+        Ok(pending) => Some(pending),
+        Err(e) if matches!(e.kind(), StoreErrorKind::Unsupported { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let analysed_through = if options.full {
+        None
+    } else {
+        store
+            .checkpoints(tenant, CHECKS_STREAM)
+            .await?
+            .into_iter()
+            .find(|c| c.key == ANALYSED_THROUGH)
+            .and_then(|c| c.value.as_str().and_then(|v| timestamp::parse(v).ok()))
+    };
+    let since = match (pending, analysed_through) {
+        (Some(pending), Some(through)) => {
+            let earliest = pending.map_or(through, |c| c.earliest.min(through));
+            Some(earliest - engine.lookback())
+        }
+        _ => None,
+    };
+    // The stored sign-ins from `since` (all of them without it), in time order, a page at a
+    // time: the engine keeps only its windows.
     let mut query = SignInQuery::default().limit_to(5_000);
+    query.from = since;
     let mut analysed = 0u64;
     loop {
         let page = store.sign_ins(tenant, query.clone()).await?;
@@ -263,6 +334,24 @@ pub async fn run_checks(
             .upsert_findings(WriteContext { tenant, now }, write)
             .await?;
     }
+    // The findings are stored: move the analysis's checkpoint, then take the change mark (only
+    // if no batch was written meanwhile).
+    if let Some(latest) = engine.watermark() {
+        let through = analysed_through.map_or(latest, |t| t.max(latest));
+        store
+            .save_checkpoint(
+                tenant,
+                Checkpoint::new(
+                    CHECKS_STREAM,
+                    ANALYSED_THROUGH,
+                    serde_json::Value::String(timestamp::format(&through)),
+                ),
+            )
+            .await?;
+    }
+    if let Some(Some(pending)) = pending {
+        store.clear_sign_in_changes(tenant, pending.version).await?;
+    }
     // This run's findings as stored now: the incoming ones with the merged state.
     let changed: BTreeMap<_, _> = changes
         .new
@@ -294,6 +383,7 @@ pub async fn run_checks(
     });
     Ok(ChecksSummary {
         sign_ins: analysed,
+        since,
         new: changes.new.len(),
         updated: changes.updated.len(),
         reopened: changes.reopened.len(),

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
 use entra_fake::{FakeClock, FakeTenant, Throttling};
 use graph_client::GraphClient;
-use oort_checks::{run_checks, CheckConfig, Kind, Subject};
-use oort_collector::store::{SqliteStore, Store};
-use oort_collector::{Collector, CollectorConfig};
+use oort_checks::{run_checks, run_checks_with, CheckConfig, Kind, RunOptions, Subject};
+use oort_collector::store::{Batch, FindingFilter, SignInQuery, SqliteStore, Store, WriteContext};
+use oort_collector::{Collector, CollectorConfig, StreamKind};
 use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
@@ -31,9 +31,9 @@ fn subject_key(subject: &Subject) -> String {
     }
 }
 
-#[tokio::test]
-async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
-    let fake = FakeTenant::builder()
+/// The fake tenant of these tests: 10 days of history with every planted attack.
+async fn fake_tenant() -> FakeTenant {
+    FakeTenant::builder()
         .seed(7)
         .members(60)
         .guests(8)
@@ -42,8 +42,15 @@ async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
         .throttling(Throttling::disabled())
         .start()
         .await
-        .unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
+        .unwrap()
+}
+
+/// Collects the fake tenant (11 days back) into a fresh store, without the `disabled` streams.
+async fn collect(
+    fake: &FakeTenant,
+    clock: &Arc<dyn Clock>,
+    disabled: &[StreamKind],
+) -> Arc<dyn Store> {
     let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url()).unwrap();
     let scope = cloud.graph_scope();
     let secret = ClientSecretCredential::builder(
@@ -72,6 +79,7 @@ async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
     let mut config = CollectorConfig::default();
     config.backfill = time::Duration::days(11);
+    config.disabled = disabled.to_vec();
     let report = Collector::new(
         client,
         store.clone(),
@@ -84,6 +92,26 @@ async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
     .await
     .unwrap();
     assert!(report.is_success(), "{report:#?}");
+    store
+}
+
+/// The stored threat findings as (check, subject).
+async fn threat_findings(store: &dyn Store, tenant: &str) -> BTreeSet<(String, String)> {
+    store
+        .findings(tenant, FindingFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.kind == "threat")
+        .map(|f| (f.check_id, f.subject))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
+    let fake = fake_tenant().await;
+    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
+    let store = collect(&fake, &clock, &[]).await;
 
     let mut checks = CheckConfig::default();
     checks.break_glass_accounts = fake.break_glass_accounts();
@@ -145,4 +173,80 @@ async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
         flagged.is_empty(),
         "benign look-alikes flagged: {flagged:?}"
     );
+}
+
+#[tokio::test]
+async fn incremental_runs_find_what_a_full_run_finds_reading_only_what_is_new() {
+    let fake = fake_tenant().await;
+    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
+    let tenant = fake.tenant_id();
+    let mut checks = CheckConfig::default();
+    checks.break_glass_accounts = fake.break_glass_accounts();
+    let full_store = collect(&fake, &clock, &[]).await;
+    let full = run_checks(&*full_store, tenant, &checks, clock.now())
+        .await
+        .unwrap();
+    assert_eq!(full.since, None, "a first run reads every sign-in");
+    let expected = threat_findings(&*full_store, tenant).await;
+    assert!(!expected.is_empty());
+
+    // The same directory, and the same sign-ins arriving a day at a time for the last five
+    // days, then the five days before them at once (a stream's late backfill, behind what the
+    // analysis has already seen), with a run after each write.
+    let sign_in_streams = [
+        StreamKind::SignIns,
+        StreamKind::NonInteractiveSignIns,
+        StreamKind::ServicePrincipalSignIns,
+        StreamKind::ManagedIdentitySignIns,
+    ];
+    let store = collect(&fake, &clock, &sign_in_streams).await;
+    let now = clock.now();
+    let day = |d: i64| now - time::Duration::days(11 - d);
+    let mut chunks: Vec<(time::OffsetDateTime, time::OffsetDateTime)> =
+        (6..11).map(|d| (day(d), day(d + 1))).collect();
+    chunks.push((day(0), day(6)));
+    let mut runs = Vec::new();
+    for (from, until) in chunks {
+        let items = full_store
+            .sign_ins(tenant, SignInQuery::between(from, until, 1_000_000))
+            .await
+            .unwrap();
+        let ctx = WriteContext { tenant, now };
+        store.write(ctx, Batch::SignIns(items), None).await.unwrap();
+        let summary = run_checks(&*store, tenant, &checks, now).await.unwrap();
+        runs.push((from, summary));
+    }
+    let total = full.sign_ins;
+    let read: Vec<u64> = runs.iter().map(|(_, r)| r.sign_ins).collect();
+    println!("full run: {total} sign-ins; incremental runs read {read:?}");
+    let (_, first) = &runs[0];
+    assert_eq!(first.since, None, "nothing analysed before: every sign-in");
+    for (from, run) in &runs[1..] {
+        let since = run.since.expect("later runs read from a point");
+        assert!(since <= *from, "the run reads back to what was written");
+    }
+    let (_, middle) = &runs[3];
+    assert!(
+        middle.sign_ins < total,
+        "a day's run reads the day and the look-back, not everything ({} of {total})",
+        middle.sign_ins
+    );
+    let (backfill_from, backfill) = &runs[5];
+    assert!(backfill.since.unwrap() <= *backfill_from);
+    assert_eq!(
+        threat_findings(&*store, tenant).await,
+        expected,
+        "incremental runs found what the full run found"
+    );
+    // Nothing new: the next run reads only the look-back and changes nothing.
+    let again = run_checks(&*store, tenant, &checks, now).await.unwrap();
+    assert_eq!((again.new, again.updated, again.reopened), (0, 0, 0));
+    assert!(again.sign_ins < total);
+    // A full run over the same store adds nothing either.
+    let full_again = run_checks_with(&*store, tenant, &checks, now, &RunOptions::full())
+        .await
+        .unwrap();
+    assert_eq!(full_again.since, None);
+    assert_eq!(full_again.sign_ins, total);
+    assert_eq!(full_again.new, 0);
 }

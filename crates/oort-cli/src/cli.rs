@@ -99,6 +99,10 @@ pub(crate) struct ChecksArgs {
     /// after its retries; the findings are stored either way.
     #[arg(long)]
     pub(crate) notify: bool,
+    /// Replay every stored sign-in, not only what the last run has not analysed (plus the
+    /// 8-day look-back): after changing a threshold, to find older attacks with it.
+    #[arg(long)]
+    pub(crate) full: bool,
 }
 
 #[derive(Debug, Args)]

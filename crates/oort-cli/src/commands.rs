@@ -28,7 +28,7 @@ use crate::connect::{connect, open_store, store_display, Connection};
 use crate::error::CliError;
 use crate::output::{clip, ts, Out, Table};
 use oort_checks::notify::{notify_findings, DeliveryOutcome, Notifier, NotifySummary};
-use oort_checks::{run_checks, ChecksSummary};
+use oort_checks::{run_checks_with, ChecksSummary, RunOptions};
 
 /// Runs the parsed command; `Ok` carries the exit code of a command that ran to its end.
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
@@ -403,6 +403,7 @@ async fn collect(settings: &Settings, args: CollectArgs, out: Out) -> Result<Exi
                     store.as_ref(),
                     &conn.tenant_id,
                     notifiers.as_deref(),
+                    false,
                 )
                 .await
                 {
@@ -469,6 +470,7 @@ async fn collect(settings: &Settings, args: CollectArgs, out: Out) -> Result<Exi
         store.as_ref(),
         &conn.tenant_id,
         notifiers.as_deref(),
+        false,
     )
     .await?;
     print_checks(&checks, &out, 100);
@@ -539,8 +541,12 @@ pub(crate) fn print_checks(summary: &ChecksSummary, out: &Out, limit: usize) {
             summary.findings.len() - limit
         ));
     }
+    let since = match summary.since {
+        Some(t) => format!(" (from {}: what is new, with the look-back)", ts(t)),
+        None => " (every stored sign-in)".to_owned(),
+    };
     out.info(format!(
-        "{} sign-ins analysed; {} findings: {} new, {} updated, {} reopened, {} resolved",
+        "{} sign-ins analysed{since}; {} findings: {} new, {} updated, {} reopened, {} resolved",
         summary.sign_ins,
         summary.findings.len(),
         summary.new,
@@ -606,12 +612,18 @@ async fn analyse(
     store: &dyn Store,
     tenant: &str,
     notifiers: Option<&[Arc<dyn Notifier>]>,
+    full: bool,
 ) -> Result<(ChecksSummary, Option<NotifySummary>), CliError> {
     let config = check_config(
         &settings.break_glass_accounts,
         settings.client_id.as_deref(),
     );
-    let summary = run_checks(store, tenant, &config, SystemClock.now()).await?;
+    let options = if full {
+        RunOptions::full()
+    } else {
+        RunOptions::default()
+    };
+    let summary = run_checks_with(store, tenant, &config, SystemClock.now(), &options).await?;
     let Some(notifiers) = notifiers else {
         return Ok((summary, None));
     };
@@ -658,7 +670,14 @@ async fn checks(settings: &Settings, args: ChecksArgs, out: Out) -> Result<ExitC
         None
     };
     let store = open_store(&settings.store).await?;
-    let (summary, sent) = analyse(settings, store.as_ref(), &tenant, notifiers.as_deref()).await?;
+    let (summary, sent) = analyse(
+        settings,
+        store.as_ref(),
+        &tenant,
+        notifiers.as_deref(),
+        args.full,
+    )
+    .await?;
     print_checks(&summary, &out, 100);
     if let Some(sent) = &sent {
         print_notifications(sent, &out);

@@ -227,9 +227,26 @@ async fn collect_then_collect_again_takes_only_what_is_new_then_checks_find_the_
             p.detection
         );
     }
-    // A rerun over the same data adds nothing.
+    assert!(checks["since"].is_null(), "the first run reads everything");
+    // A rerun over the same data adds nothing, and reads from what the first one analysed.
     let rerun = json(&oort(dir.path(), Some(&fake), &bg, &["checks", "--json"]).await);
     assert_eq!(rerun["new"], 0, "{rerun}");
+    assert!(rerun["since"].is_string(), "{rerun}");
+    let full = json(
+        &oort(
+            dir.path(),
+            Some(&fake),
+            &bg,
+            &["checks", "--full", "--json"],
+        )
+        .await,
+    );
+    assert!(full["since"].is_null(), "{full}");
+    assert_eq!(
+        full["sign_ins"], checks["sign_ins"],
+        "--full reads everything"
+    );
+    assert_eq!(full["new"], 0, "{full}");
 
     let listed = oort(
         dir.path(),
