@@ -324,6 +324,12 @@ pub(crate) fn print_collection(report: &CollectionReport, out: &Out) {
         ]);
     }
     out.table(&table);
+    if report.pruned.sign_ins + report.pruned.directory_audits > 0 {
+        out.info(format!(
+            "retention: deleted {} sign-ins and {} directory audit entries older than it",
+            report.pruned.sign_ins, report.pruned.directory_audits
+        ));
+    }
     let seconds = (report.finished_at - report.started_at).as_seconds_f64();
     out.info(format!(
         "collection {} {} in {seconds:.1} s",

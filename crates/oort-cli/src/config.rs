@@ -49,6 +49,7 @@ struct CollectSection {
     slice: Option<String>,
     page_size: Option<u32>,
     disabled_streams: Option<Vec<StreamKind>>,
+    retention: Option<String>,
 }
 
 /// Where the client secret comes from.
@@ -271,6 +272,18 @@ impl Settings {
         if let Some(v) = c.disabled_streams {
             collector.disabled = v;
         }
+        if let Some(v) = &c.retention {
+            let keep = duration("retention", v)?;
+            // The analysis looks 8 days back, and a first run fetches the backfill.
+            let floor = collector.backfill.max(time::Duration::days(8));
+            if keep < floor {
+                return Err(CliError::config(format!(
+                    "[collect] retention in oort.toml is {v}: keep at least the backfill and the checks' 8-day look-back ({} days)",
+                    floor.whole_days()
+                )));
+            }
+            collector.retention = Some(keep);
+        }
 
         let notify = notify_settings(f.notify, env)?;
 
@@ -468,6 +481,9 @@ protected_accounts = []
 # page_size = 1000
 # Streams not to collect, e.g. ["managed_identity_sign_ins"].
 # disabled_streams = []
+# Delete sign-ins and directory audits older than this after each collection (at least the
+# backfill). Unset: keep everything (about 3.5 KB per sign-in in SQLite).
+# retention = "90d"
 
 [notify]
 # `oort checks --notify` tells people about new and reopened findings, once per finding and
@@ -532,6 +548,27 @@ mod tests {
         assert_eq!(s.collector.backfill, time::Duration::days(30));
         assert!(!s.notify.has_channels());
         assert_eq!(s.notify.min_severity, Severity::Medium);
+    }
+
+    #[test]
+    fn a_retention_is_read_and_must_keep_the_backfill_and_the_look_back() {
+        let env = MapEnv(HashMap::new());
+        let kept = Settings::resolve(file("[collect]\nretention = \"90d\"\n"), None, &env).unwrap();
+        assert_eq!(kept.collector.retention, Some(time::Duration::days(90)));
+        let none = Settings::resolve(file(""), None, &env).unwrap();
+        assert_eq!(none.collector.retention, None);
+        let short = Settings::resolve(file("[collect]\nretention = \"7d\"\n"), None, &env);
+        let err = short.err().expect("shorter than the backfill").to_string();
+        assert!(
+            err.contains("retention") && err.contains("30 days"),
+            "{err}"
+        );
+        let small = "[collect]\nbackfill = \"2d\"\nretention = \"7d\"\n";
+        let err = Settings::resolve(file(small), None, &env)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("8 days"), "the look-back: {err}");
     }
 
     #[test]

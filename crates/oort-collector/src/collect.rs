@@ -21,7 +21,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connectivity::{classify, CapabilityStatus};
 use crate::store::{
-    Batch, Checkpoint, CollectionRun, SnapshotScope, Store, StoreError, WriteContext, WriteSummary,
+    Batch, Checkpoint, CollectionRun, PruneSummary, SnapshotScope, Store, StoreError, WriteContext,
+    WriteSummary,
 };
 
 /// A collection stream: one kind of data, collected with its own progress.
@@ -229,6 +230,8 @@ pub struct CollectionReport {
     pub finished_at: OffsetDateTime,
     /// One report per stream.
     pub streams: Vec<StreamReport>,
+    /// What the retention deleted after the streams ([`CollectorConfig::retention`]).
+    pub pruned: PruneSummary,
 }
 
 impl CollectionReport {
@@ -376,6 +379,12 @@ pub struct CollectorConfig {
     pub devices: bool,
     /// Streams switched off by configuration. Default: none.
     pub disabled: Vec<StreamKind>,
+    /// How long sign-ins and directory audit entries are kept: after each run, those older than
+    /// this (by their own time) are deleted. `None` keeps everything. Keep at least the
+    /// backfill (less deletes what a first run fetched) and the analysis's look-back (8 days by
+    /// default). Default: `None`.
+    #[serde(default, with = "opt_duration_secs")]
+    pub retention: Option<Duration>,
 }
 
 impl Default for CollectorConfig {
@@ -389,7 +398,26 @@ impl Default for CollectorConfig {
             max_concurrency: 4,
             devices: false,
             disabled: Vec::new(),
+            retention: None,
         }
+    }
+}
+
+mod opt_duration_secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Duration;
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.whole_seconds()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Option::<i64>::deserialize(d).map(|v| v.map(Duration::seconds))
     }
 }
 
@@ -825,11 +853,20 @@ impl Collector {
         let (mut streams, directory) = futures::join!(windowed, directory);
         streams.extend(directory);
         streams.sort_by_key(|r| StreamKind::ALL.iter().position(|k| *k == r.stream));
+        let pruned = match self.config.retention {
+            Some(keep) if !self.cancel.is_cancelled() => {
+                self.store
+                    .prune(&self.tenant, self.clock.now() - keep)
+                    .await?
+            }
+            _ => PruneSummary::default(),
+        };
         let report = CollectionReport {
             run_id,
             started_at,
             finished_at: self.clock.now(),
             streams,
+            pruned,
         };
         run.finished_at = Some(report.finished_at);
         run.status = if report.is_success() {

@@ -367,6 +367,57 @@ async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
 }
 
 #[tokio::test]
+async fn the_retention_deletes_sign_ins_older_than_it_after_each_run() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let mut keep_three_days = config();
+    keep_three_days.retention = Some(Duration::days(3));
+    let c = collector(&s, store.clone()).await.config(keep_three_days);
+    assert!(c.collect_now().await.unwrap().is_success());
+    let before = store.sign_in_count(s.fake.tenant_id()).await.unwrap();
+
+    s.fake.clock().advance(Duration::days(1));
+    let report = c.collect_now().await.unwrap();
+    assert!(report.is_success());
+    let now = s.clock.now();
+    let kept = store
+        .sign_ins(
+            s.fake.tenant_id(),
+            SignInQuery::default().limit_to(1_000_000),
+        )
+        .await
+        .unwrap();
+    assert!(report.pruned.sign_ins > 0, "a day of sign-ins aged out");
+    assert_eq!(
+        kept.len() as u64,
+        before
+            + report.stream(StreamKind::SignIns).unwrap().inserted
+            + report
+                .stream(StreamKind::NonInteractiveSignIns)
+                .unwrap()
+                .inserted
+            + report
+                .stream(StreamKind::ServicePrincipalSignIns)
+                .unwrap()
+                .inserted
+            + report
+                .stream(StreamKind::ManagedIdentitySignIns)
+                .unwrap()
+                .inserted
+            - report.pruned.sign_ins,
+        "only what aged out is gone"
+    );
+    assert!(
+        kept.iter()
+            .all(|k| k.value().created_date_time.unwrap() >= now - Duration::days(3)),
+        "nothing older than the retention is kept"
+    );
+    let ids: BTreeSet<String> = kept.iter().map(|k| k.value().id.clone()).collect();
+    let expected = truth(&s, now - Duration::days(3), now - Duration::minutes(2));
+    assert!(expected.is_subset(&ids), "everything within it is kept");
+}
+
+#[tokio::test]
 async fn late_sign_ins_within_the_overlap_are_collected_by_the_next_run() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());

@@ -177,6 +177,16 @@ impl Checkpoint {
     }
 }
 
+/// What [`Store::prune`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PruneSummary {
+    /// Sign-ins deleted.
+    pub sign_ins: u64,
+    /// Directory audit entries deleted.
+    pub directory_audits: u64,
+}
+
 /// What a write changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -604,6 +614,18 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
         let _ = (tenant, version);
         Err(StoreError::unsupported("clear_sign_in_changes"))
+    }
+
+    /// Deletes the sign-ins created and the directory audit entries logged before `before`
+    /// (retention), in batches of their own transactions so that writers are not held up.
+    /// Rows without a time are kept. The default answers [`StoreErrorKind::Unsupported`].
+    async fn prune(
+        &self,
+        tenant: &str,
+        before: OffsetDateTime,
+    ) -> Result<PruneSummary, StoreError> {
+        let _ = (tenant, before);
+        Err(StoreError::unsupported("prune"))
     }
 
     /// Records (inserts or updates) a collection run.

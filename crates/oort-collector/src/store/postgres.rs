@@ -20,9 +20,12 @@ use super::error::{StoreError, StoreErrorKind};
 use super::rows;
 use super::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, NotificationRecord, SignInChanges, SignInQuery, SnapshotScope, Store,
-    StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+    ItemKind, Membership, NotificationRecord, PruneSummary, SignInChanges, SignInQuery,
+    SnapshotScope, Store, StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
+
+/// Rows deleted per transaction by `prune`.
+const PRUNE_BATCH: usize = 10_000;
 
 /// A store in PostgreSQL (tokio-postgres), shared by a fleet of collector processes.
 ///
@@ -822,6 +825,42 @@ impl Store for PostgresStore {
             )
             .await?;
         Ok(rows.len() == 1)
+    }
+
+    async fn prune(
+        &self,
+        tenant: &str,
+        before: OffsetDateTime,
+    ) -> Result<PruneSummary, StoreError> {
+        let mut summary = PruneSummary::default();
+        for (table, column, count) in [
+            ("sign_ins", "created_at", &mut summary.sign_ins),
+            (
+                "directory_audits",
+                "activity_at",
+                &mut summary.directory_audits,
+            ),
+        ] {
+            // Through the time index, a batch per transaction.
+            let sql = format!(
+                "DELETE FROM {table} WHERE tenant_id = $1 AND id IN (SELECT id FROM {table} \
+                 WHERE tenant_id = $1 AND {column} < $2 LIMIT {PRUNE_BATCH})"
+            );
+            loop {
+                let deleted = {
+                    let client = self.client.lock().await;
+                    client
+                        .execute(sql.as_str(), &[&tenant, &before])
+                        .await
+                        .map_err(pg_err("delete rows older than the retention"))?
+                };
+                *count += deleted;
+                if deleted < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
+        }
+        Ok(summary)
     }
 
     async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {

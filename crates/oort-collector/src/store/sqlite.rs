@@ -17,8 +17,8 @@ use super::error::{StoreError, StoreErrorKind};
 use super::rows::{self, parse_ts, ts_text};
 use super::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, NotificationRecord, SignInChanges, SignInQuery, SnapshotScope, Store,
-    StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+    ItemKind, Membership, NotificationRecord, PruneSummary, SignInChanges, SignInQuery,
+    SnapshotScope, Store, StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
 
 /// The default store: one SQLite file (`oort.db`), WAL mode, batched transactions, schema
@@ -39,6 +39,9 @@ impl fmt::Debug for SqliteStore {
             .finish_non_exhaustive()
     }
 }
+
+/// Rows deleted per transaction by `prune`.
+const PRUNE_BATCH: usize = 10_000;
 
 fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| StoreError::database(context, e)
@@ -868,6 +871,43 @@ impl Store for SqliteStore {
             .map_err(db_err("clear the sign-in changes"))
         })
         .await
+    }
+
+    async fn prune(
+        &self,
+        tenant: &str,
+        before: OffsetDateTime,
+    ) -> Result<PruneSummary, StoreError> {
+        let mut summary = PruneSummary::default();
+        for (table, column, count) in [
+            ("sign_ins", "created_at", &mut summary.sign_ins),
+            (
+                "directory_audits",
+                "activity_at",
+                &mut summary.directory_audits,
+            ),
+        ] {
+            // Through the time index, a batch per transaction.
+            let sql = format!(
+                "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} \
+                 WHERE tenant_id = ?1 AND {column} < ?2 LIMIT {PRUNE_BATCH})"
+            );
+            loop {
+                let (tenant, before, sql) = (tenant.to_owned(), ts_text(before), sql.clone());
+                let deleted = self
+                    .with(move |conn| {
+                        conn.execute(&sql, params![tenant, before])
+                            .map_err(db_err("delete rows older than the retention"))
+                    })
+                    .await?;
+                self.committed();
+                *count += deleted as u64;
+                if deleted < PRUNE_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(summary)
     }
 
     async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {

@@ -655,6 +655,55 @@ pub(crate) async fn directory_audits_upsert_by_id(store: &dyn Store) {
     assert_eq!(store.directory_audit_count("t1").await.unwrap(), 1);
 }
 
+pub(crate) async fn prune_deletes_sign_ins_and_audits_older_than_the_retention(store: &dyn Store) {
+    let c = ctx("t1", "2024-05-10T00:00:00Z");
+    // 12,005 old sign-ins (more than one delete batch) and 2 recent ones; another tenant's old one.
+    let old: Vec<Raw<SignIn>> = (0..12_005)
+        .map(|i| {
+            let at = t("2024-04-01T00:00:00Z") + Duration::seconds(i);
+            sign_in(&format!("old-{i}"), &timestamp::format(&at), json!({}))
+        })
+        .collect();
+    store.write(c, Batch::SignIns(old), None).await.unwrap();
+    let recent = vec![
+        sign_in("r1", "2024-05-09T00:00:00Z", json!({})),
+        sign_in("r2", "2024-05-03T00:00:00Z", json!({})),
+    ];
+    store.write(c, Batch::SignIns(recent), None).await.unwrap();
+    let other = vec![sign_in("o1", "2024-04-01T00:00:00Z", json!({}))];
+    store
+        .write(
+            ctx("t2", "2024-05-10T00:00:00Z"),
+            Batch::SignIns(other),
+            None,
+        )
+        .await
+        .unwrap();
+    let audits = vec![
+        raw(json!({"id": "a-old", "activityDateTime": "2024-04-02T00:00:00Z"})),
+        raw(json!({"id": "a-new", "activityDateTime": "2024-05-09T00:00:00Z"})),
+    ];
+    store
+        .write(c, Batch::DirectoryAudits(audits), None)
+        .await
+        .unwrap();
+
+    let pruned = store.prune("t1", t("2024-05-03T00:00:00Z")).await.unwrap();
+    assert_eq!((pruned.sign_ins, pruned.directory_audits), (12_005, 1));
+    let left: Vec<String> = store
+        .sign_ins("t1", SignInQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.value().id.clone())
+        .collect();
+    assert_eq!(left, ["r2", "r1"], "the boundary is kept");
+    assert_eq!(store.directory_audit_count("t1").await.unwrap(), 1);
+    assert_eq!(store.sign_in_count("t2").await.unwrap(), 1, "per tenant");
+    let again = store.prune("t1", t("2024-05-03T00:00:00Z")).await.unwrap();
+    assert_eq!((again.sign_ins, again.directory_audits), (0, 0));
+}
+
 pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(store: &dyn Store) {
     let f = |status: &str, last: &str| {
         StoredFinding::new(
@@ -926,6 +975,7 @@ macro_rules! store_suite {
             snapshot_items_and_roles_are_replaced_per_run,
             runs_are_recorded_and_listed_newest_first,
             directory_audits_upsert_by_id,
+            prune_deletes_sign_ins_and_audits_older_than_the_retention,
             findings_upsert_by_fingerprint_and_keep_notification_state,
             notifications_are_recorded_per_channel_and_replaced,
             audit_entries_are_appended_and_completed_once,
