@@ -114,5 +114,7 @@ pub use finding::{
 pub use posture::{
     blinded_checks, run_posture, DirectorySnapshot, PostureReport, Unavailable, UnavailableReason,
 };
-pub use run::{run_checks, run_checks_with, ChecksSummary, RunError, RunOptions};
+pub use run::{
+    analysis_state, run_checks, run_checks_with, AnalysisState, ChecksSummary, RunError, RunOptions,
+};
 pub use threat::{EngineStats, StateSize, ThreatEngine};

@@ -239,6 +239,38 @@ fn to_stored(f: &Finding) -> StoredFinding {
     )
 }
 
+/// Where the analysis of a tenant's sign-ins stands ([`analysis_state`]).
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct AnalysisState {
+    /// The newest sign-in time analysed; `None` before the first run.
+    #[serde(with = "entra_model::timestamp::option")]
+    pub analysed_through: Option<OffsetDateTime>,
+    /// The earliest `created_at` among sign-ins written since the last run; `None` when none
+    /// was (or the store keeps no change mark).
+    #[serde(with = "entra_model::timestamp::option")]
+    pub pending_since: Option<OffsetDateTime>,
+}
+
+/// Reads where the analysis stands, for status displays.
+pub async fn analysis_state(store: &dyn Store, tenant: &str) -> Result<AnalysisState, RunError> {
+    let analysed_through = store
+        .checkpoints(tenant, CHECKS_STREAM)
+        .await?
+        .into_iter()
+        .find(|c| c.key == ANALYSED_THROUGH)
+        .and_then(|c| c.value.as_str().and_then(|v| timestamp::parse(v).ok()));
+    let pending_since = match store.sign_in_changes(tenant).await {
+        Ok(pending) => pending.map(|p| p.earliest),
+        Err(e) if matches!(e.kind(), StoreErrorKind::Unsupported { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(AnalysisState {
+        analysed_through,
+        pending_since,
+    })
+}
+
 /// Runs every check over what the store holds for `tenant` at `now`, and stores the changes:
 /// new findings, updated ones (an ongoing attack), reopened ones and resolved posture findings.
 /// A rerun over the same data changes nothing. What the last collection could not read (a
@@ -280,12 +312,7 @@ pub async fn run_checks_with(
     let analysed_through = if options.full {
         None
     } else {
-        store
-            .checkpoints(tenant, CHECKS_STREAM)
-            .await?
-            .into_iter()
-            .find(|c| c.key == ANALYSED_THROUGH)
-            .and_then(|c| c.value.as_str().and_then(|v| timestamp::parse(v).ok()))
+        analysis_state(store, tenant).await?.analysed_through
     };
     let since = match (pending, analysed_through) {
         (Some(pending), Some(through)) => {

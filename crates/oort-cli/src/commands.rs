@@ -1014,12 +1014,34 @@ async fn status(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
             "client secret: expiry unknown (collect applications with Application.Read.All to see it)",
         ),
     }
+    let analysis = oort_checks::analysis_state(store.as_ref(), &tenant).await?;
+    let sign_ins = store.sign_in_count(&tenant).await?;
+    out.line(match (analysis.analysed_through, analysis.pending_since) {
+        (None, _) => format!("analysis: not run yet over the {sign_ins} stored sign-ins (oort checks)"),
+        (Some(through), None) => format!(
+            "analysis: sign-ins analysed through {} ({sign_ins} stored, none written since)",
+            ts(through)
+        ),
+        (Some(through), Some(since)) => format!(
+            "analysis: sign-ins analysed through {}; sign-ins from {} on written since ({sign_ins} stored)",
+            ts(through),
+            ts(since)
+        ),
+    });
+    let retention_days = settings.collector.retention.map(|r| r.whole_days());
+    out.line(match retention_days {
+        Some(days) => format!("retention: {days} days"),
+        None => "retention: none (every sign-in is kept; [collect] retention bounds it)".to_owned(),
+    });
     out.json(&json!({
         "tenant": tenant,
         "store": store_display(&settings.store),
         "last_run": last,
         "streams": streams,
         "client_secret_expires": next.map(ts),
+        "sign_ins": sign_ins,
+        "analysis": analysis,
+        "retention_days": retention_days,
     }));
     Ok(ExitCode::SUCCESS)
 }

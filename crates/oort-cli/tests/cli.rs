@@ -285,6 +285,13 @@ async fn collect_then_collect_again_takes_only_what_is_new_then_checks_find_the_
         .unwrap()
         .iter()
         .any(|s| s["stream"] == "sign_ins" && s["watermark"].is_string()));
+    assert!(status["sign_ins"].as_u64().unwrap() > 0, "{status}");
+    assert!(
+        status["analysis"]["analysed_through"].is_string(),
+        "the checks ran: {status}"
+    );
+    assert!(status["analysis"]["pending_since"].is_null(), "{status}");
+    assert!(status["retention_days"].is_null(), "{status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,6 +434,8 @@ async fn init_writes_a_template_that_loads_and_refuses_to_overwrite_it() {
     let status = oort(dir.path(), None, &[("OORT_TENANT_ID", "t")], &["status"]).await;
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
     assert!(stdout(&status).contains("last collection: none"));
+    assert!(stdout(&status).contains("analysis: not run yet"));
+    assert!(stdout(&status).contains("retention: none"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
