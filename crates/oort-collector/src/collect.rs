@@ -434,6 +434,14 @@ mod duration_secs {
     }
 }
 
+/// A group of pages being written in the background (see `Collector::drain`).
+struct InFlightWrite {
+    write: tokio::task::JoinHandle<Result<WriteSummary, StoreError>>,
+    pages: u64,
+    items: usize,
+    done: Vec<Slice>,
+}
+
 /// Why a stream's work stopped early.
 enum StreamError {
     Graph(GraphError),
@@ -1389,7 +1397,7 @@ impl Collector {
                 self.client.pages((q.request)().filter(filter))
             }
         };
-        stream.ahead(2)
+        stream.ahead(3)
     }
 
     /// Fetches and stores every pending slice. Up to [`CollectorConfig::max_concurrency`] slices
@@ -1412,6 +1420,9 @@ impl Collector {
         let mut target = 1usize;
         let mut active: Vec<ActiveSlice<T>> = Vec::new();
         let mut turn = 0usize;
+        // The group being written while the next one is gathered. Writes stay in order: every
+        // store operation waits for it first, so checkpoints commit in the order they were made.
+        let mut in_flight: Option<InFlightWrite> = None;
         loop {
             // Start pending slices, oldest first, up to the target.
             while active.len() < target {
@@ -1429,6 +1440,7 @@ impl Collector {
                 });
             }
             if active.is_empty() {
+                self.settle(q.kind, &mut in_flight, report).await?;
                 return Ok(());
             }
             turn = turn.wrapping_add(1);
@@ -1501,34 +1513,72 @@ impl Collector {
             }
             let stored = items.len();
             let checkpoint = Self::state_checkpoint(q.kind, &next);
+            self.settle(q.kind, &mut in_flight, report).await?;
             if pages > 0 {
-                let summary = self
-                    .store
-                    .write(self.ctx(), (q.batch)(items), Some(checkpoint))
-                    .await?;
-                Self::count_pages(report, summary, pages);
-                self.emit(Progress::PageStored {
-                    stream: q.kind,
+                // Written in the background while the next group is gathered.
+                let (store, tenant, now) =
+                    (self.store.clone(), self.tenant.clone(), self.clock.now());
+                let batch = (q.batch)(items);
+                let write = tokio::spawn(async move {
+                    let ctx = WriteContext {
+                        tenant: &tenant,
+                        now,
+                    };
+                    store.write(ctx, batch, Some(checkpoint)).await
+                });
+                in_flight = Some(InFlightWrite {
+                    write,
+                    pages,
                     items: stored,
-                    summary,
+                    done,
                 });
             } else if !done.is_empty() {
                 self.store.save_checkpoint(&self.tenant, checkpoint).await?;
+                self.slices_done(q.kind, done);
             }
             *state = next;
-            for slice in done {
-                self.emit(Progress::SliceDone {
-                    stream: q.kind,
-                    start: slice.start,
-                    end: slice.end,
-                });
-            }
             if let Some(e) = failure {
+                self.settle(q.kind, &mut in_flight, report).await?;
                 return Err(e.into());
             }
             if self.cancel.is_cancelled() {
+                self.settle(q.kind, &mut in_flight, report).await?;
                 return Err(StreamError::Cancelled);
             }
+        }
+    }
+
+    /// Waits for the group being written, if any, and reports it.
+    async fn settle(
+        &self,
+        kind: StreamKind,
+        in_flight: &mut Option<InFlightWrite>,
+        report: &mut StreamReport,
+    ) -> Result<(), StreamError> {
+        let Some(w) = in_flight.take() else {
+            return Ok(());
+        };
+        let summary = w
+            .write
+            .await
+            .map_err(|e| StoreError::task(format!("write a group of pages: {e}")))??;
+        Self::count_pages(report, summary, w.pages);
+        self.emit(Progress::PageStored {
+            stream: kind,
+            items: w.items,
+            summary,
+        });
+        self.slices_done(kind, w.done);
+        Ok(())
+    }
+
+    fn slices_done(&self, kind: StreamKind, done: Vec<Slice>) {
+        for slice in done {
+            self.emit(Progress::SliceDone {
+                stream: kind,
+                start: slice.start,
+                end: slice.end,
+            });
         }
     }
 

@@ -82,6 +82,11 @@ impl StoreError {
         )
     }
 
+    /// A blocking or background task of the store failed (panicked or was cancelled).
+    pub(crate) fn task(context: impl Into<String>) -> Self {
+        Self::new(StoreErrorKind::Task, context, None)
+    }
+
     /// A trait method this store does not implement.
     pub(crate) fn unsupported(operation: &'static str) -> Self {
         Self::new(StoreErrorKind::Unsupported { operation }, "", None)
