@@ -452,6 +452,8 @@ type Reserve<T> = BoxFuture<'static, Result<mpsc::OwnedPermit<PageResult<T>>, Se
 enum Event<T> {
     Fetched(Result<Answer, GraphError>),
     Deliver(mpsc::OwnedPermit<PageResult<T>>),
+    /// The consumer took the page handed over: there is room for the next fetch.
+    Room,
     Closed,
 }
 
@@ -492,8 +494,10 @@ where
         if queue.is_empty() && fetching.is_none() && next.is_none() {
             return;
         }
-        // Whenever a fetch waits for room, at least two pages are in the queue (the channel
-        // holds one), so the head's decode or its reservation wakes this loop up.
+        // When a fetch waits for room with pages in the queue, the head's decode or its
+        // reservation wakes this loop up. With nothing in the queue (one page ahead: the page
+        // handed over is all the stream may hold), a reservation does: it completes when the
+        // consumer takes that page, and is given back at once.
         let event = std::future::poll_fn(|cx| {
             if let Some(f) = fetching.as_mut() {
                 if let Poll::Ready(answer) = f.answer.as_mut().poll(cx) {
@@ -501,7 +505,17 @@ where
                 }
             }
             let Some(head) = queue.front_mut() else {
-                return Poll::Pending;
+                if fetching.is_some() || next.is_none() {
+                    return Poll::Pending;
+                }
+                let room = reserve.get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
+                return room.as_mut().poll(cx).map(|permit| {
+                    reserve = None;
+                    match permit {
+                        Ok(_) => Event::Room,
+                        Err(_) => Event::Closed,
+                    }
+                });
             };
             if let Stage::Decoding(decode) = &mut head.stage {
                 match decode.as_mut().poll(cx) {
@@ -522,6 +536,7 @@ where
 
         match event {
             Event::Closed => return,
+            Event::Room => continue,
             Event::Fetched(answer) => {
                 let Some(Fetching { call, .. }) = fetching.take() else {
                     unreachable!("only a fetch in flight answers")

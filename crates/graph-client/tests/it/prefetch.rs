@@ -129,6 +129,22 @@ async fn a_consumer_that_stops_taking_pages_holds_the_stream_three_pages_ahead()
 }
 
 #[tokio::test]
+async fn a_stream_told_to_hold_one_page_ahead_fetches_only_that_one_and_goes_on() {
+    // It used to stop for good here: with the page handed over and nothing else in flight,
+    // nothing woke the stream when the consumer took it.
+    let held = tokio::time::timeout(
+        Duration::from_secs(60),
+        requests_while_holding_the_first_page(Some(1)),
+    )
+    .await
+    .expect("the stream went on after the page was taken");
+    assert_eq!(
+        held, 2,
+        "page 0 taken, page 1 ahead, nothing more; then the rest in order"
+    );
+}
+
+#[tokio::test]
 async fn a_stream_told_to_hold_two_pages_ahead_fetches_only_those() {
     assert_eq!(
         requests_while_holding_the_first_page(Some(2)).await,
