@@ -1380,8 +1380,9 @@ impl Collector {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        // Slices fetched at once already overlap Graph's latency: each holds two pages ahead
-        // (not graph-client's default three), which bounds the memory of a concurrent window.
+        // Slices fetched at once already overlap Graph's latency, and a group of pages is
+        // written while the next is gathered: each slice holds one page ahead (not
+        // graph-client's default three), which bounds the memory of a concurrent window.
         let stream = match &slice.continuation {
             Some(c) => self.client.resume(c.clone()),
             None => {
@@ -1397,7 +1398,7 @@ impl Collector {
                 self.client.pages((q.request)().filter(filter))
             }
         };
-        stream.ahead(3)
+        stream.ahead(1)
     }
 
     /// Fetches and stores every pending slice. Up to [`CollectorConfig::max_concurrency`] slices
