@@ -30,13 +30,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run_main().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", oort_examples::error_line(&*e));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    oort_examples::exit(run_main().await)
 }
 
 async fn run_main() -> Result<(), BoxError> {

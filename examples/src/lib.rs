@@ -89,3 +89,16 @@ pub fn error_line(error: &(dyn std::error::Error + 'static)) -> String {
     }
     line
 }
+
+/// A program's exit: success, or the error as one line on stderr ([`error_line`]) and exit
+/// code 1. The programs' `main` is `oort_examples::exit(run_main().await)`.
+#[allow(clippy::print_stderr)] // a program's last word, on its standard error
+pub fn exit(result: Result<(), BoxError>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", error_line(&*e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
