@@ -179,5 +179,5 @@ pub use error::{ApiError, GraphError};
 pub use observe::{observe, Observer, RequestEvent};
 pub use paging::{Continuation, ItemStream, LinkKind, Page, PageStream};
 pub use request::{ApiVersion, GraphRequest, Method};
-pub use retry::RetryPolicy;
+pub use retry::{parse_retry_after, RetryPolicy};
 pub use throttle::{Rate, TenantSize, ThrottleClass, ThrottleLimits};

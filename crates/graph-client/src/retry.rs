@@ -109,10 +109,23 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After`: delta seconds (fractional accepted, e.g. `2.128`) or an HTTP-date.
-/// An HTTP-date is measured against the answer's own `Date` header when there is one (no clock
-/// skew); without it, `None` is returned here and the caller measures against its clock.
-pub(crate) fn parse_retry_after(value: &str, date_header: Option<&str>) -> Option<Duration> {
+/// Parses `Retry-After`: delta seconds (fractional accepted, e.g. `2.128`; capped at a day) or
+/// an HTTP-date. An HTTP-date is measured against the answer's own `Date` header when there is
+/// one (no clock skew); without it, `None` is returned here and the caller measures against its
+/// clock. For any HTTP answer, Graph's or another service's.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(graph_client::parse_retry_after("2.5", None), Some(Duration::from_millis(2500)));
+/// assert_eq!(
+///     graph_client::parse_retry_after(
+///         "Wed, 21 Oct 2026 07:28:30 GMT",
+///         Some("Wed, 21 Oct 2026 07:28:00 GMT"),
+///     ),
+///     Some(Duration::from_secs(30)),
+/// );
+/// ```
+pub fn parse_retry_after(value: &str, date_header: Option<&str>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {

@@ -86,14 +86,9 @@ pub(super) async fn post_json(
 /// the answer's own `Date` header (no clock of ours, so no skew); `None` when it cannot be
 /// read (the backoff applies then).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let now = httpdate::parse_http_date(headers.get(DATE)?.to_str().ok()?.trim()).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    let date = headers.get(DATE).and_then(|d| d.to_str().ok());
+    graph_client::parse_retry_after(value, date)
 }
 
 #[cfg(test)]
