@@ -12,8 +12,8 @@ use crate::{
 use entra_model::timestamp;
 use entra_model::{DirectoryRole, Licence, RiskyUser, User, UserRegistrationDetails};
 use oort_collector::store::{
-    Checkpoint, FindingFilter, ItemKind, SignInQuery, Store, StoreError, StoreErrorKind,
-    StoredFinding, WriteContext,
+    Checkpoint, FindingFilter, ItemKind, SignInChanges, SignInQuery, Store, StoreError,
+    StoreErrorKind, StoredFinding, WriteContext,
 };
 use oort_collector::{SkipCause, StreamKind};
 use serde::Serialize;
@@ -254,21 +254,35 @@ pub struct AnalysisState {
 
 /// Reads where the analysis stands, for status displays.
 pub async fn analysis_state(store: &dyn Store, tenant: &str) -> Result<AnalysisState, RunError> {
-    let analysed_through = store
+    Ok(AnalysisState {
+        analysed_through: analysed_through(store, tenant).await?,
+        pending_since: pending(store, tenant).await?.flatten().map(|p| p.earliest),
+    })
+}
+
+/// The analysis's checkpoint: the newest sign-in time it has analysed.
+async fn analysed_through(
+    store: &dyn Store,
+    tenant: &str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    Ok(store
         .checkpoints(tenant, CHECKS_STREAM)
         .await?
         .into_iter()
         .find(|c| c.key == ANALYSED_THROUGH)
-        .and_then(|c| c.value.as_str().and_then(|v| timestamp::parse(v).ok()));
-    let pending_since = match store.sign_in_changes(tenant).await {
-        Ok(pending) => pending.map(|p| p.earliest),
-        Err(e) if matches!(e.kind(), StoreErrorKind::Unsupported { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
-    Ok(AnalysisState {
-        analysed_through,
-        pending_since,
-    })
+        .and_then(|c| c.value.as_str().and_then(|v| timestamp::parse(v).ok())))
+}
+
+/// The store's change mark; `None` when the store keeps none.
+async fn pending(
+    store: &dyn Store,
+    tenant: &str,
+) -> Result<Option<Option<SignInChanges>>, StoreError> {
+    match store.sign_in_changes(tenant).await {
+        Ok(pending) => Ok(Some(pending)),
+        Err(e) if matches!(e.kind(), StoreErrorKind::Unsupported { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs every check over what the store holds for `tenant` at `now`, and stores the changes:
@@ -304,15 +318,11 @@ pub async fn run_checks_with(
     let mut engine = ThreatEngine::new(config.clone())?;
     // Read before the sign-ins: a batch written during this run moves the mark's version, so
     // the mark is not cleared and the next run reads it.
-    let pending = match store.sign_in_changes(tenant).await {
-        Ok(pending) => Some(pending),
-        Err(e) if matches!(e.kind(), StoreErrorKind::Unsupported { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let pending = pending(store, tenant).await?;
     let analysed_through = if options.full {
         None
     } else {
-        analysis_state(store, tenant).await?.analysed_through
+        analysed_through(store, tenant).await?
     };
     let since = match (pending, analysed_through) {
         (Some(pending), Some(through)) => {
