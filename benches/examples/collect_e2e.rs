@@ -20,8 +20,9 @@ use std::time::Duration as StdDuration;
 use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
 use entra_fake::{FakeClock, FakeTenant, Throttling};
 use graph_client::{GraphClient, Rate, ThrottleLimits};
-use oort_collector::store::{PostgresStore, SqliteStore, Store};
 use oort_collector::{Collector, CollectorConfig, StreamKind};
+use oort_store::prelude::*;
+use oort_store::{PostgresStore, SqliteStore};
 use secrecy::SecretString;
 
 #[global_allocator]

@@ -20,9 +20,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 use entra_model::timestamp;
-use oort_collector::store::{SqliteStore, Store};
 use oort_collector::{CollectionReport, Collector, CollectorConfig, Progress, StreamKind};
 use oort_examples::{BoxError, Connection};
+use oort_store::prelude::*;
+use oort_store::SqliteStore;
 
 /// Collect the last day of sign-ins into SQLite.
 #[derive(Debug, Parser)]

@@ -22,9 +22,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 use entra_model::timestamp;
-use oort_collector::store::{SqliteStore, Store};
 use oort_examples::{BoxError, Connection};
 use oort_remediation::{Action, Operator, OperatorRole, RemediationRequest, Remediator, Report};
+use oort_store::prelude::*;
+use oort_store::SqliteStore;
 
 /// Log a user out of every session (dry run unless --yes).
 #[derive(Debug, Parser)]

@@ -8,7 +8,7 @@ use entra_fake::{FakeTenant, FakeTenantBuilder, SignInKind, Throttling};
 use entra_model::{CredentialKind, User};
 use oort_collector::StreamKind;
 use oort_examples::{ConnectError, Connection};
-use oort_remediation::{Gate, Operator, OperatorRole, Outcome, RemediationError};
+use oort_remediation::{AuditOutcome, Gate, Operator, OperatorRole, RemediationError};
 
 #[allow(dead_code)] // the program's `main`, not called here
 #[path = "../examples/list_users.rs"]
@@ -213,7 +213,7 @@ async fn revoke_sessions_dry_run_sends_no_write_and_yes_moves_sessions_valid_fro
         .await
         .unwrap();
     let out = text(&out);
-    assert_eq!(report.outcome, Outcome::DryRun, "{out}");
+    assert_eq!(report.outcome, AuditOutcome::DryRun, "{out}");
     assert!(
         out.contains(&format!(
             "plan: POST /users/{}/revokeSignInSessions",
@@ -236,7 +236,7 @@ async fn revoke_sessions_dry_run_sends_no_write_and_yes_moves_sessions_valid_fro
         .await
         .unwrap();
     let out = text(&out);
-    assert_eq!(report.outcome, Outcome::Success, "{out}");
+    assert_eq!(report.outcome, AuditOutcome::Success, "{out}");
     assert!(out.contains("outcome: success"), "{out}");
     assert_eq!(
         writes(&conn),

@@ -5,81 +5,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Whether a finding comes from directory state or from sign-in events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Kind {
-    /// Computed from a directory snapshot; open while the state holds, resolved when fixed.
-    Posture,
-    /// Computed from sign-ins in time order; carries the events that made it fire.
-    Threat,
-}
-
-impl Kind {
-    /// `posture` or `threat`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Posture => "posture",
-            Kind::Threat => "threat",
-        }
-    }
-}
-
-/// How urgent a finding is. Ordered: `Info < Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Severity {
-    /// For information (e.g. a licence gap).
-    Info,
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
-    /// Critical.
-    Critical,
-}
-
-impl Severity {
-    /// `info`, `low`, `medium`, `high` or `critical`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl FromStr for Severity {
-    type Err = crate::Error;
-
-    /// `info`, `low`, `medium`, `high` or `critical`, ASCII case-insensitively.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "info" => Ok(Severity::Info),
-            "low" => Ok(Severity::Low),
-            "medium" => Ok(Severity::Medium),
-            "high" => Ok(Severity::High),
-            "critical" => Ok(Severity::Critical),
-            _ => Err(crate::Error::invalid(
-                "severity",
-                format!("{s:?} is not one of info, low, medium, high, critical"),
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The finding vocabulary is the store's: a finding's kind and severity are kept as they are
+/// here.
+pub use oort_store::{FindingKind, Severity};
 
 macro_rules! checks {
     ($( $(#[$m:meta])* $variant:ident = $id:literal, $kind:ident; )+) => {
@@ -101,8 +29,8 @@ macro_rules! checks {
             }
 
             /// Posture check or threat detection.
-            pub fn kind(self) -> Kind {
-                match self { $(CheckId::$variant => Kind::$kind,)+ }
+            pub fn kind(self) -> FindingKind {
+                match self { $(CheckId::$variant => FindingKind::$kind,)+ }
             }
         }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::check::{CheckId, Kind, Severity};
+use crate::check::{CheckId, FindingKind, Severity};
 
 /// What a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -92,19 +92,8 @@ impl fmt::Display for Subject {
     }
 }
 
-/// The state of a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Status {
-    /// Needs attention.
-    #[default]
-    Open,
-    /// The state was fixed (posture) or an operator closed it.
-    Resolved,
-    /// An operator muted it; it is still updated, never reopened or notified.
-    Suppressed,
-}
+/// The state of a finding: the store's vocabulary.
+pub use oort_store::FindingStatus;
 
 /// A stable identity of a finding: `check id | subject key | facet`.
 ///
@@ -257,7 +246,7 @@ pub struct Finding {
     /// The catalogue id of the check.
     pub check_id: CheckId,
     /// Posture or threat.
-    pub kind: Kind,
+    pub kind: FindingKind,
     /// How urgent it is.
     pub severity: Severity,
     /// What it is about.
@@ -273,7 +262,7 @@ pub struct Finding {
     #[serde(with = "entra_model::timestamp")]
     pub last_seen: OffsetDateTime,
     /// Open, resolved or suppressed.
-    pub status: Status,
+    pub status: FindingStatus,
     /// When it was resolved, while resolved.
     #[serde(
         default,
@@ -309,7 +298,7 @@ impl Finding {
             evidence: Evidence::default(),
             first_seen: time,
             last_seen: time,
-            status: Status::Open,
+            status: FindingStatus::Open,
             resolved_at: None,
             recommendation: None,
             fingerprint,
@@ -380,20 +369,20 @@ pub fn merge(
     for (fp, f) in &seen {
         let Some(old) = stored.get(fp) else {
             let mut f = f.clone();
-            f.status = Status::Open;
+            f.status = FindingStatus::Open;
             f.resolved_at = None;
             changes.new.push(f);
             continue;
         };
         let mut merged = (*old).clone();
         combine(&mut merged, f, evidence_limit);
-        let reopen = old.status == Status::Resolved
+        let reopen = old.status == FindingStatus::Resolved
             && match f.kind {
-                Kind::Posture => true,
-                Kind::Threat => f.last_seen > old.last_seen,
+                FindingKind::Posture => true,
+                FindingKind::Threat => f.last_seen > old.last_seen,
             };
         if reopen {
-            merged.status = Status::Open;
+            merged.status = FindingStatus::Open;
             merged.resolved_at = None;
             changes.reopened.push(merged);
         } else if merged != **old {
@@ -401,13 +390,13 @@ pub fn merge(
         }
     }
     for f in existing {
-        if f.kind == Kind::Posture
-            && f.status == Status::Open
+        if f.kind == FindingKind::Posture
+            && f.status == FindingStatus::Open
             && evaluated.contains(&f.check_id)
             && !seen.contains_key(&f.fingerprint)
         {
             let mut r = f.clone();
-            r.status = Status::Resolved;
+            r.status = FindingStatus::Resolved;
             r.resolved_at = Some(now);
             changes.resolved.push(r);
         }
@@ -423,8 +412,8 @@ fn combine(acc: &mut Finding, newer: &Finding, evidence_limit: usize) {
     acc.first_seen = acc.first_seen.min(newer.first_seen);
     acc.last_seen = acc.last_seen.max(newer.last_seen);
     acc.severity = match newer.kind {
-        Kind::Posture => newer.severity,
-        Kind::Threat => acc.severity.max(newer.severity),
+        FindingKind::Posture => newer.severity,
+        FindingKind::Threat => acc.severity.max(newer.severity),
     };
     acc.summary.clone_from(&newer.summary);
     acc.subject.clone_from(&newer.subject);
@@ -433,7 +422,7 @@ fn combine(acc: &mut Finding, newer: &Finding, evidence_limit: usize) {
     }
     match newer.kind {
         // Posture evidence describes the current state: replace it.
-        Kind::Posture => acc.evidence.clone_from(&newer.evidence),
-        Kind::Threat => acc.evidence.union(&newer.evidence, evidence_limit),
+        FindingKind::Posture => acc.evidence.clone_from(&newer.evidence),
+        FindingKind::Threat => acc.evidence.union(&newer.evidence, evidence_limit),
     }
 }

@@ -91,12 +91,14 @@ mod config;
 mod error;
 mod finding;
 pub mod geo;
+#[cfg(feature = "notify")]
 pub mod notify;
 mod posture;
+#[cfg(feature = "store")]
 mod run;
 mod threat;
 
-pub use check::{CheckId, Kind, Severity};
+pub use check::{CheckId, FindingKind, Severity};
 pub use config::{
     AccountUnderAttackConfig, AdminWithoutMfaConfig, AppCredentialExpiringConfig,
     AppCredentialLongLivedConfig, BreakGlassSignInConfig, BruteForceConfig, CaBypassAttemptConfig,
@@ -109,12 +111,14 @@ pub use config::{
 };
 pub use error::Error;
 pub use finding::{
-    merge, Changes, Evidence, EvidenceSignIn, Finding, Fingerprint, Status, Subject,
+    merge, Changes, Evidence, EvidenceSignIn, Finding, FindingStatus, Fingerprint, Subject,
 };
 pub use posture::{
     blinded_checks, run_posture, DirectorySnapshot, PostureReport, Unavailable, UnavailableReason,
 };
+#[cfg(feature = "store")]
 pub use run::{
-    analysis_state, run_checks, run_checks_with, AnalysisState, ChecksSummary, RunError, RunOptions,
+    analysis_state, run_checks, run_checks_with, AnalysisState, ChecksStore, ChecksSummary,
+    RunError, RunOptions,
 };
 pub use threat::{EngineStats, StateSize, ThreatEngine};

@@ -745,7 +745,7 @@ pub fn blinded_checks(capability: Capability) -> Vec<CheckId> {
         Capability::SignIns | Capability::NonInteractiveSignIns => CheckId::ALL
             .iter()
             .copied()
-            .filter(|c| c.kind() == crate::Kind::Threat)
+            .filter(|c| c.kind() == crate::FindingKind::Threat)
             .collect(),
         Capability::Users => vec![
             C::InactiveUser,

@@ -1,5 +1,5 @@
 //! Running the checks over a store: read the directory snapshot and the sign-ins (in time order,
-//! keyset-paged) from `oort-collector`'s [`Store`], run the posture checks and the threat
+//! keyset-paged) from a store of `oort-store` ([`ChecksStore`]), run the posture checks and the threat
 //! engine, merge with the stored findings, and write the changes back. The only place where this
 //! crate touches storage.
 
@@ -11,11 +11,12 @@ use crate::{
 };
 use entra_model::timestamp;
 use entra_model::{DirectoryRole, Licence, RiskyUser, User, UserRegistrationDetails};
-use oort_collector::store::{
-    Checkpoint, FindingFilter, ItemKind, SignInChanges, SignInQuery, Store, StoreError,
-    StoreErrorKind, StoredFinding, WriteContext,
+use oort_store::{
+    ActivityStore, CheckpointStore, DirectoryStore, FindingStore, SkipCause, StreamKind,
 };
-use oort_collector::{SkipCause, StreamKind};
+use oort_store::{
+    Checkpoint, FindingFilter, ItemKind, SignInQuery, StoreError, StoredFinding, WriteContext,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -32,6 +33,35 @@ pub enum RunError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A stored finding's JSON does not read as a finding of this version (written by a newer
+    /// oort, or edited): it is not dropped, which would make it look new and notify it again.
+    #[error("the stored finding {fingerprint} cannot be read: upgrade oort if a newer one wrote it, or delete its row from the findings table")]
+    CorruptFinding {
+        /// The finding's fingerprint.
+        fingerprint: String,
+        /// Why it does not read.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The analysis's own checkpoint does not read: it is not taken as "nothing analysed yet".
+    #[error("the analysis checkpoint ({CHECKS_STREAM}/{ANALYSED_THROUGH}) holds {value}, not a time: delete that checkpoint (the next run then replays every sign-in) or run with --full")]
+    CorruptCheckpoint {
+        /// The stored value.
+        value: String,
+    },
+}
+
+/// The findings of the store as findings of this version; one that does not read is an error.
+pub(crate) fn read_stored(stored: Vec<StoredFinding>) -> Result<Vec<Finding>, RunError> {
+    stored
+        .into_iter()
+        .map(|s| {
+            serde_json::from_value(s.json).map_err(|e| RunError::CorruptFinding {
+                fingerprint: s.fingerprint,
+                source: Box::new(e),
+            })
+        })
+        .collect()
 }
 
 /// How [`run_checks_with`] reads the sign-ins.
@@ -49,6 +79,16 @@ impl RunOptions {
     pub fn full() -> Self {
         RunOptions { full: true }
     }
+}
+
+/// What the checks read and write: the activity logs, the directory, the findings, the
+/// checkpoints and run reports. Every [`Store`](oort_store::Store) is one; a test double
+/// implements these four concerns.
+pub trait ChecksStore: ActivityStore + DirectoryStore + FindingStore + CheckpointStore {}
+
+impl<T> ChecksStore for T where
+    T: ActivityStore + DirectoryStore + FindingStore + CheckpointStore + ?Sized
+{
 }
 
 /// The analysis's own checkpoint: the latest sign-in time it has analysed.
@@ -119,7 +159,10 @@ fn skipped_reason(
 }
 
 /// What the last collection could not read, from its run report.
-async fn unavailable(store: &dyn Store, tenant: &str) -> Result<Vec<Unavailable>, RunError> {
+async fn unavailable<S: ChecksStore + ?Sized>(
+    store: &S,
+    tenant: &str,
+) -> Result<Vec<Unavailable>, RunError> {
     let runs = store.runs(tenant, 1).await?;
     let Some(run) = runs.first() else {
         return Err(RunError::NoCollection);
@@ -152,7 +195,10 @@ async fn unavailable(store: &dyn Store, tenant: &str) -> Result<Vec<Unavailable>
 
 /// The directory state as the store last synced it.
 #[allow(clippy::field_reassign_with_default)] // each field is an awaited store read
-async fn snapshot(store: &dyn Store, tenant: &str) -> Result<DirectorySnapshot, RunError> {
+async fn snapshot<S: ChecksStore + ?Sized>(
+    store: &S,
+    tenant: &str,
+) -> Result<DirectorySnapshot, RunError> {
     let mut snap = DirectorySnapshot::default();
     snap.users = store
         .users(tenant)
@@ -224,13 +270,9 @@ fn to_stored(f: &Finding) -> StoredFinding {
     StoredFinding::new(
         f.fingerprint.as_str(),
         f.check_id.as_str(),
-        f.kind.as_str(),
-        f.severity.as_str(),
-        match f.status {
-            crate::Status::Open => "open",
-            crate::Status::Resolved => "resolved",
-            crate::Status::Suppressed => "suppressed",
-        },
+        f.kind,
+        f.severity,
+        f.status,
         f.subject.to_string(),
         f.summary.clone(),
         f.first_seen,
@@ -253,35 +295,34 @@ pub struct AnalysisState {
 }
 
 /// Reads where the analysis stands, for status displays.
-pub async fn analysis_state(store: &dyn Store, tenant: &str) -> Result<AnalysisState, RunError> {
+pub async fn analysis_state<S: ChecksStore + ?Sized>(
+    store: &S,
+    tenant: &str,
+) -> Result<AnalysisState, RunError> {
     Ok(AnalysisState {
         analysed_through: analysed_through(store, tenant).await?,
-        pending_since: pending(store, tenant).await?.flatten().map(|p| p.earliest),
+        pending_since: store.sign_in_changes(tenant).await?.map(|p| p.earliest),
     })
 }
 
 /// The analysis's checkpoint: the newest sign-in time it has analysed.
-async fn analysed_through(
-    store: &dyn Store,
+async fn analysed_through<S: ChecksStore + ?Sized>(
+    store: &S,
     tenant: &str,
-) -> Result<Option<OffsetDateTime>, StoreError> {
-    Ok(store
+) -> Result<Option<OffsetDateTime>, RunError> {
+    let Some(checkpoint) = store
         .checkpoints(tenant, CHECKS_STREAM)
         .await?
         .into_iter()
         .find(|c| c.key == ANALYSED_THROUGH)
-        .and_then(|c| c.value.as_str().and_then(|v| timestamp::parse(v).ok())))
-}
-
-/// The store's change mark; `None` when the store keeps none.
-async fn pending(
-    store: &dyn Store,
-    tenant: &str,
-) -> Result<Option<Option<SignInChanges>>, StoreError> {
-    match store.sign_in_changes(tenant).await {
-        Ok(pending) => Ok(Some(pending)),
-        Err(e) if matches!(e.kind(), StoreErrorKind::Unsupported { .. }) => Ok(None),
-        Err(e) => Err(e),
+    else {
+        return Ok(None);
+    };
+    match checkpoint.value.as_str().map(timestamp::parse) {
+        Some(Ok(t)) => Ok(Some(t)),
+        _ => Err(RunError::CorruptCheckpoint {
+            value: checkpoint.value.to_string(),
+        }),
     }
 }
 
@@ -296,8 +337,8 @@ async fn pending(
 /// ([`ThreatEngine::lookback`], 8 days by default): the work per run is bounded by the
 /// look-back and what is new, not by everything stored (a store keeping 90 days reads about
 /// 8 of them per run). See [`run_checks_with`] for a full replay.
-pub async fn run_checks(
-    store: &dyn Store,
+pub async fn run_checks<S: ChecksStore + ?Sized>(
+    store: &S,
     tenant: &str,
     config: &CheckConfig,
     now: OffsetDateTime,
@@ -306,8 +347,8 @@ pub async fn run_checks(
 }
 
 /// [`run_checks`] with options.
-pub async fn run_checks_with(
-    store: &dyn Store,
+pub async fn run_checks_with<S: ChecksStore + ?Sized>(
+    store: &S,
     tenant: &str,
     config: &CheckConfig,
     now: OffsetDateTime,
@@ -318,19 +359,16 @@ pub async fn run_checks_with(
     let mut engine = ThreatEngine::new(config.clone())?;
     // Read before the sign-ins: a batch written during this run moves the mark's version, so
     // the mark is not cleared and the next run reads it.
-    let pending = pending(store, tenant).await?;
+    let pending = store.sign_in_changes(tenant).await?;
     let analysed_through = if options.full {
         None
     } else {
         analysed_through(store, tenant).await?
     };
-    let since = match (pending, analysed_through) {
-        (Some(pending), Some(through)) => {
-            let earliest = pending.map_or(through, |c| c.earliest.min(through));
-            Some(earliest - engine.lookback())
-        }
-        _ => None,
-    };
+    let since = analysed_through.map(|through| {
+        let earliest = pending.map_or(through, |c| c.earliest.min(through));
+        earliest - engine.lookback()
+    });
     // The stored sign-ins from `since` (all of them without it), in time order, a page at a
     // time: the engine keeps only its windows.
     let mut query = SignInQuery::default().limit_to(5_000);
@@ -348,12 +386,7 @@ pub async fn run_checks_with(
     let mut incoming = posture.findings;
     incoming.extend(engine.take_findings());
 
-    let existing: Vec<Finding> = store
-        .findings(tenant, FindingFilter::default())
-        .await?
-        .into_iter()
-        .filter_map(|s| serde_json::from_value(s.json).ok())
-        .collect();
+    let existing = read_stored(store.findings(tenant, FindingFilter::default()).await?)?;
     let evaluated: BTreeSet<_> = posture.evaluated;
     let changes = merge(&existing, &incoming, &evaluated, now, config.evidence_limit);
     let mut write: Vec<StoredFinding> = Vec::new();
@@ -386,7 +419,7 @@ pub async fn run_checks_with(
             )
             .await?;
     }
-    if let Some(Some(pending)) = pending {
+    if let Some(pending) = pending {
         store.clear_sign_in_changes(tenant, pending.version).await?;
     }
     // This run's findings as stored now: the incoming ones with the merged state.

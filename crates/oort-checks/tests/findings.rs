@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::common::*;
 use oort_checks::{
-    merge, CheckId, Evidence, Finding, Fingerprint, Kind, Severity, Status, Subject,
+    merge, CheckId, Evidence, Finding, FindingKind, FindingStatus, Fingerprint, Severity, Subject,
 };
 
 fn threat(upn: &str, first: i64, last: i64, severity: Severity) -> Finding {
@@ -141,7 +141,7 @@ fn a_fixed_posture_problem_is_resolved_when_its_check_ran() {
     let evaluated: BTreeSet<_> = [CheckId::NoMfa].into();
     let changes = merge(std::slice::from_ref(&stored), &[], &evaluated, at(500), 50);
     assert_eq!(changes.resolved.len(), 1);
-    assert_eq!(changes.resolved[0].status, Status::Resolved);
+    assert_eq!(changes.resolved[0].status, FindingStatus::Resolved);
     assert_eq!(changes.resolved[0].resolved_at, Some(at(500)));
     // A run in which the check could not run (its data was missing) resolves nothing.
     assert!(merge(&[stored], &[], &none(), at(500), 50).is_empty());
@@ -157,19 +157,19 @@ fn threat_findings_are_never_resolved_by_a_run() {
 #[test]
 fn a_resolved_posture_finding_that_holds_again_is_reopened() {
     let mut stored = posture("u1", Severity::High);
-    stored.status = Status::Resolved;
+    stored.status = FindingStatus::Resolved;
     stored.resolved_at = Some(at(10));
     let again = posture("u1", Severity::High);
     let changes = merge(&[stored], &[again], &[CheckId::NoMfa].into(), at(500), 50);
     assert_eq!(changes.reopened.len(), 1);
-    assert_eq!(changes.reopened[0].status, Status::Open);
+    assert_eq!(changes.reopened[0].status, FindingStatus::Open);
     assert_eq!(changes.reopened[0].resolved_at, None);
 }
 
 #[test]
 fn a_resolved_threat_reopens_only_on_new_activity() {
     let mut stored = threat("a@contoso.com", 0, 60, Severity::High);
-    stored.status = Status::Resolved;
+    stored.status = FindingStatus::Resolved;
     let replay = threat("a@contoso.com", 0, 60, Severity::High);
     assert!(merge(&[stored.clone()], &[replay], &none(), at(100), 50).is_empty());
     let newer = threat("a@contoso.com", 0, 120, Severity::High);
@@ -184,11 +184,11 @@ fn a_resolved_threat_reopens_only_on_new_activity() {
 #[test]
 fn a_suppressed_finding_is_updated_but_stays_suppressed() {
     let mut stored = threat("a@contoso.com", 0, 60, Severity::High);
-    stored.status = Status::Suppressed;
+    stored.status = FindingStatus::Suppressed;
     let newer = threat("a@contoso.com", 0, 120, Severity::High);
     let changes = merge(&[stored], &[newer], &none(), at(200), 50);
     assert_eq!(changes.updated.len(), 1);
-    assert_eq!(changes.updated[0].status, Status::Suppressed);
+    assert_eq!(changes.updated[0].status, FindingStatus::Suppressed);
     assert!(changes.new.is_empty() && changes.reopened.is_empty());
 }
 
@@ -218,8 +218,8 @@ fn evidence_lists_are_capped_keeping_the_earliest_sign_ins() {
 #[test]
 fn kinds_and_severities_order_and_print_as_the_catalogue() {
     assert!(Severity::Info < Severity::Low && Severity::High < Severity::Critical);
-    assert_eq!(CheckId::PasswordSpray.kind(), Kind::Threat);
-    assert_eq!(CheckId::LicenceGap.kind(), Kind::Posture);
+    assert_eq!(CheckId::PasswordSpray.kind(), FindingKind::Threat);
+    assert_eq!(CheckId::LicenceGap.kind(), FindingKind::Posture);
     for c in CheckId::ALL {
         assert_eq!(c.as_str().parse::<CheckId>().unwrap(), *c);
         assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());

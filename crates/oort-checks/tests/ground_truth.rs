@@ -8,9 +8,10 @@ use std::sync::Arc;
 use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
 use entra_fake::{FakeClock, FakeTenant, Throttling};
 use graph_client::GraphClient;
-use oort_checks::{run_checks, run_checks_with, CheckConfig, Kind, RunOptions, Subject};
-use oort_collector::store::{Batch, FindingFilter, SignInQuery, SqliteStore, Store, WriteContext};
+use oort_checks::{run_checks, run_checks_with, CheckConfig, FindingKind, RunOptions, Subject};
 use oort_collector::{Collector, CollectorConfig, StreamKind};
+use oort_store::prelude::*;
+use oort_store::{Batch, FindingFilter, SignInQuery, SqliteStore, WriteContext};
 use secrecy::SecretString;
 
 #[derive(Debug, Clone)]
@@ -102,7 +103,7 @@ async fn threat_findings(store: &dyn Store, tenant: &str) -> BTreeSet<(String, S
         .await
         .unwrap()
         .into_iter()
-        .filter(|f| f.kind == "threat")
+        .filter(|f| f.kind == FindingKind::Threat)
         .map(|f| (f.check_id, f.subject))
         .collect()
 }
@@ -122,7 +123,7 @@ async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
     let found: BTreeSet<(String, String)> = summary
         .findings
         .iter()
-        .filter(|f| f.kind == Kind::Threat)
+        .filter(|f| f.kind == FindingKind::Threat)
         .map(|f| (f.check_id.as_str().to_owned(), subject_key(&f.subject)))
         .collect();
     let truth: BTreeSet<(String, String)> = fake

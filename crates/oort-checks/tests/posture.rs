@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::common::*;
 use entra_model::{Application, Capability, DirectoryRole, Licence, User};
 use oort_checks::{
-    merge, run_posture, CheckConfig, CheckId, DirectorySnapshot, Finding, Severity, Status,
+    merge, run_posture, CheckConfig, CheckId, DirectorySnapshot, Finding, FindingStatus, Severity,
     Subject, Unavailable, UnavailableReason,
 };
 use serde_json::json;
@@ -557,7 +557,7 @@ fn renewing_an_expiring_secret_resolves_its_finding() {
     .unwrap();
     let changes = merge(&stored, &after.findings, &after.evaluated, now(), 50);
     assert_eq!(changes.resolved.len(), 1);
-    assert_eq!(changes.resolved[0].status, Status::Resolved);
+    assert_eq!(changes.resolved[0].status, FindingStatus::Resolved);
     assert!(changes.new.is_empty());
 
     // The same snapshot again: nothing new.

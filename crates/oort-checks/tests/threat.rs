@@ -2,7 +2,7 @@
 //! respects its ignore list.
 
 use crate::common::*;
-use oort_checks::{CheckConfig, CheckId, Kind, Severity, Subject};
+use oort_checks::{CheckConfig, CheckId, FindingKind, Severity, Subject};
 
 fn expected_severity(check: CheckId) -> Severity {
     use CheckId as C;
@@ -28,7 +28,10 @@ fn expected_severity(check: CheckId) -> Severity {
 #[test]
 fn every_threat_detection_has_a_planted_case() {
     let planted: Vec<CheckId> = planted().iter().map(|(c, _, _)| *c).collect();
-    for check in CheckId::ALL.iter().filter(|c| c.kind() == Kind::Threat) {
+    for check in CheckId::ALL
+        .iter()
+        .filter(|c| c.kind() == FindingKind::Threat)
+    {
         assert!(planted.contains(check), "{check} has no planted case");
     }
 }
@@ -40,7 +43,7 @@ fn every_planted_attack_fires_its_detection_once_with_the_catalogue_severity() {
         assert_eq!(found.len(), 1, "{check}: {found:#?}");
         let f = &found[0];
         assert_eq!(f.severity, expected_severity(check), "{check}");
-        assert_eq!(f.kind, Kind::Threat);
+        assert_eq!(f.kind, FindingKind::Threat);
         assert!(!f.evidence.sign_ins.is_empty(), "{check} cites no sign-in");
         assert!(
             !f.summary.is_empty() && !f.summary.contains('\n'),

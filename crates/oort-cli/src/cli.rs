@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use oort_store::{FindingStatus, Severity};
 
 use crate::error::CliError;
 
@@ -126,11 +127,11 @@ pub(crate) enum StatusFilter {
 }
 
 impl StatusFilter {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub(crate) fn status(self) -> FindingStatus {
         match self {
-            StatusFilter::Open => "open",
-            StatusFilter::Resolved => "resolved",
-            StatusFilter::Suppressed => "suppressed",
+            StatusFilter::Open => FindingStatus::Open,
+            StatusFilter::Resolved => FindingStatus::Resolved,
+            StatusFilter::Suppressed => FindingStatus::Suppressed,
         }
     }
 }
@@ -145,19 +146,14 @@ pub(crate) enum SeverityFilter {
 }
 
 impl SeverityFilter {
-    /// Rank of a stored severity name (unknown names rank lowest).
-    pub(crate) fn rank(name: &str) -> u8 {
-        match name {
-            "critical" => 4,
-            "high" => 3,
-            "medium" => 2,
-            "low" => 1,
-            _ => 0,
+    pub(crate) fn severity(self) -> Severity {
+        match self {
+            SeverityFilter::Info => Severity::Info,
+            SeverityFilter::Low => Severity::Low,
+            SeverityFilter::Medium => Severity::Medium,
+            SeverityFilter::High => Severity::High,
+            SeverityFilter::Critical => Severity::Critical,
         }
-    }
-
-    pub(crate) fn level(self) -> u8 {
-        self as u8
     }
 }
 

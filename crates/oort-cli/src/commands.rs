@@ -8,7 +8,6 @@ use std::sync::Arc;
 use entra_auth::{Clock, SystemClock};
 use entra_model::UserType;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use oort_collector::store::{FindingFilter, Store};
 use oort_collector::{
     test_connectivity, CancelHandle, CapabilityStatus, CollectionReport, Collector,
     ConnectivityError, ConnectivityReport, Progress, StreamStatus,
@@ -16,6 +15,8 @@ use oort_collector::{
 use oort_remediation::{
     Action, Operator, OperatorRole, RemediationError, RemediationRequest, Remediator, Report,
 };
+use oort_store::prelude::*;
+use oort_store::{FindingFilter, Severity};
 use serde_json::json;
 
 use crate::analysis::check_config;
@@ -702,19 +703,21 @@ async fn findings(settings: &Settings, args: FindingsArgs, out: Out) -> Result<E
     let tenant = tenant_of(settings)?;
     let store = open_store(&settings.store).await?;
     let filter = match args.status {
-        Some(s) => FindingFilter::status(s.as_str()),
+        Some(s) => FindingFilter::status(s.status()),
         None => FindingFilter::default(),
     };
-    let min = args.severity.map(SeverityFilter::level).unwrap_or(0);
+    let min = args
+        .severity
+        .map_or(Severity::Info, SeverityFilter::severity);
     let mut found: Vec<_> = store
         .findings(&tenant, filter)
         .await?
         .into_iter()
-        .filter(|f| SeverityFilter::rank(&f.severity) >= min)
+        .filter(|f| f.severity >= min)
         .collect();
     found.sort_by(|a, b| {
-        SeverityFilter::rank(&b.severity)
-            .cmp(&SeverityFilter::rank(&a.severity))
+        b.severity
+            .cmp(&a.severity)
             .then_with(|| b.last_seen.cmp(&a.last_seen))
     });
     found.truncate(args.limit);
@@ -728,9 +731,9 @@ async fn findings(settings: &Settings, args: FindingsArgs, out: Out) -> Result<E
     ]);
     for f in &found {
         table.row([
-            f.severity.clone(),
+            f.severity.to_string(),
             f.check_id.clone(),
-            f.status.clone(),
+            f.status.to_string(),
             ts(f.last_seen),
             clip(&f.subject, 48),
             clip(&f.summary, 100),
@@ -900,7 +903,7 @@ async fn audit(settings: &Settings, args: AuditArgs, out: Out) -> Result<ExitCod
                 .clone()
                 .or_else(|| e.target_id.clone())
                 .unwrap_or_else(|| "-".to_owned()),
-            e.outcome.clone(),
+            e.outcome.to_string(),
         ]);
     }
     if table.is_empty() {

@@ -7,7 +7,8 @@ use entra_auth::{
     SystemClock, TokenCache, TokenCredential,
 };
 use graph_client::GraphClient;
-use oort_collector::store::{PostgresStore, SqliteStore, Store};
+use oort_store::prelude::*;
+use oort_store::{PostgresStore, SqliteStore};
 
 use crate::config::{Secret, Settings};
 use crate::error::CliError;

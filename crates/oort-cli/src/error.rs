@@ -38,8 +38,8 @@ impl fmt::Display for CliError {
     }
 }
 
-impl From<oort_collector::store::StoreError> for CliError {
-    fn from(e: oort_collector::store::StoreError) -> Self {
+impl From<oort_store::StoreError> for CliError {
+    fn from(e: oort_store::StoreError) -> Self {
         CliError::failure(format!("store: {e}"))
     }
 }

@@ -1,7 +1,7 @@
 //! The `oort` binary with `OORT_STORE=postgres://...`: collect, collect again, checks and status
 //! against a fake tenant on loopback, stored in a throwaway PostgreSQL database.
 //!
-//! The database comes from `oort_collector::testing::fresh_database` (a cluster started with the
+//! The database comes from `oort_store::testing::fresh_database` (a cluster started with the
 //! machine's PostgreSQL, or a database in `OORT_TEST_DATABASE_URL`). Without PostgreSQL the test
 //! is skipped with a printed reason, unless `OORT_REQUIRE_POSTGRES=1`, where it fails.
 
@@ -10,8 +10,9 @@ use std::process::Output;
 
 use entra_auth::{Clock, SystemClock};
 use entra_fake::{FakeTenant, SignInKind, Throttling};
-use oort_collector::store::{PostgresStore, Store};
-use oort_collector::testing::fresh_database;
+use oort_store::prelude::*;
+use oort_store::testing::fresh_database;
+use oort_store::PostgresStore;
 use serde_json::Value;
 
 mod common;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use entra_auth::Clock;
 use entra_model::{
-    Application, Capability, ConditionalAccessPolicy, DirectoryAudit, DirectoryObject,
-    DirectoryRole, Group, Licence, ManagedDevice, PermissionSet, Raw, RiskDetection, RiskyUser,
-    ServicePrincipal, SignIn, User, UserRegistrationDetails,
+    Application, ConditionalAccessPolicy, DirectoryAudit, DirectoryObject, DirectoryRole, Group,
+    ManagedDevice, PermissionSet, Raw, RiskDetection, RiskyUser, ServicePrincipal, SignIn, User,
+    UserRegistrationDetails,
 };
 use futures::{FutureExt, Stream, TryStreamExt};
 use graph_client::{
@@ -20,133 +20,11 @@ use time::{Duration, OffsetDateTime};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::connectivity::{classify, CapabilityStatus};
-use crate::store::{
-    Batch, Checkpoint, CollectionRun, PruneSummary, SnapshotScope, Store, StoreError, WriteContext,
-    WriteSummary,
+use oort_store::prelude::*;
+use oort_store::{
+    Batch, Checkpoint, CollectionRun, PruneSummary, RunStatus, SkipCause, SnapshotScope,
+    StoreError, StreamKind, WriteContext, WriteSummary,
 };
-
-/// A collection stream: one kind of data, collected with its own progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum StreamKind {
-    /// Interactive sign-ins (v1.0).
-    SignIns,
-    /// Non-interactive user sign-ins (beta).
-    NonInteractiveSignIns,
-    /// Service principal sign-ins (beta).
-    ServicePrincipalSignIns,
-    /// Managed identity sign-ins (beta).
-    ManagedIdentitySignIns,
-    /// Directory audit log.
-    DirectoryAudits,
-    /// Users (delta).
-    Users,
-    /// Users' `signInActivity` (needs P1/P2 and `AuditLog.Read.All`).
-    SignInActivity,
-    /// Groups and their members (delta with `members`).
-    Groups,
-    /// Directory roles and their members.
-    DirectoryRoles,
-    /// App registrations and their credentials.
-    Applications,
-    /// Service principals and their credentials.
-    ServicePrincipals,
-    /// MFA registration state (the registration details report).
-    AuthMethods,
-    /// Risky users.
-    RiskyUsers,
-    /// Risk detections.
-    RiskDetections,
-    /// Conditional access policies.
-    ConditionalAccessPolicies,
-    /// Intune managed devices (only when devices are enabled).
-    ManagedDevices,
-}
-
-impl StreamKind {
-    /// Every stream, in collection order.
-    pub const ALL: &'static [StreamKind] = &[
-        StreamKind::Users,
-        StreamKind::SignInActivity,
-        StreamKind::Groups,
-        StreamKind::DirectoryRoles,
-        StreamKind::Applications,
-        StreamKind::ServicePrincipals,
-        StreamKind::AuthMethods,
-        StreamKind::RiskyUsers,
-        StreamKind::RiskDetections,
-        StreamKind::ConditionalAccessPolicies,
-        StreamKind::ManagedDevices,
-        StreamKind::DirectoryAudits,
-        StreamKind::SignIns,
-        StreamKind::NonInteractiveSignIns,
-        StreamKind::ServicePrincipalSignIns,
-        StreamKind::ManagedIdentitySignIns,
-    ];
-
-    /// Whether the stream reads a time window of an activity log (sign-ins, audits) with a
-    /// watermark, rather than a directory state.
-    pub fn is_windowed(self) -> bool {
-        matches!(
-            self,
-            StreamKind::SignIns
-                | StreamKind::NonInteractiveSignIns
-                | StreamKind::ServicePrincipalSignIns
-                | StreamKind::ManagedIdentitySignIns
-                | StreamKind::DirectoryAudits
-        )
-    }
-
-    /// Snake-case name (also the checkpoint stream name).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::SignIns => "sign_ins",
-            StreamKind::NonInteractiveSignIns => "non_interactive_sign_ins",
-            StreamKind::ServicePrincipalSignIns => "service_principal_sign_ins",
-            StreamKind::ManagedIdentitySignIns => "managed_identity_sign_ins",
-            StreamKind::DirectoryAudits => "directory_audits",
-            StreamKind::Users => "users",
-            StreamKind::SignInActivity => "sign_in_activity",
-            StreamKind::Groups => "groups",
-            StreamKind::DirectoryRoles => "directory_roles",
-            StreamKind::Applications => "applications",
-            StreamKind::ServicePrincipals => "service_principals",
-            StreamKind::AuthMethods => "auth_methods",
-            StreamKind::RiskyUsers => "risky_users",
-            StreamKind::RiskDetections => "risk_detections",
-            StreamKind::ConditionalAccessPolicies => "conditional_access_policies",
-            StreamKind::ManagedDevices => "managed_devices",
-        }
-    }
-
-    /// The capability the stream needs.
-    pub fn capability(self) -> Capability {
-        match self {
-            StreamKind::SignIns => Capability::SignIns,
-            StreamKind::NonInteractiveSignIns
-            | StreamKind::ServicePrincipalSignIns
-            | StreamKind::ManagedIdentitySignIns => Capability::NonInteractiveSignIns,
-            StreamKind::DirectoryAudits => Capability::DirectoryAudits,
-            StreamKind::Users => Capability::Users,
-            StreamKind::SignInActivity => Capability::SignInActivity,
-            StreamKind::Groups => Capability::GroupsAndMembers,
-            StreamKind::DirectoryRoles => Capability::DirectoryRoles,
-            StreamKind::Applications | StreamKind::ServicePrincipals => Capability::Applications,
-            StreamKind::AuthMethods => Capability::RegistrationDetails,
-            StreamKind::RiskyUsers => Capability::RiskyUsers,
-            StreamKind::RiskDetections => Capability::RiskDetections,
-            StreamKind::ConditionalAccessPolicies => Capability::ConditionalAccessPolicies,
-            StreamKind::ManagedDevices => Capability::ManagedDevices,
-        }
-    }
-}
-
-impl fmt::Display for StreamKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// How a stream ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,29 +47,6 @@ pub enum StreamStatus {
     Failed {
         /// What went wrong.
         error: String,
-    },
-}
-
-/// Why a stream was skipped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum SkipCause {
-    /// Switched off by configuration.
-    Disabled,
-    /// Intune managed devices are not enabled (`CollectorConfig::devices`).
-    DevicesNotEnabled,
-    /// The app lacks a permission: granting any one of these would do.
-    MissingPermission {
-        /// The call that needs it.
-        call: String,
-        /// The permissions Graph accepts for it, least privileged first.
-        grant_any_of: Vec<String>,
-    },
-    /// The tenant lacks the licence the data needs.
-    LicenceRequired {
-        /// P1, P2 or Intune.
-        licence: Licence,
     },
 }
 
@@ -447,6 +302,8 @@ enum StreamError {
     Graph(GraphError),
     Store(StoreError),
     Cancelled,
+    /// A stream of the store's vocabulary that this collector cannot collect.
+    Unknown(StreamKind),
 }
 
 impl From<GraphError> for StreamError {
@@ -878,11 +735,10 @@ impl Collector {
         };
         run.finished_at = Some(report.finished_at);
         run.status = if report.is_success() {
-            "succeeded"
+            RunStatus::Succeeded
         } else {
-            "failed"
-        }
-        .to_owned();
+            RunStatus::Failed
+        };
         run.report = serde_json::to_value(&report.streams).unwrap_or_default();
         self.store.record_run(&self.tenant, &run).await?;
         self.emit(Progress::RunFinished {
@@ -910,7 +766,7 @@ impl Collector {
     /// Cancellation is checked again after it.
     ///
     /// ```no_run
-    /// # async fn demo(collector: oort_collector::Collector) -> Result<(), oort_collector::store::StoreError> {
+    /// # async fn demo(collector: oort_collector::Collector) -> Result<(), oort_store::StoreError> {
     /// let every = std::time::Duration::from_secs(15 * 60);
     /// let summary = collector
     ///     .run_every_then(every, every / 10, async |report| {
@@ -1036,6 +892,9 @@ impl Collector {
             },
             Err(StreamError::Store(e)) => StreamStatus::Failed {
                 error: e.to_string(),
+            },
+            Err(StreamError::Unknown(kind)) => StreamStatus::Failed {
+                error: format!("this oort-collector cannot collect the stream {kind}: upgrade it"),
             },
         };
         report.duration_ms = (self.clock.now() - started).whole_milliseconds() as i64;
@@ -1232,7 +1091,7 @@ impl Collector {
                     kind,
                     req,
                     Batch::RegistrationDetails,
-                    SnapshotScope::Items(crate::store::ItemKind::RegistrationDetails),
+                    SnapshotScope::Items(oort_store::ItemKind::RegistrationDetails),
                     report,
                 )
                 .await
@@ -1243,7 +1102,7 @@ impl Collector {
                     kind,
                     req,
                     Batch::RiskyUsers,
-                    SnapshotScope::Items(crate::store::ItemKind::RiskyUsers),
+                    SnapshotScope::Items(oort_store::ItemKind::RiskyUsers),
                     report,
                 )
                 .await
@@ -1254,7 +1113,7 @@ impl Collector {
                     kind,
                     req,
                     Batch::RiskDetections,
-                    SnapshotScope::Items(crate::store::ItemKind::RiskDetections),
+                    SnapshotScope::Items(oort_store::ItemKind::RiskDetections),
                     report,
                 )
                 .await
@@ -1265,7 +1124,7 @@ impl Collector {
                     kind,
                     req,
                     Batch::ConditionalAccessPolicies,
-                    SnapshotScope::Items(crate::store::ItemKind::ConditionalAccessPolicies),
+                    SnapshotScope::Items(oort_store::ItemKind::ConditionalAccessPolicies),
                     report,
                 )
                 .await
@@ -1276,11 +1135,12 @@ impl Collector {
                     kind,
                     req,
                     Batch::ManagedDevices,
-                    SnapshotScope::Items(crate::store::ItemKind::ManagedDevices),
+                    SnapshotScope::Items(oort_store::ItemKind::ManagedDevices),
                     report,
                 )
                 .await
             }
+            other => Err(StreamError::Unknown(other)),
         }
     }
 

@@ -15,20 +15,19 @@
 //!   activity streams and the directory streams run at once; a stream without its permission or
 //!   licence is skipped with the reason, and the others go on. Typed [`Progress`] events
 //!   (throttled waits included) go to a channel; the library prints nothing.
-//! - [`store`]: the [`store::Store`] trait with everything collection and analysis need
-//!   (batched upserts with typed columns and raw JSON, delta marks, per-run snapshots,
-//!   checkpoints written atomically with their data, findings, the remediation audit trail and
-//!   fleet leases), implemented by [`store::SqliteStore`] (the default: one file, WAL mode) and
-//!   [`store::PostgresStore`] (for fleets of collectors).
+//! - The data goes to a store of `oort-store` (its traits; SQLite or PostgreSQL, the caller
+//!   chooses): items with typed columns and raw JSON, checkpoints written atomically with their
+//!   data, the run records.
 //!
-//! Not here: HTTP (that is `graph-client`), analysis (`oort-checks`).
+//! Not here: HTTP (that is `graph-client`), storage (`oort-store`), analysis (`oort-checks`).
 //!
 //! # Collecting
 //! ```no_run
 //! use std::sync::Arc;
 //! use entra_auth::{ClientSecretCredential, SystemClock, TokenCache, TokenCredential};
 //! use graph_client::GraphClient;
-//! use oort_collector::{store::SqliteStore, test_connectivity, Collector, Progress};
+//! use oort_collector::{test_connectivity, Collector, Progress};
+//! use oort_store::SqliteStore;
 //!
 //! # async fn run(tenant: &str, client_id: &str, secret: secrecy::SecretString) -> Result<(), Box<dyn std::error::Error>> {
 //! let credential: Arc<dyn TokenCredential> = Arc::new(
@@ -52,43 +51,18 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # The store
-//! ```
-//! use entra_model::{Raw, SignIn};
-//! use oort_collector::store::{Batch, Checkpoint, SignInQuery, SqliteStore, Store, WriteContext};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = SqliteStore::in_memory()?;
-//! let now = entra_model::timestamp::parse("2024-05-02T00:00:00Z")?;
-//! let ctx = WriteContext { tenant: "contoso", now };
-//! let page: Vec<Raw<SignIn>> = vec![Raw::from_json(
-//!     r#"{"id": "s1", "createdDateTime": "2024-05-01T10:00:00Z", "status": {"errorCode": 50126}}"#,
-//! )?];
-//! // The page and the progress it represents are stored in one transaction.
-//! let progress = Checkpoint::new("sign_ins", "2024-05-01", serde_json::json!({"done": true}));
-//! let summary = store.write(ctx, Batch::SignIns(page), Some(progress)).await?;
-//! assert_eq!(summary.inserted, 1);
-//!
-//! let stored = store.sign_ins("contoso", SignInQuery::default()).await?;
-//! assert_eq!(stored[0].value().error_code(), Some(50126));
-//! assert_eq!(store.checkpoints("contoso", "sign_ins").await?.len(), 1);
-//! # Ok(()) }
-//! ```
-
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub mod collect;
 pub mod connectivity;
-pub mod store;
-#[cfg(feature = "test-support")]
-pub mod testing;
 
 pub use collect::{
-    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, SkipCause, StreamKind,
-    StreamReport, StreamStatus, WatchSummary,
+    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, StreamReport,
+    StreamStatus, WatchSummary,
 };
 pub use connectivity::{
     test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,
 };
+/// The streams and skip causes are recorded with each run, so they are the store's vocabulary.
+pub use oort_store::{SkipCause, StreamKind};

@@ -7,8 +7,9 @@ use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredenti
 use entra_fake::{FakeClock, FakeTenant, SignInKind, TenantLicence, Throttling};
 use entra_model::{Capability, Licence, PermissionSet};
 use graph_client::{GraphClient, RetryPolicy};
-use oort_collector::store::{SignInQuery, SqliteStore, Store};
 use oort_collector::*;
+use oort_store::prelude::*;
+use oort_store::{SignInQuery, SqliteStore};
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 

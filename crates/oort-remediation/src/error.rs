@@ -177,7 +177,7 @@ pub enum ErrorKind {
         /// The entry left incomplete.
         audit_id: String,
         /// How the action ended.
-        outcome: String,
+        outcome: oort_store::AuditOutcome,
     },
 
     /// The remediator is misconfigured.

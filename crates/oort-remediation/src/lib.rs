@@ -25,7 +25,7 @@
 //!    path and body, the gates passed, the target's state — without writing anything;
 //!    [`RemediationRequest::confirm`] executes it.
 //!
-//! Every attempt is appended to the store's audit trail ([`oort_collector::store::Store`]):
+//! Every attempt is appended to the store's audit trail ([`oort_store::AuditStore`]):
 //! refusals by the first two gates as one complete entry; anything that reaches Graph as an
 //! `incomplete` intent written before the first Graph call and completed after the last with
 //! the outcome (`refused`, `dry_run`, `success`, `partial`, `failed`). The entry is the
@@ -43,8 +43,9 @@
 //! use std::sync::Arc;
 //! use entra_auth::{ClientSecretCredential, Cloud, TokenCache, TokenCredential};
 //! use graph_client::GraphClient;
-//! use oort_collector::store::{SqliteStore, Store};
-//! use oort_remediation::{Action, Operator, OperatorRole, Outcome, RemediationRequest, Remediator};
+//! use oort_store::prelude::*;
+//! use oort_store::SqliteStore;
+//! use oort_remediation::{Action, Operator, OperatorRole, AuditOutcome, RemediationRequest, Remediator};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -83,11 +84,11 @@
 //! );
 //!
 //! let plan = remediator.run(&request).await?;
-//! assert_eq!(plan.outcome, Outcome::DryRun);
+//! assert_eq!(plan.outcome, AuditOutcome::DryRun);
 //! assert_eq!(plan.plan[0].path, format!("/users/{}/revokeSignInSessions", guest.id));
 //!
 //! let done = remediator.run(&request.confirm()).await?;
-//! assert_eq!(done.outcome, Outcome::Success);
+//! assert_eq!(done.outcome, AuditOutcome::Success);
 //! assert!(done.notes.iter().any(|n| n.contains("up to about an hour")));
 //!
 //! let trail = store.audit_log(tenant.tenant_id(), 10).await?;
@@ -107,8 +108,8 @@ mod request;
 pub use error::{ErrorKind, Protection, RemediationError};
 pub use remediator::{Remediator, RemediatorBuilder};
 pub use report::{
-    CallResult, Gate, GateCheck, MethodResult, MethodStatus, Mode, Outcome, PlannedCall, Report,
-    TargetState,
+    AuditOutcome, CallResult, Gate, GateCheck, MethodResult, MethodStatus, Mode, PlannedCall,
+    Report, TargetState,
 };
 pub use request::{Action, Operator, OperatorRole, RemediationRequest, Target};
 

@@ -9,15 +9,15 @@ use entra_model::{
 };
 use futures::TryStreamExt;
 use graph_client::{Continuation, GraphClient, GraphError, GraphRequest, GraphResponse};
-use oort_collector::store::{AuditRecord, Store};
+use oort_store::{AuditRecord, AuditStore};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::error::{ErrorKind, Protection, RemediationError};
 use crate::report::{
-    CallResult, Gate, GateCheck, MethodResult, MethodStatus, Mode, Outcome, PlannedCall, Report,
-    TargetState,
+    AuditOutcome, CallResult, Gate, GateCheck, MethodResult, MethodStatus, Mode, PlannedCall,
+    Report, TargetState,
 };
 use crate::request::{Action, RemediationRequest, Target};
 
@@ -38,7 +38,7 @@ pub struct Remediator {
     client: GraphClient,
     credential: Arc<dyn TokenCredential>,
     scope: String,
-    store: Arc<dyn Store>,
+    store: Arc<dyn AuditStore>,
     tenant: String,
     clock: Arc<dyn Clock>,
     break_glass: Vec<String>,
@@ -51,7 +51,7 @@ pub struct RemediatorBuilder {
     client: Option<GraphClient>,
     credential: Option<Arc<dyn TokenCredential>>,
     scope: Option<String>,
-    store: Option<Arc<dyn Store>>,
+    store: Option<Arc<dyn AuditStore>>,
     tenant: Option<String>,
     clock: Option<Arc<dyn Clock>>,
     break_glass: Vec<String>,
@@ -80,7 +80,7 @@ impl RemediatorBuilder {
     }
 
     /// The store whose audit trail records every attempt. Required.
-    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+    pub fn store(mut self, store: Arc<dyn AuditStore>) -> Self {
         self.store = Some(store);
         self
     }
@@ -234,7 +234,7 @@ impl Remediator {
             } else {
                 Mode::DryRun
             },
-            outcome: Outcome::Incomplete,
+            outcome: AuditOutcome::Incomplete,
             operator: request.operator.name.clone(),
             role: request.operator.role,
             target_given: request.target.as_str().to_owned(),
@@ -313,7 +313,7 @@ impl Remediator {
                 Gate::Confirmation,
                 "dry run: no confirmation given, nothing was written".to_owned(),
             );
-            attempt.report.outcome = Outcome::DryRun;
+            attempt.report.outcome = AuditOutcome::DryRun;
             return attempt.finish_ok().await;
         }
         attempt.pass(
@@ -379,7 +379,7 @@ impl Attempt<'_> {
     /// was written (the first two gates).
     async fn write_outcome(&mut self) -> Result<(), RemediationError> {
         let mut rec = self.record();
-        rec.outcome = self.report.outcome.as_str().to_owned();
+        rec.outcome = self.report.outcome;
         rec.completed_at = Some(self.r.clock.now());
         tracing::info!(
             audit_id = %rec.id,
@@ -430,7 +430,7 @@ impl Attempt<'_> {
 
     async fn finish_err(&mut self, err: RemediationError) -> RemediationError {
         if err.is_refusal() {
-            self.report.outcome = Outcome::Refused;
+            self.report.outcome = AuditOutcome::Refused;
             if !self.report.gates.iter().any(|g| !g.passed) {
                 let gate = err.gate().unwrap_or(Gate::TargetRules);
                 self.report.gates.push(GateCheck {
@@ -440,7 +440,7 @@ impl Attempt<'_> {
                 });
             }
         } else {
-            self.report.outcome = Outcome::Failed;
+            self.report.outcome = AuditOutcome::Failed;
         }
         self.report.error = Some(err.to_string());
         match self.write_outcome().await {
@@ -770,7 +770,7 @@ impl Attempt<'_> {
                 if let Err(e) = self.send(request).await {
                     return Err(graph_failure(&e, &call));
                 }
-                self.report.outcome = Outcome::Success;
+                self.report.outcome = AuditOutcome::Success;
                 self.add_success_notes();
                 Ok(())
             }
@@ -854,7 +854,7 @@ impl Attempt<'_> {
             }
         }
         let Some((kind, _)) = first_failure else {
-            self.report.outcome = Outcome::Success;
+            self.report.outcome = AuditOutcome::Success;
             self.report.notes.push("every removable method is gone, the password is kept; the user registers MFA again at the next sign-in".to_owned());
             self.report.notes.push("sessions already open stay valid: log the user out as well to make the next sign-in (and the new registration) happen now".to_owned());
             return Ok(());
@@ -868,7 +868,7 @@ impl Attempt<'_> {
             self.report.notes.push("a method Graph would not delete is usually the user's default sign-in method: change the default (Entra admin center > Users > the user > Authentication methods), then run reset MFA again".to_owned());
         }
         if done > 0 {
-            self.report.outcome = Outcome::Partial;
+            self.report.outcome = AuditOutcome::Partial;
             self.report.error = Some(RemediationError::new(kind).to_string());
             Ok(())
         } else {

@@ -18,39 +18,8 @@ pub enum Mode {
     Execute,
 }
 
-/// How an attempt ended, as stored in the audit trail's `outcome`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Not finished: the intent recorded before the first Graph call. An entry that stays
-    /// `incomplete` was interrupted; check the tenant for what was done.
-    Incomplete,
-    /// A gate refused; nothing was changed.
-    Refused,
-    /// The plan was returned; nothing was changed.
-    DryRun,
-    /// Every change of the plan was made (or had already been made).
-    Success,
-    /// Some changes were made and some could not be (see the per-call and per-method results).
-    Partial,
-    /// The action failed; the per-call results say how far it got.
-    Failed,
-}
-
-impl Outcome {
-    /// `incomplete`, `refused`, `dry_run`, `success`, `partial` or `failed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Incomplete => "incomplete",
-            Outcome::Refused => "refused",
-            Outcome::DryRun => "dry_run",
-            Outcome::Success => "success",
-            Outcome::Partial => "partial",
-            Outcome::Failed => "failed",
-        }
-    }
-}
+/// How an attempt ended: the audit trail's outcome, the store's vocabulary.
+pub use oort_store::AuditOutcome;
 
 /// The four gates, in the order they are passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -215,7 +184,7 @@ pub struct Report {
     /// Dry run or execution.
     pub mode: Mode,
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: AuditOutcome,
     /// Operator name.
     pub operator: String,
     /// Operator role.

@@ -2,12 +2,13 @@
 //! and with PostgreSQL (a throwaway cluster; skipped with a printed reason when none can be had,
 //! unless `OORT_REQUIRE_POSTGRES=1`).
 
-use oort_collector::testing as pg;
+use oort_store::testing as pg;
 mod support;
 
 use std::sync::Arc;
 
-use oort_collector::store::{PostgresStore, SqliteStore, Store};
+use oort_store::prelude::*;
+use oort_store::{PostgresStore, SqliteStore};
 
 fn sqlite() -> Arc<dyn Store> {
     Arc::new(SqliteStore::in_memory().expect("an in-memory SQLite store opens"))
@@ -74,11 +75,11 @@ mod scenarios {
     use entra_model::{RemediationAction, UserType};
     use futures::TryStreamExt;
     use graph_client::{Continuation, GraphRequest};
-    use oort_collector::store::Store;
     use oort_remediation::{
-        Action, ErrorKind, Gate, MethodStatus, Mode, Operator, OperatorRole, Outcome, Protection,
-        RemediationRequest,
+        Action, AuditOutcome, ErrorKind, Gate, MethodStatus, Mode, Operator, OperatorRole,
+        Protection, RemediationRequest,
     };
+    use oort_store::prelude::*;
     use time::Duration;
 
     use crate::support::faulty_store::{Fault, FaultyStore};
@@ -113,7 +114,7 @@ mod scenarios {
 
         let report = env.remediator().run(&request).await.unwrap();
 
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         assert_eq!(
             env.user(&member.id).unwrap().user_type,
             Some(UserType::Guest)
@@ -125,7 +126,7 @@ mod scenarios {
         assert!(patch.request_id.is_some());
         let audit = env.audit().await;
         assert_eq!(audit.len(), 1);
-        assert_eq!(audit[0].outcome, "success");
+        assert_eq!(audit[0].outcome, AuditOutcome::Success);
         assert_eq!(audit[0].target_id.as_deref(), Some(member.id.as_str()));
         assert_eq!(audit[0].target_upn.as_deref(), Some(upn.as_str()));
         assert_eq!(audit[0].operator, "alice");
@@ -162,7 +163,7 @@ mod scenarios {
             .await
             .unwrap();
 
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         assert!(
             env.user(&guest.id).is_none(),
             "the guest is gone from /users"
@@ -190,7 +191,7 @@ mod scenarios {
             .await
             .unwrap();
         assert!(env.user(&guest.id).is_some());
-        assert_eq!(env.audit().await[0].outcome, "success");
+        assert_eq!(env.audit().await[0].outcome, AuditOutcome::Success);
     }
 
     pub(crate) async fn log_out_moves_sign_in_sessions_valid_from_and_warns_that_access_tokens_live_on(
@@ -211,7 +212,7 @@ mod scenarios {
             .await
             .unwrap();
 
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         let after = env
             .user(&member.id)
             .unwrap()
@@ -227,7 +228,7 @@ mod scenarios {
             .iter()
             .any(|n| n.contains("access tokens already issued stay valid")
                 && n.contains("about an hour")));
-        assert_eq!(env.audit().await[0].outcome, "success");
+        assert_eq!(env.audit().await[0].outcome, AuditOutcome::Success);
     }
 
     pub(crate) async fn reset_mfa_removes_every_method_but_the_password(store: Arc<dyn Store>) {
@@ -242,7 +243,7 @@ mod scenarios {
             .await
             .unwrap();
 
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         let left = env.methods(&user.id).await;
         assert_eq!(left.len(), 1, "{left:?}");
         assert!(is_password(&left[0]));
@@ -256,7 +257,7 @@ mod scenarios {
             assert_eq!(m.status, expected, "{m:?}");
         }
         assert_eq!(report.writes().count(), methods.len() - 1);
-        assert_eq!(env.audit().await[0].outcome, "success");
+        assert_eq!(env.audit().await[0].outcome, AuditOutcome::Success);
     }
 
     pub(crate) async fn reset_mfa_with_an_undeletable_default_phone_ends_partial_with_per_method_results(
@@ -276,7 +277,7 @@ mod scenarios {
             .await
             .unwrap();
 
-        assert_eq!(report.outcome, Outcome::Partial);
+        assert_eq!(report.outcome, AuditOutcome::Partial);
         let mobile = report
             .methods
             .iter()
@@ -304,7 +305,7 @@ mod scenarios {
         assert_eq!(left.len(), 2, "password and mobile phone remain: {left:?}");
         assert!(left.iter().any(is_mobile) && left.iter().any(is_password));
         let audit = env.audit().await;
-        assert_eq!(audit[0].outcome, "partial");
+        assert_eq!(audit[0].outcome, AuditOutcome::Partial);
         let recorded = audit[0].entry["methods"].as_array().unwrap();
         assert_eq!(recorded.len(), methods.len());
         assert!(recorded.iter().any(|m| m["status"] == "not_deletable"));
@@ -357,7 +358,7 @@ mod scenarios {
         assert!(!sent.is_empty(), "the reads happened");
         assert_eq!(writes(sent), Vec::<String>::new());
         for r in [&update, &delete, &log_out, &reset] {
-            assert_eq!(r.outcome, Outcome::DryRun);
+            assert_eq!(r.outcome, AuditOutcome::DryRun);
             assert_eq!(r.mode, Mode::DryRun);
             assert_eq!(r.gates.len(), 4);
             assert!(r.gates.iter().all(|g| g.passed));
@@ -395,7 +396,7 @@ mod scenarios {
         assert_eq!(audit.len(), 4);
         assert!(audit
             .iter()
-            .all(|r| r.outcome == "dry_run" && r.completed_at.is_some()));
+            .all(|r| r.outcome == AuditOutcome::DryRun && r.completed_at.is_some()));
     }
 
     pub(crate) async fn read_only_operator_is_refused_with_nothing_sent_to_graph(
@@ -431,7 +432,7 @@ mod scenarios {
         assert_eq!(env.graph_requests().len(), before, "nothing sent to Graph");
         let audit = env.audit().await;
         assert_eq!(audit.len(), 1);
-        assert_eq!(audit[0].outcome, "refused");
+        assert_eq!(audit[0].outcome, AuditOutcome::Refused);
         assert_eq!(audit[0].role, "ReadOnly");
         assert_eq!(audit[0].operator, "bob");
         assert_eq!(audit[0].entry["error"], err.to_string());
@@ -578,7 +579,7 @@ mod scenarios {
             .run(&request.override_global_admin_protection(true))
             .await
             .unwrap();
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         assert!(report.global_admin_override);
         assert_eq!(writes(&env.graph_requests()[before..]).len(), 1);
         let audit = env.audit().await;
@@ -686,12 +687,12 @@ mod scenarios {
         assert_eq!(audit.len(), 2);
         assert!(audit
             .iter()
-            .all(|r| r.outcome == "refused" && r.target_id.is_none()));
+            .all(|r| r.outcome == AuditOutcome::Refused && r.target_id.is_none()));
     }
 
     pub(crate) async fn crash_after_the_intent_leaves_one_incomplete_entry(store: Arc<dyn Store>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let faulty: Arc<dyn Store> = Arc::new(FaultyStore {
+        let faulty: Arc<dyn AuditStore> = Arc::new(FaultyStore {
             inner: store.clone(),
             fault: Fault::HangAfterIntent(Mutex::new(Some(tx))),
         });
@@ -714,7 +715,7 @@ mod scenarios {
 
         let audit = store.audit_log(env.tenant.tenant_id(), 10).await.unwrap();
         assert_eq!(audit.len(), 1);
-        assert_eq!(audit[0].outcome, "incomplete");
+        assert_eq!(audit[0].outcome, AuditOutcome::Incomplete);
         assert!(audit[0].completed_at.is_none());
         assert_eq!(audit[0].action, "update_user_type");
         assert_eq!(audit[0].entry["target_given"], member.id.as_str());
@@ -734,7 +735,7 @@ mod scenarios {
     pub(crate) async fn outcome_that_cannot_be_recorded_leaves_the_entry_incomplete_and_says_so(
         store: Arc<dyn Store>,
     ) {
-        let faulty: Arc<dyn Store> = Arc::new(FaultyStore {
+        let faulty: Arc<dyn AuditStore> = Arc::new(FaultyStore {
             inner: store.clone(),
             fault: Fault::LoseCompletion,
         });
@@ -755,12 +756,12 @@ mod scenarios {
         let ErrorKind::AuditIncomplete { audit_id, outcome } = err.kind() else {
             panic!("{err:?}");
         };
-        assert_eq!(outcome, "success", "the action itself ran");
-        assert_eq!(err.report().unwrap().outcome, Outcome::Success);
+        assert_eq!(*outcome, AuditOutcome::Success, "the action itself ran");
+        assert_eq!(err.report().unwrap().outcome, AuditOutcome::Success);
         let audit = store.audit_log(env.tenant.tenant_id(), 10).await.unwrap();
         assert_eq!(audit.len(), 1);
         assert_eq!(&audit[0].id, audit_id);
-        assert_eq!(audit[0].outcome, "incomplete");
+        assert_eq!(audit[0].outcome, AuditOutcome::Incomplete);
         assert!(err.to_string().contains("stays incomplete"), "{err}");
         assert_ne!(
             env.user(&member.id)
@@ -841,7 +842,7 @@ mod scenarios {
             "{text}"
         );
         let report = err.report().unwrap();
-        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.outcome, AuditOutcome::Failed);
         assert_eq!(report.gates.len(), 4, "every gate had passed");
         let delete = report.writes().next().unwrap();
         assert_eq!(
@@ -850,7 +851,7 @@ mod scenarios {
         );
         let audit = store.audit_log(TENANT, 10).await.unwrap();
         assert_eq!(audit.len(), 1);
-        assert_eq!(audit[0].outcome, "failed");
+        assert_eq!(audit[0].outcome, AuditOutcome::Failed);
         assert_eq!(audit[0].entry["error"], text);
         assert_eq!(audit[0].entry["calls"][3]["request_id"], "rid-403");
     }
@@ -961,7 +962,7 @@ mod scenarios {
                 format!("phoneMethods/{}", entra_model::MOBILE_PHONE_METHOD_ID),
             ]
         );
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         let status = |id: &str| report.methods.iter().find(|m| m.id == id).unwrap().status;
         assert_eq!(
             status(entra_model::ALTERNATE_MOBILE_PHONE_METHOD_ID),
@@ -974,7 +975,7 @@ mod scenarios {
         assert_eq!(status(entra_model::PASSWORD_METHOD_ID), MethodStatus::Kept);
         assert_eq!(status("qr-1"), MethodStatus::Kept);
         let audit = store.audit_log(TENANT, 10).await.unwrap();
-        assert_eq!(audit[0].outcome, "success");
+        assert_eq!(audit[0].outcome, AuditOutcome::Success);
         assert_eq!(audit[0].target_id.as_deref(), Some(user));
     }
 
@@ -1053,7 +1054,7 @@ mod scenarios {
             .run(&request.override_global_admin_protection(true))
             .await
             .unwrap();
-        assert_eq!(report.outcome, Outcome::Success);
+        assert_eq!(report.outcome, AuditOutcome::Success);
         assert_eq!(
             report.target.as_ref().unwrap().global_administrator,
             None,

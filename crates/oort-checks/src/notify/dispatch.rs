@@ -3,12 +3,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use oort_collector::store::{FindingFilter, NotificationRecord, Store, StoreError};
+use oort_store::{FindingFilter, FindingStore, NotificationRecord, NotificationStore, StoreError};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Event, FindingEvent, Notification, Notifier, NotifyConfig, NotifyError};
-use crate::{Finding, Status};
+use crate::{Finding, FindingStatus};
 
 /// Why notifications could not be dispatched at all (a delivery failure is not one of these:
 /// it is reported in [`NotifySummary`]).
@@ -24,6 +24,16 @@ pub enum DispatchError {
     /// The store could not be read, or a resolution could not be recorded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A stored finding's JSON does not read as a finding of this version: nothing is sent
+    /// rather than skipping it (it would be notified again as new once it reads).
+    #[error("the stored finding {fingerprint} cannot be read: upgrade oort if a newer one wrote it, or delete its row from the findings table")]
+    CorruptFinding {
+        /// The finding's fingerprint.
+        fingerprint: String,
+        /// Why it does not read.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// How one message ended.
@@ -102,8 +112,8 @@ impl NotifySummary {
 ///
 /// Errors only when the store cannot be read or the notifiers' names collide; delivery
 /// failures are in [`NotifySummary::failures`].
-pub async fn notify_findings(
-    store: &dyn Store,
+pub async fn notify_findings<S: FindingStore + NotificationStore + ?Sized>(
+    store: &S,
     tenant: &str,
     notifiers: &[Arc<dyn Notifier>],
     config: &NotifyConfig,
@@ -126,11 +136,12 @@ pub async fn notify_findings(
     for stored in store.findings(tenant, FindingFilter::default()).await? {
         match serde_json::from_value::<Finding>(stored.json) {
             Ok(f) => findings.push(f),
-            Err(e) => tracing::warn!(
-                fingerprint = %stored.fingerprint,
-                error = %e,
-                "a stored finding cannot be read; it is not notified"
-            ),
+            Err(e) => {
+                return Err(DispatchError::CorruptFinding {
+                    fingerprint: stored.fingerprint,
+                    source: Box::new(e),
+                })
+            }
         }
     }
     findings.sort_by(|a, b| {
@@ -139,7 +150,7 @@ pub async fn notify_findings(
             .then_with(|| b.last_seen.cmp(&a.last_seen))
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
-    let mut last: HashMap<(String, String), String> = HashMap::new();
+    let mut last: HashMap<(String, String), FindingStatus> = HashMap::new();
     for r in store.notifications(tenant).await? {
         last.insert((r.fingerprint, r.channel), r.status);
     }
@@ -152,24 +163,27 @@ pub async fn notify_findings(
         for f in &findings {
             let previous = last
                 .get(&(f.fingerprint.as_str().to_owned(), channel.to_owned()))
-                .map(String::as_str);
+                .copied();
             match f.status {
-                Status::Open if f.severity >= config.min_severity && previous != Some("open") => {
-                    let event = if previous == Some("resolved") {
+                FindingStatus::Open
+                    if f.severity >= config.min_severity
+                        && previous != Some(FindingStatus::Open) =>
+                {
+                    let event = if previous == Some(FindingStatus::Resolved) {
                         Event::Reopened
                     } else {
                         Event::Opened
                     };
                     events.push(FindingEvent::new(event, f.clone()));
                 }
-                Status::Resolved if previous == Some("open") => {
+                FindingStatus::Resolved if previous == Some(FindingStatus::Open) => {
                     if config.notify_resolved {
                         events.push(FindingEvent::new(Event::Resolved, f.clone()));
                     } else {
                         silent.push(NotificationRecord::new(
                             f.fingerprint.as_str(),
                             channel,
-                            "resolved",
+                            FindingStatus::Resolved,
                             now,
                         ));
                     }
@@ -194,16 +208,9 @@ pub async fn notify_findings(
     Ok(summary)
 }
 
-fn status_name(event: Event) -> &'static str {
-    match event.status() {
-        Status::Resolved => "resolved",
-        _ => "open",
-    }
-}
-
 /// Sends one channel's messages in order, recording each once accepted.
-async fn deliver_channel(
-    store: &dyn Store,
+async fn deliver_channel<S: FindingStore + NotificationStore + ?Sized>(
+    store: &S,
     tenant: &str,
     notifier: &dyn Notifier,
     mut events: Vec<FindingEvent>,
@@ -215,7 +222,7 @@ async fn deliver_channel(
         NotificationRecord::new(
             e.finding.fingerprint.as_str(),
             channel,
-            status_name(e.event),
+            e.event.status(),
             now,
         )
     };

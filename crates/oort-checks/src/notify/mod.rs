@@ -55,7 +55,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use oort_checks::notify::{notify_findings, NotifyConfig};
-//! use oort_collector::store::SqliteStore;
+//! use oort_store::SqliteStore;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config: NotifyConfig = serde_json::from_value(serde_json::json!({
@@ -78,7 +78,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Finding, Status};
+use crate::{Finding, FindingStatus};
 
 mod config;
 mod dispatch;
@@ -147,10 +147,10 @@ impl Event {
     }
 
     /// The finding status this event tells about (`open` or `resolved`).
-    pub fn status(self) -> Status {
+    pub fn status(self) -> FindingStatus {
         match self {
-            Event::Opened | Event::Reopened => Status::Open,
-            Event::Resolved => Status::Resolved,
+            Event::Opened | Event::Reopened => FindingStatus::Open,
+            Event::Resolved => FindingStatus::Resolved,
         }
     }
 }

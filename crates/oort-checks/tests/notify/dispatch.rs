@@ -6,8 +6,9 @@ use oort_checks::notify::{
     notify_findings, DeliveryOutcome, DispatchError, Event, Notifier, NotifyConfig, WebhookConfig,
     WebhookNotifier,
 };
-use oort_checks::{CheckId, Finding, Severity, Status};
-use oort_collector::store::{PostgresStore, SqliteStore, Store};
+use oort_checks::{CheckId, Finding, FindingStatus, Severity};
+use oort_store::prelude::*;
+use oort_store::{PostgresStore, SqliteStore};
 use secrecy::SecretString;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -23,12 +24,16 @@ fn spray() -> Finding {
     )
 }
 
-fn fingerprints(
-    store_records: &[oort_collector::store::NotificationRecord],
-) -> Vec<(String, String, String)> {
+fn fingerprints(store_records: &[oort_store::NotificationRecord]) -> Vec<(String, String, String)> {
     store_records
         .iter()
-        .map(|r| (r.fingerprint.clone(), r.channel.clone(), r.status.clone()))
+        .map(|r| {
+            (
+                r.fingerprint.clone(),
+                r.channel.clone(),
+                r.status.to_string(),
+            )
+        })
         .collect()
 }
 
@@ -53,7 +58,7 @@ async fn a_new_finding_is_sent_once_and_a_rerun_sends_nothing(store: &dyn Store)
     assert!(second.deliveries.is_empty(), "nothing new: {second:?}");
     assert_eq!(teams.sent().len(), 1);
     let stored = store.findings("t1", Default::default()).await.unwrap();
-    assert_eq!(stored[0].notified_status.as_deref(), Some("open"));
+    assert_eq!(stored[0].notified_status, Some(FindingStatus::Open));
 }
 
 async fn a_failed_channel_is_retried_alone_on_the_next_run(store: &dyn Store) {
@@ -116,7 +121,7 @@ async fn a_resolved_then_reopened_finding_is_notified_again(store: &dyn Store) {
         .await
         .unwrap();
 
-    f.status = Status::Resolved;
+    f.status = FindingStatus::Resolved;
     put(store, &[f.clone()]).await;
     let resolved = notify_findings(store, "t1", &notifiers, &quick(), now())
         .await
@@ -128,10 +133,10 @@ async fn a_resolved_then_reopened_finding_is_notified_again(store: &dyn Store) {
     assert_eq!(resolved.resolutions_recorded, 1, "but it is recorded");
     assert_eq!(
         store.notifications("t1").await.unwrap()[0].status,
-        "resolved"
+        FindingStatus::Resolved
     );
 
-    f.status = Status::Open;
+    f.status = FindingStatus::Open;
     put(store, &[f.clone()]).await;
     let reopened = notify_findings(store, "t1", &notifiers, &quick(), now())
         .await
@@ -144,7 +149,7 @@ async fn a_resolved_then_reopened_finding_is_notified_again(store: &dyn Store) {
     // With notify_resolved, the resolution is a message of its own.
     let mut config = quick();
     config.notify_resolved = true;
-    f.status = Status::Resolved;
+    f.status = FindingStatus::Resolved;
     put(store, &[f.clone()]).await;
     notify_findings(store, "t1", &notifiers, &config, now())
         .await
@@ -162,7 +167,7 @@ async fn findings_below_the_minimum_severity_or_suppressed_are_not_sent(store: &
         "198.51.100.2",
         "muted",
     );
-    muted.status = Status::Suppressed;
+    muted.status = FindingStatus::Suppressed;
     put(store, &[low, muted, spray()]).await;
     let teams = Recorder::new("teams");
     let notifiers: Vec<Arc<dyn Notifier>> = vec![teams.clone()];
@@ -358,7 +363,7 @@ macro_rules! on_both_stores {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let Some(url) = oort_collector::testing::fresh_database().await else { return };
+                    let Some(url) = oort_store::testing::fresh_database().await else { return };
                     let store = super::PostgresStore::connect(&url).await.unwrap();
                     super::$name(&store).await;
                 }

@@ -13,8 +13,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use oort_checks::notify::{Notification, Notifier, NotifyConfig, NotifyError, NotifyErrorKind};
-use oort_checks::{CheckId, Finding, Severity, Status, Subject};
-use oort_collector::store::{Store, StoredFinding, WriteContext};
+use oort_checks::{CheckId, Finding, Severity, Subject};
+use oort_store::prelude::*;
+use oort_store::{StoredFinding, WriteContext};
 use time::OffsetDateTime;
 
 pub fn now() -> OffsetDateTime {
@@ -60,13 +61,9 @@ pub async fn put(store: &dyn Store, findings: &[Finding]) {
             StoredFinding::new(
                 f.fingerprint.as_str(),
                 f.check_id.as_str(),
-                f.kind.as_str(),
-                f.severity.as_str(),
-                match f.status {
-                    Status::Open => "open",
-                    Status::Resolved => "resolved",
-                    _ => "suppressed",
-                },
+                f.kind,
+                f.severity,
+                f.status,
                 f.subject.to_string(),
                 f.summary.clone(),
                 f.first_seen,

@@ -10,7 +10,8 @@ use oort_checks::notify::{
     SmtpConfig, SmtpNotifier, SmtpSecurity,
 };
 use oort_checks::{CheckId, Severity};
-use oort_collector::store::{SqliteStore, Store};
+use oort_store::prelude::*;
+use oort_store::SqliteStore;
 use secrecy::SecretString;
 use tokio::sync::oneshot;
 

@@ -11,8 +11,9 @@ use entra_fake::{FakeTenant, FakeTenantBuilder, RecordedRequest, Throttling};
 use entra_model::{AuthenticationMethod, PhoneType, User, UserType};
 use futures::TryStreamExt;
 use graph_client::{GraphClient, GraphRequest};
-use oort_collector::store::{AuditRecord, Store};
 use oort_remediation::{Remediator, RemediatorBuilder};
+
+use oort_store::{AuditRecord, AuditStore};
 use time::macros::datetime;
 
 /// The fake answers tokens for the global Graph resource only.
@@ -22,7 +23,7 @@ pub(crate) struct Env {
     pub(crate) tenant: FakeTenant,
     pub(crate) credential: Arc<dyn TokenCredential>,
     pub(crate) client: GraphClient,
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn AuditStore>,
     pub(crate) clock: ManualClock,
 }
 
@@ -40,11 +41,11 @@ pub(crate) fn builder() -> FakeTenantBuilder {
         .record_requests(true)
 }
 
-pub(crate) async fn env(store: Arc<dyn Store>) -> Env {
+pub(crate) async fn env(store: Arc<dyn AuditStore>) -> Env {
     env_with(store, builder()).await
 }
 
-pub(crate) async fn env_with(store: Arc<dyn Store>, builder: FakeTenantBuilder) -> Env {
+pub(crate) async fn env_with(store: Arc<dyn AuditStore>, builder: FakeTenantBuilder) -> Env {
     let tenant = builder.start().await.expect("the fake tenant starts");
     let credential: Arc<dyn TokenCredential> = Arc::new(TokenCache::new(Arc::new(
         ClientSecretCredential::builder(

@@ -3,6 +3,7 @@
 //! `docs/store-schema.md`).
 
 /// Migrations for SQLite, in order (index + 1 = version).
+#[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: &[&str] = &[
     r#"
 CREATE TABLE tenants (
@@ -229,6 +230,7 @@ CREATE TABLE sign_in_changes (
 "#,
 ];
 
+#[cfg(feature = "postgres")]
 /// Migrations for PostgreSQL, in order (index + 1 = version). Times are `timestamptz`
 /// (microseconds; the raw JSON keeps Graph's 100 ns digits).
 pub(crate) const POSTGRES: &[&str] = &[

@@ -1,15 +1,14 @@
-//! The store suite against PostgreSQL (a throwaway cluster, see `pg/mod.rs`).
+//! The store suite against PostgreSQL (a throwaway cluster: `oort_store::testing`).
 
 #[macro_use]
 mod store_suite;
-// The same file as `oort_collector::testing` (feature `test-support`), compiled into this test.
-#[path = "../src/testing.rs"]
-#[allow(unreachable_pub)]
-mod pg;
+
+use oort_store::testing as pg;
 
 use std::sync::Arc;
 
-use oort_collector::store::{PostgresStore, Store};
+use oort_store::prelude::*;
+use oort_store::PostgresStore;
 
 async fn postgres() -> Option<Arc<dyn Store>> {
     let url = pg::fresh_database().await?;
@@ -50,16 +49,12 @@ async fn postgres_batches_with_repeated_ids_keep_the_last_one() {
         r#"{"id":"a","createdDateTime":"2024-05-01T00:00:00Z","riskState":"atRisk"}"#,
     )
     .unwrap();
-    let ctx = oort_collector::store::WriteContext {
+    let ctx = oort_store::WriteContext {
         tenant: "t1",
         now: entra_model::timestamp::parse("2024-05-02T00:00:00Z").unwrap(),
     };
     let s = store
-        .write(
-            ctx,
-            oort_collector::store::Batch::SignIns(vec![a1, a2]),
-            None,
-        )
+        .write(ctx, oort_store::Batch::SignIns(vec![a1, a2]), None)
         .await
         .unwrap();
     assert_eq!(s.inserted, 1);

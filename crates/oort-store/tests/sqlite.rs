@@ -1,11 +1,12 @@
-//! The store suite against SQLite (PostgreSQL in `store_postgres.rs`).
+//! The store suite against SQLite (PostgreSQL in `postgres.rs`).
 
 #[macro_use]
 mod store_suite;
 
 use std::sync::Arc;
 
-use oort_collector::store::{SqliteStore, Store};
+use oort_store::prelude::*;
+use oort_store::SqliteStore;
 
 async fn sqlite() -> Option<Arc<dyn Store>> {
     Some(Arc::new(
@@ -52,7 +53,7 @@ async fn sqlite_refuses_a_schema_newer_than_it_knows() {
 #[tokio::test]
 async fn a_file_store_checkpoints_its_wal_into_the_database_in_the_background() {
     use entra_model::{Raw, SignIn};
-    use oort_collector::store::{Batch, WriteContext};
+    use oort_store::{Batch, WriteContext};
     let dir = std::env::temp_dir().join(format!("oort-store-ckpt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("oort.db");

@@ -16,12 +16,14 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Transaction};
 
-use super::error::{StoreError, StoreErrorKind};
-use super::rows;
-use super::{
+use crate::error::{StoreError, StoreErrorKind};
+use crate::prelude::*;
+use crate::rows;
+use crate::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, NotificationRecord, PruneSummary, SignInChanges, SignInQuery,
-    SnapshotScope, Store, StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+    FindingStatus, ItemKind, Membership, NotificationRecord, PruneSummary, SignInChanges,
+    SignInQuery, SnapshotScope, StoredCredential, StoredFinding, StoredUser, WriteContext,
+    WriteSummary,
 };
 
 /// Rows deleted per transaction by `prune`.
@@ -711,7 +713,7 @@ impl PostgresStore {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl IngestStore for PostgresStore {
     async fn write(
         &self,
         ctx: WriteContext<'_>,
@@ -730,7 +732,6 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(pg_err("commit a batch"))?;
         Ok(summary)
     }
-
     async fn finish_snapshot(
         &self,
         ctx: WriteContext<'_>,
@@ -766,7 +767,10 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(pg_err("commit a snapshot"))?;
         Ok(n)
     }
+}
 
+#[async_trait]
+impl CheckpointStore for PostgresStore {
     async fn save_checkpoint(
         &self,
         tenant: &str,
@@ -780,7 +784,6 @@ impl Store for PostgresStore {
         put_checkpoint(&tx, tenant, &checkpoint).await?;
         tx.commit().await.map_err(pg_err("commit a checkpoint"))
     }
-
     async fn checkpoints(&self, tenant: &str, stream: &str) -> Result<Vec<Checkpoint>, StoreError> {
         let rows = self.query("SELECT key, value FROM checkpoints WHERE tenant_id = $1 AND stream = $2 ORDER BY key", &[&tenant, &stream]).await?;
         rows.iter()
@@ -793,7 +796,6 @@ impl Store for PostgresStore {
             })
             .collect()
     }
-
     async fn delete_checkpoint(
         &self,
         tenant: &str,
@@ -803,7 +805,77 @@ impl Store for PostgresStore {
         self.query("DELETE FROM checkpoints WHERE tenant_id = $1 AND stream = $2 AND key = $3 RETURNING key", &[&tenant, &stream, &key]).await?;
         Ok(())
     }
+    async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {
+        self.query(
+            "INSERT INTO collection_runs (tenant_id, id, started_at, finished_at, status, report) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id, id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, report = EXCLUDED.report RETURNING id",
+            &[&tenant, &run.id, &run.started_at, &run.finished_at, &run.status.as_str(), &run.report.to_string()],
+        )
+        .await?;
+        Ok(())
+    }
+    async fn runs(&self, tenant: &str, limit: usize) -> Result<Vec<CollectionRun>, StoreError> {
+        let rows = self.query("SELECT id, started_at, finished_at, status, report FROM collection_runs WHERE tenant_id = $1 ORDER BY started_at DESC LIMIT $2", &[&tenant, &(limit as i64)]).await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.get(0);
+                let report = serde_json::from_str(r.get(4))
+                    .map_err(|e| StoreError::corrupt("collection_runs", id.clone(), e))?;
+                Ok(CollectionRun {
+                    started_at: r.get(1),
+                    finished_at: r.get(2),
+                    status: rows::stored_name("collection_runs", &id, r.get(3))?,
+                    report,
+                    id,
+                })
+            })
+            .collect()
+    }
+}
 
+#[async_trait]
+impl ActivityStore for PostgresStore {
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        query: SignInQuery,
+    ) -> Result<Vec<Raw<SignIn>>, StoreError> {
+        let limit = if query.limit == 0 { 1_000 } else { query.limit } as i64;
+        let (after_t, after_id) = match &query.after {
+            Some((t, id)) => (Some(*t), Some(id.clone())),
+            None => (None, None),
+        };
+        let rows = self
+            .query(
+                "SELECT id, raw_json FROM sign_ins WHERE tenant_id = $1 AND created_at IS NOT NULL \
+                 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) \
+                 AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5::text)) \
+                 ORDER BY created_at, id LIMIT $6",
+                &[&tenant, &query.from, &query.until, &after_t, &after_id, &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| parse_raw("sign_ins", r.get(0), r.get(1)))
+            .collect()
+    }
+    async fn sign_in_count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let rows = self
+            .query(
+                "SELECT COUNT(*) FROM sign_ins WHERE tenant_id = $1",
+                &[&tenant],
+            )
+            .await?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
+    async fn directory_audit_count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let rows = self
+            .query(
+                "SELECT COUNT(*) FROM directory_audits WHERE tenant_id = $1",
+                &[&tenant],
+            )
+            .await?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64))
+    }
     async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError> {
         let rows = self
             .query(
@@ -816,7 +888,6 @@ impl Store for PostgresStore {
             version: r.get(1),
         }))
     }
-
     async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
         let rows = self
             .query(
@@ -826,7 +897,6 @@ impl Store for PostgresStore {
             .await?;
         Ok(rows.len() == 1)
     }
-
     async fn prune(
         &self,
         tenant: &str,
@@ -862,79 +932,10 @@ impl Store for PostgresStore {
         }
         Ok(summary)
     }
+}
 
-    async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {
-        self.query(
-            "INSERT INTO collection_runs (tenant_id, id, started_at, finished_at, status, report) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_id, id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, report = EXCLUDED.report RETURNING id",
-            &[&tenant, &run.id, &run.started_at, &run.finished_at, &run.status, &run.report.to_string()],
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn runs(&self, tenant: &str, limit: usize) -> Result<Vec<CollectionRun>, StoreError> {
-        let rows = self.query("SELECT id, started_at, finished_at, status, report FROM collection_runs WHERE tenant_id = $1 ORDER BY started_at DESC LIMIT $2", &[&tenant, &(limit as i64)]).await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.get(0);
-                let report = serde_json::from_str(r.get(4))
-                    .map_err(|e| StoreError::corrupt("collection_runs", id.clone(), e))?;
-                Ok(CollectionRun {
-                    started_at: r.get(1),
-                    finished_at: r.get(2),
-                    status: r.get(3),
-                    report,
-                    id,
-                })
-            })
-            .collect()
-    }
-
-    async fn sign_ins(
-        &self,
-        tenant: &str,
-        query: SignInQuery,
-    ) -> Result<Vec<Raw<SignIn>>, StoreError> {
-        let limit = if query.limit == 0 { 1_000 } else { query.limit } as i64;
-        let (after_t, after_id) = match &query.after {
-            Some((t, id)) => (Some(*t), Some(id.clone())),
-            None => (None, None),
-        };
-        let rows = self
-            .query(
-                "SELECT id, raw_json FROM sign_ins WHERE tenant_id = $1 AND created_at IS NOT NULL \
-                 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) \
-                 AND ($4::timestamptz IS NULL OR (created_at, id) > ($4, $5::text)) \
-                 ORDER BY created_at, id LIMIT $6",
-                &[&tenant, &query.from, &query.until, &after_t, &after_id, &limit],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| parse_raw("sign_ins", r.get(0), r.get(1)))
-            .collect()
-    }
-
-    async fn sign_in_count(&self, tenant: &str) -> Result<u64, StoreError> {
-        let rows = self
-            .query(
-                "SELECT COUNT(*) FROM sign_ins WHERE tenant_id = $1",
-                &[&tenant],
-            )
-            .await?;
-        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64))
-    }
-
-    async fn directory_audit_count(&self, tenant: &str) -> Result<u64, StoreError> {
-        let rows = self
-            .query(
-                "SELECT COUNT(*) FROM directory_audits WHERE tenant_id = $1",
-                &[&tenant],
-            )
-            .await?;
-        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64))
-    }
-
+#[async_trait]
+impl DirectoryStore for PostgresStore {
     async fn users(&self, tenant: &str) -> Result<Vec<StoredUser>, StoreError> {
         let rows = self
             .query(
@@ -959,11 +960,9 @@ impl Store for PostgresStore {
             })
             .collect()
     }
-
     async fn groups(&self, tenant: &str) -> Result<Vec<Raw<Group>>, StoreError> {
         self.raw_rows("groups", "SELECT id, raw_json FROM groups WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id", tenant).await
     }
-
     async fn group_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError> {
         let rows = self.query("SELECT group_id, member_id, member_type, removed_at FROM group_members WHERE tenant_id = $1 ORDER BY group_id, member_id", &[&tenant]).await?;
         Ok(rows
@@ -976,7 +975,6 @@ impl Store for PostgresStore {
             })
             .collect())
     }
-
     async fn role_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError> {
         let rows = self.query("SELECT role_id, member_id, member_type FROM role_members WHERE tenant_id = $1 ORDER BY role_id, member_id", &[&tenant]).await?;
         Ok(rows
@@ -989,7 +987,6 @@ impl Store for PostgresStore {
             })
             .collect())
     }
-
     async fn app_credentials(&self, tenant: &str) -> Result<Vec<StoredCredential>, StoreError> {
         let rows = self
             .query("SELECT owner_kind, owner_id, key_id, kind, app_id, owner_display_name, display_name, start_at, end_at FROM app_credentials WHERE tenant_id = $1 ORDER BY owner_kind, owner_id, kind, key_id", &[&tenant])
@@ -1024,7 +1021,6 @@ impl Store for PostgresStore {
             })
             .collect())
     }
-
     async fn applications(&self, tenant: &str) -> Result<Vec<Raw<Application>>, StoreError> {
         self.raw_rows(
             "applications",
@@ -1033,7 +1029,6 @@ impl Store for PostgresStore {
         )
         .await
     }
-
     async fn service_principals(
         &self,
         tenant: &str,
@@ -1045,7 +1040,6 @@ impl Store for PostgresStore {
         )
         .await
     }
-
     async fn auth_methods(
         &self,
         tenant: &str,
@@ -1060,11 +1054,14 @@ impl Store for PostgresStore {
             })
             .collect()
     }
-
     async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError> {
         let rows = self.query("SELECT raw_json FROM directory_items WHERE tenant_id = $1 AND kind = $2 ORDER BY id", &[&tenant, &kind.as_str()]).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
+}
+
+#[async_trait]
+impl FindingStore for PostgresStore {
     async fn upsert_findings(
         &self,
         ctx: WriteContext<'_>,
@@ -1083,7 +1080,7 @@ impl Store for PostgresStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET check_id = EXCLUDED.check_id, \
                  kind = EXCLUDED.kind, severity = EXCLUDED.severity, status = EXCLUDED.status, subject = EXCLUDED.subject, summary = EXCLUDED.summary, \
                  first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, updated_at = EXCLUDED.updated_at, finding_json = EXCLUDED.finding_json RETURNING (xmax = 0)",
-                &[&ctx.tenant, &f.fingerprint, &f.check_id, &f.kind, &f.severity, &f.status, &f.subject, &f.summary, &f.first_seen, &f.last_seen, &ctx.now, &f.json.to_string()],
+                &[&ctx.tenant, &f.fingerprint, &f.check_id, &f.kind.as_str(), &f.severity.as_str(), &f.status.as_str(), &f.subject, &f.summary, &f.first_seen, &f.last_seen, &ctx.now, &f.json.to_string()],
                 &mut summary,
             )
             .await?;
@@ -1091,7 +1088,6 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(pg_err("commit findings"))?;
         Ok(summary)
     }
-
     async fn findings(
         &self,
         tenant: &str,
@@ -1101,7 +1097,7 @@ impl Store for PostgresStore {
             .query(
                 "SELECT fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, notified_status, notified_at, finding_json FROM findings \
                  WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR check_id = $3) ORDER BY last_seen DESC, fingerprint",
-                &[&tenant, &filter.status, &filter.check_id],
+                &[&tenant, &filter.status.map(|s| s.as_str()), &filter.check_id],
             )
             .await?;
         rows.iter()
@@ -1109,35 +1105,40 @@ impl Store for PostgresStore {
                 let fingerprint: String = r.get(0);
                 let json = serde_json::from_str(r.get(11))
                     .map_err(|e| StoreError::corrupt("findings", fingerprint.clone(), e))?;
+                let notified_status: Option<&str> = r.get(9);
                 Ok(StoredFinding {
-                    fingerprint,
                     check_id: r.get(1),
-                    kind: r.get(2),
-                    severity: r.get(3),
-                    status: r.get(4),
+                    kind: rows::stored_name("findings", &fingerprint, r.get(2))?,
+                    severity: rows::stored_name("findings", &fingerprint, r.get(3))?,
+                    status: rows::stored_name("findings", &fingerprint, r.get(4))?,
                     subject: r.get(5),
                     summary: r.get(6),
                     first_seen: r.get(7),
                     last_seen: r.get(8),
-                    notified_status: r.get(9),
+                    notified_status: notified_status
+                        .map(|s| rows::stored_name("findings", &fingerprint, s))
+                        .transpose()?,
+                    fingerprint,
                     notified_at: r.get(10),
                     json,
                 })
             })
             .collect()
     }
+}
 
+#[async_trait]
+impl NotificationStore for PostgresStore {
     async fn record_notification(
         &self,
         tenant: &str,
         fingerprint: &str,
-        status: &str,
+        status: FindingStatus,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.query("UPDATE findings SET notified_status = $3, notified_at = $4 WHERE tenant_id = $1 AND fingerprint = $2 RETURNING fingerprint", &[&tenant, &fingerprint, &status, &at]).await?;
+        self.query("UPDATE findings SET notified_status = $3, notified_at = $4 WHERE tenant_id = $1 AND fingerprint = $2 RETURNING fingerprint", &[&tenant, &fingerprint, &status.as_str(), &at]).await?;
         Ok(())
     }
-
     async fn notifications(&self, tenant: &str) -> Result<Vec<NotificationRecord>, StoreError> {
         let rows = self
             .query(
@@ -1145,17 +1146,18 @@ impl Store for PostgresStore {
                 &[&tenant],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| NotificationRecord {
-                fingerprint: r.get(0),
-                channel: r.get(1),
-                status: r.get(2),
-                notified_at: r.get(3),
+        rows.iter()
+            .map(|r| {
+                let fingerprint: String = r.get(0);
+                Ok(NotificationRecord {
+                    status: rows::stored_name("finding_notifications", &fingerprint, r.get(2))?,
+                    fingerprint,
+                    channel: r.get(1),
+                    notified_at: r.get(3),
+                })
             })
-            .collect())
+            .collect()
     }
-
     async fn record_channel_notifications(
         &self,
         tenant: &str,
@@ -1184,7 +1186,7 @@ impl Store for PostgresStore {
                     &tenant,
                     &r.fingerprint,
                     &r.channel,
-                    &r.status,
+                    &r.status.as_str(),
                     &r.notified_at,
                 ],
             )
@@ -1192,34 +1194,35 @@ impl Store for PostgresStore {
             .map_err(pg_err("record a notification"))?;
             tx.execute(
                 &finding,
-                &[&tenant, &r.fingerprint, &r.status, &r.notified_at],
+                &[&tenant, &r.fingerprint, &r.status.as_str(), &r.notified_at],
             )
             .await
             .map_err(pg_err("record a notification"))?;
         }
         tx.commit().await.map_err(pg_err("commit notifications"))
     }
+}
 
+#[async_trait]
+impl AuditStore for PostgresStore {
     async fn append_audit(&self, tenant: &str, r: &AuditRecord) -> Result<(), StoreError> {
         self.query(
             "INSERT INTO audit_log (tenant_id, id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            &[&tenant, &r.id, &r.at, &r.operator, &r.role, &r.action, &r.target_id, &r.target_upn, &r.outcome, &r.completed_at, &r.entry.to_string()],
+            &[&tenant, &r.id, &r.at, &r.operator, &r.role, &r.action, &r.target_id, &r.target_upn, &r.outcome.as_str(), &r.completed_at, &r.entry.to_string()],
         )
         .await?;
         Ok(())
     }
-
     async fn complete_audit(&self, tenant: &str, r: &AuditRecord) -> Result<bool, StoreError> {
         let completed = r.completed_at.unwrap_or(r.at);
         let rows = self
             .query(
                 "UPDATE audit_log SET target_id = $3, target_upn = $4, outcome = $5, completed_at = $6, entry_json = $7 WHERE tenant_id = $1 AND id = $2 AND completed_at IS NULL RETURNING id",
-                &[&tenant, &r.id, &r.target_id, &r.target_upn, &r.outcome, &completed, &r.entry.to_string()],
+                &[&tenant, &r.id, &r.target_id, &r.target_upn, &r.outcome.as_str(), &completed, &r.entry.to_string()],
             )
             .await?;
         Ok(rows.len() == 1)
     }
-
     async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = self
             .query("SELECT id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2", &[&tenant, &(limit as i64)])
@@ -1230,6 +1233,7 @@ impl Store for PostgresStore {
                 let entry = serde_json::from_str(r.get(9))
                     .map_err(|e| StoreError::corrupt("audit_log", id.clone(), e))?;
                 Ok(AuditRecord {
+                    outcome: rows::stored_name("audit_log", &id, r.get(7))?,
                     id,
                     at: r.get(1),
                     operator: r.get(2),
@@ -1237,19 +1241,20 @@ impl Store for PostgresStore {
                     action: r.get(4),
                     target_id: r.get(5),
                     target_upn: r.get(6),
-                    outcome: r.get(7),
                     completed_at: r.get(8),
                     entry,
                 })
             })
             .collect()
     }
+}
 
+#[async_trait]
+impl LeaseStore for PostgresStore {
     async fn register_tenant(&self, tenant: &str) -> Result<(), StoreError> {
         self.query("INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING tenant_id", &[&tenant]).await?;
         Ok(())
     }
-
     async fn acquire_lease(
         &self,
         owner: &str,
@@ -1268,7 +1273,6 @@ impl Store for PostgresStore {
             .await?;
         Ok(rows.first().map(|r| r.get(0)))
     }
-
     async fn renew_lease(
         &self,
         tenant: &str,
@@ -1284,7 +1288,6 @@ impl Store for PostgresStore {
             .await?;
         Ok(rows.len() == 1)
     }
-
     async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError> {
         self.query("UPDATE tenants SET lease_owner = NULL, lease_expires_at = NULL WHERE tenant_id = $1 AND lease_owner = $2 RETURNING tenant_id", &[&tenant, &owner]).await?;
         Ok(())

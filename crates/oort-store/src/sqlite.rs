@@ -13,12 +13,14 @@ use entra_model::{
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use time::OffsetDateTime;
 
-use super::error::{StoreError, StoreErrorKind};
-use super::rows::{self, parse_ts, ts_text};
-use super::{
+use crate::error::{StoreError, StoreErrorKind};
+use crate::prelude::*;
+use crate::rows::{self, parse_ts, ts_text};
+use crate::{
     schema, AuditRecord, Batch, Checkpoint, CollectionRun, CredentialOwner, FindingFilter,
-    ItemKind, Membership, NotificationRecord, PruneSummary, SignInChanges, SignInQuery,
-    SnapshotScope, Store, StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+    FindingStatus, ItemKind, Membership, NotificationRecord, PruneSummary, SignInChanges,
+    SignInQuery, SnapshotScope, StoredCredential, StoredFinding, StoredUser, WriteContext,
+    WriteSummary,
 };
 
 /// The default store: one SQLite file (`oort.db`), WAL mode, batched transactions, schema
@@ -126,7 +128,7 @@ impl SqliteStore {
             f(&mut guard)
         })
         .await
-        .map_err(|e| StoreError::new(StoreErrorKind::Task, e.to_string(), None))?
+        .map_err(|e| StoreError::task(e.to_string()))?
     }
 }
 
@@ -149,7 +151,7 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::SyncSender<()>, St
                 std::thread::sleep(std::time::Duration::from_millis(500));
             }
         })
-        .map_err(|e| StoreError::new(StoreErrorKind::Task, e.to_string(), None))?;
+        .map_err(|e| StoreError::task(e.to_string()))?;
     Ok(tx)
 }
 
@@ -680,12 +682,71 @@ fn parse_raw<T: serde::de::DeserializeOwned>(
     Raw::from_json(&json).map_err(|e| StoreError::corrupt(table, id, e))
 }
 
-fn text_ts(s: Option<String>) -> Option<OffsetDateTime> {
-    s.as_deref().and_then(parse_ts)
+/// A finding from its 12 columns as text (`findings` below).
+fn finding_from_text(text: [Option<String>; 12]) -> Result<StoredFinding, StoreError> {
+    let [fingerprint, check_id, kind, severity, status, subject, summary, first, last, notified, notified_at, json] =
+        text;
+    let fingerprint = fingerprint.unwrap_or_default();
+    let id = fingerprint.as_str();
+    let t = "findings";
+    Ok(StoredFinding {
+        check_id: required(t, id, check_id)?,
+        kind: rows::stored_name(t, id, &required(t, id, kind)?)?,
+        severity: rows::stored_name(t, id, &required(t, id, severity)?)?,
+        status: rows::stored_name(t, id, &required(t, id, status)?)?,
+        subject: required(t, id, subject)?,
+        summary: required(t, id, summary)?,
+        first_seen: rows::stored_ts(t, id, &required(t, id, first)?)?,
+        last_seen: rows::stored_ts(t, id, &required(t, id, last)?)?,
+        notified_status: notified.map(|s| rows::stored_name(t, id, &s)).transpose()?,
+        notified_at: rows::stored_opt_ts(t, id, notified_at.as_deref())?,
+        json: serde_json::from_str(&required(t, id, json)?)
+            .map_err(|e| StoreError::corrupt(t, id, e))?,
+        fingerprint,
+    })
 }
 
+/// An audit entry from its 10 columns as text (`audit_log` below).
+fn audit_from_text(text: [Option<String>; 10]) -> Result<AuditRecord, StoreError> {
+    let [id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry] =
+        text;
+    let id = id.unwrap_or_default();
+    let t = "audit_log";
+    Ok(AuditRecord {
+        at: rows::stored_ts(t, &id, &required(t, &id, at)?)?,
+        operator: required(t, &id, operator)?,
+        role: required(t, &id, role)?,
+        action: required(t, &id, action)?,
+        target_id,
+        target_upn,
+        outcome: rows::stored_name(t, &id, &required(t, &id, outcome)?)?,
+        completed_at: rows::stored_opt_ts(t, &id, completed_at.as_deref())?,
+        entry: serde_json::from_str(&required(t, &id, entry)?)
+            .map_err(|e| StoreError::corrupt(t, id.clone(), e))?,
+        id,
+    })
+}
+
+/// A `NOT NULL` column's value (the schema guarantees it; a hand-edited database may not).
+fn required(table: &'static str, id: &str, value: Option<String>) -> Result<String, StoreError> {
+    value.ok_or_else(|| {
+        StoreError::corrupt_value(table, id, "an empty required column", MissingValue)
+    })
+}
+
+#[derive(Debug)]
+struct MissingValue;
+
+impl fmt::Display for MissingValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NULL in a NOT NULL column")
+    }
+}
+
+impl std::error::Error for MissingValue {}
+
 #[async_trait]
-impl Store for SqliteStore {
+impl IngestStore for SqliteStore {
     async fn write(
         &self,
         ctx: WriteContext<'_>,
@@ -708,7 +769,6 @@ impl Store for SqliteStore {
         self.committed();
         summary
     }
-
     async fn finish_snapshot(
         &self,
         ctx: WriteContext<'_>,
@@ -777,7 +837,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl CheckpointStore for SqliteStore {
     async fn save_checkpoint(
         &self,
         tenant: &str,
@@ -791,7 +854,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn checkpoints(&self, tenant: &str, stream: &str) -> Result<Vec<Checkpoint>, StoreError> {
         let (tenant, stream) = (tenant.to_owned(), stream.to_owned());
         self.with(move |conn| {
@@ -812,7 +874,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn delete_checkpoint(
         &self,
         tenant: &str,
@@ -830,100 +891,19 @@ impl Store for SqliteStore {
         })
         .await
     }
-
-    async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError> {
-        let tenant = tenant.to_owned();
-        self.with(move |conn| {
-            let row = conn
-                .query_row(
-                    "SELECT earliest, writes FROM sign_in_changes WHERE tenant_id = ?1",
-                    [&tenant],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-                )
-                .optional()
-                .map_err(db_err("read the sign-in changes"))?;
-            let Some((earliest, version)) = row else {
-                return Ok(None);
-            };
-            let earliest = parse_ts(&earliest).ok_or_else(|| {
-                StoreError::new(
-                    StoreErrorKind::Corrupt {
-                        table: "sign_in_changes",
-                        id: tenant.clone(),
-                    },
-                    "a stored time",
-                    None,
-                )
-            })?;
-            Ok(Some(SignInChanges { earliest, version }))
-        })
-        .await
-    }
-
-    async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
-        let tenant = tenant.to_owned();
-        self.with(move |conn| {
-            conn.execute(
-                "DELETE FROM sign_in_changes WHERE tenant_id = ?1 AND writes = ?2",
-                params![tenant, version],
-            )
-            .map(|n| n == 1)
-            .map_err(db_err("clear the sign-in changes"))
-        })
-        .await
-    }
-
-    async fn prune(
-        &self,
-        tenant: &str,
-        before: OffsetDateTime,
-    ) -> Result<PruneSummary, StoreError> {
-        let mut summary = PruneSummary::default();
-        for (table, column, count) in [
-            ("sign_ins", "created_at", &mut summary.sign_ins),
-            (
-                "directory_audits",
-                "activity_at",
-                &mut summary.directory_audits,
-            ),
-        ] {
-            // Through the time index, a batch per transaction.
-            let sql = format!(
-                "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} \
-                 WHERE tenant_id = ?1 AND {column} < ?2 LIMIT {PRUNE_BATCH})"
-            );
-            loop {
-                let (tenant, before, sql) = (tenant.to_owned(), ts_text(before), sql.clone());
-                let deleted = self
-                    .with(move |conn| {
-                        conn.execute(&sql, params![tenant, before])
-                            .map_err(db_err("delete rows older than the retention"))
-                    })
-                    .await?;
-                self.committed();
-                *count += deleted as u64;
-                if deleted < PRUNE_BATCH {
-                    break;
-                }
-            }
-        }
-        Ok(summary)
-    }
-
     async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError> {
         let tenant = tenant.to_owned();
         let run = run.clone();
         self.with(move |conn| {
             conn.execute(
                 "INSERT INTO collection_runs (tenant_id, id, started_at, finished_at, status, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status, report = excluded.report",
-                params![tenant, run.id, ts_text(run.started_at), opt_ts(run.finished_at), run.status, run.report.to_string()],
+                params![tenant, run.id, ts_text(run.started_at), opt_ts(run.finished_at), run.status.as_str(), run.report.to_string()],
             )
             .map_err(db_err("record a run"))?;
             Ok(())
         })
         .await
     }
-
     async fn runs(&self, tenant: &str, limit: usize) -> Result<Vec<CollectionRun>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -940,10 +920,10 @@ impl Store for SqliteStore {
                 let (id, started, finished, status, report) = row.map_err(db_err("read a run"))?;
                 let report = serde_json::from_str(&report).map_err(|e| StoreError::corrupt("collection_runs", id.clone(), e))?;
                 out.push(CollectionRun {
-                    started_at: parse_ts(&started).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                    finished_at: text_ts(finished),
+                    started_at: rows::stored_ts("collection_runs", &id, &started)?,
+                    finished_at: rows::stored_opt_ts("collection_runs", &id, finished.as_deref())?,
+                    status: rows::stored_name("collection_runs", &id, &status)?,
                     id,
-                    status,
                     report,
                 });
             }
@@ -951,7 +931,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl ActivityStore for SqliteStore {
     async fn sign_ins(
         &self,
         tenant: &str,
@@ -988,7 +971,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn sign_in_count(&self, tenant: &str) -> Result<u64, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1002,7 +984,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn directory_audit_count(&self, tenant: &str) -> Result<u64, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1016,7 +997,86 @@ impl Store for SqliteStore {
         })
         .await
     }
+    async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT earliest, writes FROM sign_in_changes WHERE tenant_id = ?1",
+                    [&tenant],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()
+                .map_err(db_err("read the sign-in changes"))?;
+            let Some((earliest, version)) = row else {
+                return Ok(None);
+            };
+            let earliest = parse_ts(&earliest).ok_or_else(|| {
+                StoreError::new(
+                    StoreErrorKind::Corrupt {
+                        table: "sign_in_changes",
+                        id: tenant.clone(),
+                    },
+                    "a stored time",
+                    None,
+                )
+            })?;
+            Ok(Some(SignInChanges { earliest, version }))
+        })
+        .await
+    }
+    async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM sign_in_changes WHERE tenant_id = ?1 AND writes = ?2",
+                params![tenant, version],
+            )
+            .map(|n| n == 1)
+            .map_err(db_err("clear the sign-in changes"))
+        })
+        .await
+    }
+    async fn prune(
+        &self,
+        tenant: &str,
+        before: OffsetDateTime,
+    ) -> Result<PruneSummary, StoreError> {
+        let mut summary = PruneSummary::default();
+        for (table, column, count) in [
+            ("sign_ins", "created_at", &mut summary.sign_ins),
+            (
+                "directory_audits",
+                "activity_at",
+                &mut summary.directory_audits,
+            ),
+        ] {
+            // Through the time index, a batch per transaction.
+            let sql = format!(
+                "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} \
+                 WHERE tenant_id = ?1 AND {column} < ?2 LIMIT {PRUNE_BATCH})"
+            );
+            loop {
+                let (tenant, before, sql) = (tenant.to_owned(), ts_text(before), sql.clone());
+                let deleted = self
+                    .with(move |conn| {
+                        conn.execute(&sql, params![tenant, before])
+                            .map_err(db_err("delete rows older than the retention"))
+                    })
+                    .await?;
+                self.committed();
+                *count += deleted as u64;
+                if deleted < PRUNE_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(summary)
+    }
+}
 
+#[async_trait]
+impl DirectoryStore for SqliteStore {
     async fn users(&self, tenant: &str) -> Result<Vec<StoredUser>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1048,19 +1108,17 @@ impl Store for SqliteStore {
                 out.push(StoredUser {
                     user: parse_raw("users", &id, json)?,
                     sign_in_activity,
-                    deleted_at: text_ts(deleted),
+                    deleted_at: rows::stored_opt_ts("users", &id, deleted.as_deref())?,
                 });
             }
             Ok(out)
         })
         .await
     }
-
     async fn groups(&self, tenant: &str) -> Result<Vec<Raw<Group>>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| query_raw(conn, "groups", "SELECT id, raw_json FROM groups WHERE tenant_id = ?1 AND deleted_at IS NULL ORDER BY id", &tenant)).await
     }
-
     async fn group_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1069,19 +1127,25 @@ impl Store for SqliteStore {
                 .map_err(db_err("read memberships"))?;
             let rows = stmt
                 .query_map([tenant], |r| {
-                    Ok(Membership {
-                        container_id: r.get(0)?,
-                        member_id: r.get(1)?,
-                        member_type: r.get(2)?,
-                        removed_at: text_ts(r.get(3)?),
-                    })
+                    let container_id: String = r.get(0)?;
+                    let removed: Option<String> = r.get(3)?;
+                    let (member_id, member_type) = (r.get(1)?, r.get(2)?);
+                    Ok(rows::stored_opt_ts("group_members", &container_id, removed.as_deref()).map(|removed_at| Membership {
+                        container_id,
+                        member_id,
+                        member_type,
+                        removed_at,
+                    }))
                 })
                 .map_err(db_err("read memberships"))?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read a membership"))
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row.map_err(db_err("read a membership"))??);
+            }
+            Ok(out)
         })
         .await
     }
-
     async fn role_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1097,7 +1161,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn app_credentials(&self, tenant: &str) -> Result<Vec<StoredCredential>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1109,26 +1172,37 @@ impl Store for SqliteStore {
                     let owner_kind: String = r.get(0)?;
                     let kind: String = r.get(3)?;
                     let key_id: String = r.get(2)?;
-                    Ok(StoredCredential {
+                    let owner_id: String = r.get(1)?;
+                    let (start, end): (Option<String>, Option<String>) = (r.get(7)?, r.get(8)?);
+                    let times = rows::stored_opt_ts("app_credentials", &owner_id, start.as_deref())
+                        .and_then(|s| Ok((s, rows::stored_opt_ts("app_credentials", &owner_id, end.as_deref())?)));
+                    let (start, end) = match times {
+                        Ok(t) => t,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    Ok(Ok(StoredCredential {
                         owner_kind: if owner_kind == "application" { CredentialOwner::Application } else { CredentialOwner::ServicePrincipal },
-                        owner_id: r.get(1)?,
+                        owner_id,
                         app_id: r.get(4)?,
                         owner_display_name: r.get(5)?,
                         credential: credential(
                             if kind == "secret" { CredentialKind::Secret } else { CredentialKind::Certificate },
                             (!key_id.is_empty()).then_some(key_id),
                             r.get(6)?,
-                            text_ts(r.get(7)?),
-                            text_ts(r.get(8)?),
+                            start,
+                            end,
                         ),
-                    })
+                    }))
                 })
                 .map_err(db_err("read credentials"))?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read a credential"))
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row.map_err(db_err("read a credential"))??);
+            }
+            Ok(out)
         })
         .await
     }
-
     async fn applications(&self, tenant: &str) -> Result<Vec<Raw<Application>>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1141,7 +1215,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn service_principals(
         &self,
         tenant: &str,
@@ -1157,7 +1230,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn auth_methods(
         &self,
         tenant: &str,
@@ -1179,7 +1251,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1193,6 +1264,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+#[async_trait]
+impl FindingStore for SqliteStore {
     async fn upsert_findings(
         &self,
         ctx: WriteContext<'_>,
@@ -1208,7 +1283,7 @@ impl Store for SqliteStore {
                     &tx,
                     "INSERT INTO findings (tenant_id, fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, updated_at, finding_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING",
                     "UPDATE findings SET check_id = ?3, kind = ?4, severity = ?5, status = ?6, subject = ?7, summary = ?8, first_seen = ?9, last_seen = ?10, updated_at = ?11, finding_json = ?12 WHERE tenant_id = ?1 AND fingerprint = ?2",
-                    &[&tenant, &f.fingerprint, &f.check_id, &f.kind, &f.severity, &f.status, &f.subject, &f.summary, &ts_text(f.first_seen), &ts_text(f.last_seen), &now, &f.json.to_string()],
+                    &[&tenant, &f.fingerprint, &f.check_id, &f.kind.as_str(), &f.severity.as_str(), &f.status.as_str(), &f.subject, &f.summary, &ts_text(f.first_seen), &ts_text(f.last_seen), &now, &f.json.to_string()],
                 )?;
                 count(&mut summary, inserted);
             }
@@ -1217,7 +1292,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn findings(
         &self,
         tenant: &str,
@@ -1229,46 +1303,36 @@ impl Store for SqliteStore {
                 .prepare_cached("SELECT fingerprint, check_id, kind, severity, status, subject, summary, first_seen, last_seen, notified_status, notified_at, finding_json FROM findings WHERE tenant_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR check_id = ?3) ORDER BY last_seen DESC, fingerprint")
                 .map_err(db_err("read findings"))?;
             let rows = stmt
-                .query_map(params![tenant, filter.status, filter.check_id], |r| {
-                    Ok((
-                        StoredFinding {
-                            fingerprint: r.get(0)?,
-                            check_id: r.get(1)?,
-                            kind: r.get(2)?,
-                            severity: r.get(3)?,
-                            status: r.get(4)?,
-                            subject: r.get(5)?,
-                            summary: r.get(6)?,
-                            first_seen: text_ts(r.get(7)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                            last_seen: text_ts(r.get(8)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                            notified_status: r.get(9)?,
-                            notified_at: text_ts(r.get(10)?),
-                            json: serde_json::Value::Null,
-                        },
-                        r.get::<_, String>(11)?,
-                    ))
+                .query_map(params![tenant, filter.status.map(|s| s.as_str()), filter.check_id], |r| {
+                    let text: [Option<String>; 12] = [
+                        r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?,
+                        r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?,
+                    ];
+                    Ok(text)
                 })
                 .map_err(db_err("read findings"))?;
             let mut out = Vec::new();
             for row in rows {
-                let (mut f, json) = row.map_err(db_err("read a finding"))?;
-                f.json = serde_json::from_str(&json).map_err(|e| StoreError::corrupt("findings", f.fingerprint.clone(), e))?;
-                out.push(f);
+                let text = row.map_err(db_err("read a finding"))?;
+                out.push(finding_from_text(text)?);
             }
             Ok(out)
         })
         .await
     }
+}
 
+#[async_trait]
+impl NotificationStore for SqliteStore {
     async fn record_notification(
         &self,
         tenant: &str,
         fingerprint: &str,
-        status: &str,
+        status: FindingStatus,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let (tenant, fingerprint, status) =
-            (tenant.to_owned(), fingerprint.to_owned(), status.to_owned());
+            (tenant.to_owned(), fingerprint.to_owned(), status.as_str());
         self.with(move |conn| {
             conn.execute(
                 "UPDATE findings SET notified_status = ?3, notified_at = ?4 WHERE tenant_id = ?1 AND fingerprint = ?2",
@@ -1279,7 +1343,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn notifications(&self, tenant: &str) -> Result<Vec<NotificationRecord>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1288,20 +1351,23 @@ impl Store for SqliteStore {
                 .map_err(db_err("read notifications"))?;
             let rows = stmt
                 .query_map(params![tenant], |r| {
-                    Ok(NotificationRecord {
-                        fingerprint: r.get(0)?,
-                        channel: r.get(1)?,
-                        status: r.get(2)?,
-                        notified_at: text_ts(r.get(3)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                    })
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
                 })
                 .map_err(db_err("read notifications"))?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(db_err("read a notification"))
+            let mut out = Vec::new();
+            for row in rows {
+                let (fingerprint, channel, status, at) = row.map_err(db_err("read a notification"))?;
+                out.push(NotificationRecord {
+                    status: rows::stored_name("finding_notifications", &fingerprint, &status)?,
+                    notified_at: rows::stored_ts("finding_notifications", &fingerprint, &at)?,
+                    fingerprint,
+                    channel,
+                });
+            }
+            Ok(out)
         })
         .await
     }
-
     async fn record_channel_notifications(
         &self,
         tenant: &str,
@@ -1321,10 +1387,10 @@ impl Store for SqliteStore {
                 for r in &records {
                     let at = ts_text(r.notified_at);
                     channel
-                        .execute(params![tenant, r.fingerprint, r.channel, r.status, at])
+                        .execute(params![tenant, r.fingerprint, r.channel, r.status.as_str(), at])
                         .map_err(db_err("record a notification"))?;
                     finding
-                        .execute(params![tenant, r.fingerprint, r.status, at])
+                        .execute(params![tenant, r.fingerprint, r.status.as_str(), at])
                         .map_err(db_err("record a notification"))?;
                 }
             }
@@ -1332,21 +1398,23 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AuditStore for SqliteStore {
     async fn append_audit(&self, tenant: &str, record: &AuditRecord) -> Result<(), StoreError> {
         let tenant = tenant.to_owned();
         let r = record.clone();
         self.with(move |conn| {
             conn.execute(
                 "INSERT INTO audit_log (tenant_id, id, at, operator, role, action, target_id, target_upn, outcome, completed_at, entry_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![tenant, r.id, ts_text(r.at), r.operator, r.role, r.action, r.target_id, r.target_upn, r.outcome, opt_ts(r.completed_at), r.entry.to_string()],
+                params![tenant, r.id, ts_text(r.at), r.operator, r.role, r.action, r.target_id, r.target_upn, r.outcome.as_str(), opt_ts(r.completed_at), r.entry.to_string()],
             )
             .map_err(db_err("append an audit entry"))?;
             Ok(())
         })
         .await
     }
-
     async fn complete_audit(&self, tenant: &str, record: &AuditRecord) -> Result<bool, StoreError> {
         let tenant = tenant.to_owned();
         let r = record.clone();
@@ -1354,14 +1422,13 @@ impl Store for SqliteStore {
             let n = conn
                 .execute(
                     "UPDATE audit_log SET target_id = ?3, target_upn = ?4, outcome = ?5, completed_at = ?6, entry_json = ?7 WHERE tenant_id = ?1 AND id = ?2 AND completed_at IS NULL",
-                    params![tenant, r.id, r.target_id, r.target_upn, r.outcome, opt_ts(Some(r.completed_at.unwrap_or(r.at))), r.entry.to_string()],
+                    params![tenant, r.id, r.target_id, r.target_upn, r.outcome.as_str(), opt_ts(Some(r.completed_at.unwrap_or(r.at))), r.entry.to_string()],
                 )
                 .map_err(db_err("complete an audit entry"))?;
             Ok(n == 1)
         })
         .await
     }
-
     async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1370,34 +1437,26 @@ impl Store for SqliteStore {
                 .map_err(db_err("read the audit log"))?;
             let rows = stmt
                 .query_map(params![tenant, limit as i64], |r| {
-                    Ok((
-                        AuditRecord {
-                            id: r.get(0)?,
-                            at: text_ts(r.get(1)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                            operator: r.get(2)?,
-                            role: r.get(3)?,
-                            action: r.get(4)?,
-                            target_id: r.get(5)?,
-                            target_upn: r.get(6)?,
-                            outcome: r.get(7)?,
-                            completed_at: text_ts(r.get(8)?),
-                            entry: serde_json::Value::Null,
-                        },
-                        r.get::<_, String>(9)?,
-                    ))
+                    let text: [Option<String>; 10] = [
+                        r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?,
+                        r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?,
+                    ];
+                    Ok(text)
                 })
                 .map_err(db_err("read the audit log"))?;
             let mut out = Vec::new();
             for row in rows {
-                let (mut a, json) = row.map_err(db_err("read an audit entry"))?;
-                a.entry = serde_json::from_str(&json).map_err(|e| StoreError::corrupt("audit_log", a.id.clone(), e))?;
-                out.push(a);
+                let text = row.map_err(db_err("read an audit entry"))?;
+                out.push(audit_from_text(text)?);
             }
             Ok(out)
         })
         .await
     }
+}
 
+#[async_trait]
+impl LeaseStore for SqliteStore {
     async fn register_tenant(&self, tenant: &str) -> Result<(), StoreError> {
         let tenant = tenant.to_owned();
         self.with(move |conn| {
@@ -1410,7 +1469,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn acquire_lease(
         &self,
         owner: &str,
@@ -1442,7 +1500,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn renew_lease(
         &self,
         tenant: &str,
@@ -1462,7 +1519,6 @@ impl Store for SqliteStore {
         })
         .await
     }
-
     async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError> {
         let (tenant, owner) = (tenant.to_owned(), owner.to_owned());
         self.with(move |conn| {

@@ -2,7 +2,7 @@
 //! `store.rs` instantiates it for SQLite (and PostgreSQL when a server is available).
 
 use entra_model::*;
-use oort_collector::store::*;
+use oort_store::*;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -615,14 +615,14 @@ pub(crate) async fn runs_are_recorded_and_listed_newest_first(store: &dyn Store)
         let mut run = CollectionRun::new(format!("run-{i}"), start + Duration::hours(i));
         store.record_run("t1", &run).await.unwrap();
         run.finished_at = Some(run.started_at + Duration::minutes(5));
-        run.status = "succeeded".into();
+        run.status = RunStatus::Succeeded;
         run.report = json!({"sign_ins": {"inserted": i}});
         store.record_run("t1", &run).await.unwrap();
     }
     let runs = store.runs("t1", 2).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].id, "run-2");
-    assert_eq!(runs[0].status, "succeeded");
+    assert_eq!(runs[0].status, RunStatus::Succeeded);
     assert_eq!(runs[0].report["sign_ins"]["inserted"], 2);
     assert_eq!(runs[0].finished_at, Some(t("2024-05-01T02:05:00Z")));
 }
@@ -705,12 +705,12 @@ pub(crate) async fn prune_deletes_sign_ins_and_audits_older_than_the_retention(s
 }
 
 pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(store: &dyn Store) {
-    let f = |status: &str, last: &str| {
+    let f = |status: FindingStatus, last: &str| {
         StoredFinding::new(
             "fp-1",
             "password-spray",
-            "threat",
-            "high",
+            FindingKind::Threat,
+            Severity::High,
             status,
             "203.0.113.7",
             "203.0.113.7 sprayed 40 users",
@@ -722,19 +722,19 @@ pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(s
     let s = store
         .upsert_findings(
             ctx("t1", "2024-05-01T01:00:00Z"),
-            vec![f("open", "2024-05-01T00:20:00Z")],
+            vec![f(FindingStatus::Open, "2024-05-01T00:20:00Z")],
         )
         .await
         .unwrap();
     assert_eq!(s.inserted, 1);
     store
-        .record_notification("t1", "fp-1", "open", t("2024-05-01T01:00:01Z"))
+        .record_notification("t1", "fp-1", FindingStatus::Open, t("2024-05-01T01:00:01Z"))
         .await
         .unwrap();
     let s = store
         .upsert_findings(
             ctx("t1", "2024-05-02T01:00:00Z"),
-            vec![f("open", "2024-05-02T00:20:00Z")],
+            vec![f(FindingStatus::Open, "2024-05-02T00:20:00Z")],
         )
         .await
         .unwrap();
@@ -742,9 +742,9 @@ pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(s
     let other = StoredFinding::new(
         "fp-2",
         "inactive-guest",
-        "posture",
-        "medium",
-        "resolved",
+        FindingKind::Posture,
+        Severity::Medium,
+        FindingStatus::Resolved,
         "guest@x.com",
         "s",
         t("2024-04-01T00:00:00Z"),
@@ -756,14 +756,14 @@ pub(crate) async fn findings_upsert_by_fingerprint_and_keep_notification_state(s
         .await
         .unwrap();
     let open = store
-        .findings("t1", FindingFilter::status("open"))
+        .findings("t1", FindingFilter::status(FindingStatus::Open))
         .await
         .unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].last_seen, t("2024-05-02T00:20:00Z"));
     assert_eq!(
-        open[0].notified_status.as_deref(),
-        Some("open"),
+        open[0].notified_status,
+        Some(FindingStatus::Open),
         "notification state survives updates"
     );
     assert_eq!(open[0].json["evidence"]["users"], 40);
@@ -785,9 +785,9 @@ pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &
         StoredFinding::new(
             fp,
             "password-spray",
-            "threat",
-            "high",
-            "open",
+            FindingKind::Threat,
+            Severity::High,
+            FindingStatus::Open,
             "203.0.113.7",
             "s",
             t("2024-05-01T00:00:00Z"),
@@ -808,9 +808,9 @@ pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &
         .record_channel_notifications(
             "t1",
             &[
-                NotificationRecord::new("fp-1", "teams", "open", at),
-                NotificationRecord::new("fp-1", "email", "open", at),
-                NotificationRecord::new("fp-2", "email", "open", at),
+                NotificationRecord::new("fp-1", "teams", FindingStatus::Open, at),
+                NotificationRecord::new("fp-1", "email", FindingStatus::Open, at),
+                NotificationRecord::new("fp-2", "email", FindingStatus::Open, at),
             ],
         )
         .await
@@ -819,7 +819,12 @@ pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &
     store
         .record_channel_notifications(
             "t2",
-            &[NotificationRecord::new("fp-1", "teams", "resolved", at)],
+            &[NotificationRecord::new(
+                "fp-1",
+                "teams",
+                FindingStatus::Resolved,
+                at,
+            )],
         )
         .await
         .unwrap();
@@ -827,16 +832,21 @@ pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &
     store
         .record_channel_notifications(
             "t1",
-            &[NotificationRecord::new("fp-1", "teams", "resolved", later)],
+            &[NotificationRecord::new(
+                "fp-1",
+                "teams",
+                FindingStatus::Resolved,
+                later,
+            )],
         )
         .await
         .unwrap();
     assert_eq!(
         store.notifications("t1").await.unwrap(),
         [
-            NotificationRecord::new("fp-1", "email", "open", at),
-            NotificationRecord::new("fp-1", "teams", "resolved", later),
-            NotificationRecord::new("fp-2", "email", "open", at),
+            NotificationRecord::new("fp-1", "email", FindingStatus::Open, at),
+            NotificationRecord::new("fp-1", "teams", FindingStatus::Resolved, later),
+            NotificationRecord::new("fp-2", "email", FindingStatus::Open, at),
         ],
         "one row per (finding, channel), the last status replacing the previous one"
     );
@@ -846,8 +856,8 @@ pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &
         .unwrap();
     let fp1 = findings.iter().find(|f| f.fingerprint == "fp-1").unwrap();
     assert_eq!(
-        (fp1.notified_status.as_deref(), fp1.notified_at),
-        (Some("resolved"), Some(later)),
+        (fp1.notified_status, fp1.notified_at),
+        (Some(FindingStatus::Resolved), Some(later)),
         "the finding keeps the last status notified on any channel"
     );
     assert_eq!(store.notifications("t2").await.unwrap().len(), 1);
@@ -868,13 +878,13 @@ pub(crate) async fn audit_entries_are_appended_and_completed_once(store: &dyn St
         "an entry is never overwritten"
     );
     let mut done = intent.clone();
-    done.outcome = "success".into();
+    done.outcome = AuditOutcome::Success;
     done.target_id = Some("u1".into());
     done.completed_at = Some(t("2024-05-01T00:00:02Z"));
     done.entry = json!({"calls": [{"status": 200, "request_id": "r-1"}]});
     assert!(store.complete_audit("t1", &done).await.unwrap());
     let mut again = done.clone();
-    again.outcome = "failed".into();
+    again.outcome = AuditOutcome::Failed;
     assert!(
         !store.complete_audit("t1", &again).await.unwrap(),
         "completed once only"
@@ -891,13 +901,13 @@ pub(crate) async fn audit_entries_are_appended_and_completed_once(store: &dyn St
     let log = store.audit_log("t1", 10).await.unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(
-        (log[0].id.as_str(), log[0].outcome.as_str()),
-        ("a2", "incomplete"),
+        (log[0].id.as_str(), log[0].outcome),
+        ("a2", AuditOutcome::Incomplete),
         "a crash leaves an incomplete entry"
     );
     assert_eq!(
-        (log[1].outcome.as_str(), log[1].target_id.as_deref()),
-        ("success", Some("u1"))
+        (log[1].outcome, log[1].target_id.as_deref()),
+        (AuditOutcome::Success, Some("u1"))
     );
     assert_eq!(log[1].entry["calls"][0]["request_id"], "r-1");
 }

@@ -5,10 +5,13 @@ use entra_model::{
     User,
 };
 use time::format_description::well_known::Rfc3339;
+
+use crate::{StoreError, UnknownValue};
 use time::{OffsetDateTime, UtcOffset};
 
 /// Fixed-width UTC text (`2024-05-01T10:11:12.1234567Z`) whose lexical order is time order:
 /// how SQLite stores times.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn ts_text(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     format!(
@@ -24,10 +27,56 @@ pub(crate) fn ts_text(t: OffsetDateTime) -> String {
 }
 
 /// Parses [`ts_text`] back (any RFC 3339 is accepted).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn parse_ts(s: &str) -> Option<OffsetDateTime> {
     entra_model::timestamp::parse(s)
         .ok()
         .or_else(|| OffsetDateTime::parse(s, &Rfc3339).ok())
+}
+
+/// A stored time that must be there: [`parse_ts`], or `Corrupt` naming the row (never a
+/// made-up time such as the epoch).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) fn stored_ts(
+    table: &'static str,
+    id: &str,
+    s: &str,
+) -> Result<OffsetDateTime, StoreError> {
+    parse_ts(s)
+        .ok_or_else(|| StoreError::corrupt_value(table, id, "a time", UnreadableTime(s.to_owned())))
+}
+
+/// [`stored_ts`] of a column that may be empty.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) fn stored_opt_ts(
+    table: &'static str,
+    id: &str,
+    s: Option<&str>,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    s.map(|s| stored_ts(table, id, s)).transpose()
+}
+
+#[derive(Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+struct UnreadableTime(String);
+
+impl std::fmt::Display for UnreadableTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} is not an RFC 3339 time", self.0)
+    }
+}
+
+impl std::error::Error for UnreadableTime {}
+
+/// A stored name of a closed set (a severity, a status, ...), or `Corrupt` naming the row.
+pub(crate) fn stored_name<T>(table: &'static str, id: &str, s: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = UnknownValue>,
+{
+    s.parse().map_err(|e: UnknownValue| {
+        let what = e.what();
+        StoreError::corrupt_value(table, id, what, e)
+    })
 }
 
 pub(crate) struct SignInRow<'a> {

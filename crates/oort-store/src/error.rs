@@ -26,12 +26,6 @@ pub enum StoreErrorKind {
     },
     /// A blocking task failed.
     Task,
-    /// This store does not implement the operation (a [`Store`](super::Store) method with a
-    /// default implementation that a third-party store did not override).
-    Unsupported {
-        /// The trait method.
-        operation: &'static str,
-    },
 }
 
 /// An error of a [`Store`](super::Store) operation.
@@ -42,6 +36,10 @@ pub struct StoreError {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "the constructors are for the backends")
+)]
 impl StoreError {
     pub(crate) fn new(
         kind: StoreErrorKind,
@@ -74,22 +72,27 @@ impl StoreError {
         id: impl Into<String>,
         source: serde_json::Error,
     ) -> Self {
+        Self::corrupt_value(table, id, "stored JSON", source)
+    }
+
+    /// A stored value (`what`: a time, a severity, ...) of row `id` that cannot be read.
+    pub(crate) fn corrupt_value(
+        table: &'static str,
+        id: impl Into<String>,
+        what: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         let id = id.into();
         Self::new(
             StoreErrorKind::Corrupt { table, id },
-            "stored JSON",
+            what,
             Some(Box::new(source)),
         )
     }
 
-    /// A blocking or background task of the store failed (panicked or was cancelled).
-    pub(crate) fn task(context: impl Into<String>) -> Self {
+    /// A blocking or background task of a store's writer failed (panicked or was cancelled).
+    pub fn task(context: impl Into<String>) -> Self {
         Self::new(StoreErrorKind::Task, context, None)
-    }
-
-    /// A trait method this store does not implement.
-    pub(crate) fn unsupported(operation: &'static str) -> Self {
-        Self::new(StoreErrorKind::Unsupported { operation }, "", None)
     }
 
     /// What went wrong.
@@ -122,10 +125,6 @@ impl fmt::Display for StoreError {
                 self.context
             ),
             StoreErrorKind::Task => write!(f, "a store task failed: {}", self.context),
-            StoreErrorKind::Unsupported { operation } => write!(
-                f,
-                "this store does not implement {operation}: use the SQLite or PostgreSQL store"
-            ),
         }
     }
 }

@@ -1,0 +1,249 @@
+//! The store's traits, one per concern. Each is implemented in full by both backends; a crate
+//! (or a test double) takes only the ones it needs, and [`Store`] is all of them at once.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use entra_model::{Application, AuthenticationMethod, Group, Raw, ServicePrincipal, SignIn};
+use time::OffsetDateTime;
+
+use crate::{
+    AuditRecord, Batch, Checkpoint, CollectionRun, FindingFilter, ItemKind, Membership,
+    NotificationRecord, PruneSummary, SignInChanges, SignInQuery, SnapshotScope, StoreError,
+    StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+};
+
+/// Writing what collection brings: batches of items with the checkpoint that covers them, and
+/// the reconciliation that ends a snapshot.
+#[async_trait]
+pub trait IngestStore: Send + Sync + fmt::Debug {
+    /// Writes a batch and, in the same transaction, the checkpoint that covers it.
+    async fn write(
+        &self,
+        ctx: WriteContext<'_>,
+        batch: Batch,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<WriteSummary, StoreError>;
+
+    /// Ends a snapshot run that started at `started_at`: rows of `scope` not written since are
+    /// marked removed or deleted. Returns how many rows it changed.
+    async fn finish_snapshot(
+        &self,
+        ctx: WriteContext<'_>,
+        scope: SnapshotScope,
+        started_at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Progress of the streams (checkpoints) and the record of collection runs.
+#[async_trait]
+pub trait CheckpointStore: Send + Sync + fmt::Debug {
+    /// Saves (or replaces) a checkpoint on its own.
+    async fn save_checkpoint(&self, tenant: &str, checkpoint: Checkpoint)
+        -> Result<(), StoreError>;
+
+    /// The checkpoints of a stream.
+    async fn checkpoints(&self, tenant: &str, stream: &str) -> Result<Vec<Checkpoint>, StoreError>;
+
+    /// Deletes one checkpoint.
+    async fn delete_checkpoint(
+        &self,
+        tenant: &str,
+        stream: &str,
+        key: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Records (inserts or updates) a collection run.
+    async fn record_run(&self, tenant: &str, run: &CollectionRun) -> Result<(), StoreError>;
+
+    /// The most recent runs, newest first.
+    async fn runs(&self, tenant: &str, limit: usize) -> Result<Vec<CollectionRun>, StoreError>;
+}
+
+/// The activity logs: sign-ins in time order, counts, what the analysis has not seen yet,
+/// retention.
+#[async_trait]
+pub trait ActivityStore: Send + Sync + fmt::Debug {
+    /// Sign-ins in (created_at, id) order.
+    async fn sign_ins(
+        &self,
+        tenant: &str,
+        query: SignInQuery,
+    ) -> Result<Vec<Raw<SignIn>>, StoreError>;
+
+    /// Number of stored sign-ins.
+    async fn sign_in_count(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// Number of stored directory audit entries.
+    async fn directory_audit_count(&self, tenant: &str) -> Result<u64, StoreError>;
+
+    /// The sign-ins written since the analysis last cleared the mark (every sign-in batch moves
+    /// it in its own transaction): the earliest `created_at` among them, and the mark's version.
+    /// `None` when none was written since.
+    async fn sign_in_changes(&self, tenant: &str) -> Result<Option<SignInChanges>, StoreError>;
+
+    /// Clears the mark of [`ActivityStore::sign_in_changes`] if it is still at `version` (no
+    /// batch was written since it was read); returns whether it did.
+    async fn clear_sign_in_changes(&self, tenant: &str, version: i64) -> Result<bool, StoreError>;
+
+    /// Deletes the sign-ins created and the directory audit entries logged before `before`
+    /// (retention), in batches of their own transactions so that writers are not held up.
+    /// Rows without a time are kept.
+    async fn prune(&self, tenant: &str, before: OffsetDateTime)
+        -> Result<PruneSummary, StoreError>;
+}
+
+/// The directory as last collected.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + fmt::Debug {
+    /// Users, with their deletion marks.
+    async fn users(&self, tenant: &str) -> Result<Vec<StoredUser>, StoreError>;
+
+    /// Groups (deleted ones excluded).
+    async fn groups(&self, tenant: &str) -> Result<Vec<Raw<Group>>, StoreError>;
+
+    /// Group memberships, removed ones included (with `removed_at`).
+    async fn group_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Directory role memberships (`container_id` is the role id).
+    async fn role_members(&self, tenant: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Secrets and certificates of applications and service principals.
+    async fn app_credentials(&self, tenant: &str) -> Result<Vec<StoredCredential>, StoreError>;
+
+    /// Applications.
+    async fn applications(&self, tenant: &str) -> Result<Vec<Raw<Application>>, StoreError>;
+
+    /// Service principals.
+    async fn service_principals(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<Raw<ServicePrincipal>>, StoreError>;
+
+    /// Authentication methods as (user id, method).
+    async fn auth_methods(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(String, Raw<AuthenticationMethod>)>, StoreError>;
+
+    /// Raw JSON of the snapshot items of a kind.
+    async fn items(&self, tenant: &str, kind: ItemKind) -> Result<Vec<String>, StoreError>;
+}
+
+/// Findings, de-duplicated by fingerprint.
+#[async_trait]
+pub trait FindingStore: Send + Sync + fmt::Debug {
+    /// Inserts or updates findings by fingerprint (the notification columns are kept).
+    async fn upsert_findings(
+        &self,
+        ctx: WriteContext<'_>,
+        findings: Vec<StoredFinding>,
+    ) -> Result<WriteSummary, StoreError>;
+
+    /// Findings, most recently seen first. A stored finding that no longer reads (an unknown
+    /// severity, JSON that does not parse) is an error, never dropped.
+    async fn findings(
+        &self,
+        tenant: &str,
+        filter: FindingFilter,
+    ) -> Result<Vec<StoredFinding>, StoreError>;
+}
+
+/// What was notified about findings, per channel.
+#[async_trait]
+pub trait NotificationStore: Send + Sync + fmt::Debug {
+    /// Records that a finding's `status` was notified at `at` (the `notified_*` columns of the
+    /// finding only; per-channel state is
+    /// [`record_channel_notifications`](NotificationStore::record_channel_notifications)).
+    async fn record_notification(
+        &self,
+        tenant: &str,
+        fingerprint: &str,
+        status: crate::FindingStatus,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// The per-channel notification state of a tenant's findings: one record per (finding,
+    /// channel) that was ever notified, ordered by fingerprint then channel.
+    async fn notifications(&self, tenant: &str) -> Result<Vec<NotificationRecord>, StoreError>;
+
+    /// Records, in one transaction, that each record's status was notified on its channel:
+    /// inserts or replaces the (finding, channel) row, and sets the finding's `notified_status`
+    /// and `notified_at` to the record's (so they hold the last status notified on any channel).
+    async fn record_channel_notifications(
+        &self,
+        tenant: &str,
+        records: &[NotificationRecord],
+    ) -> Result<(), StoreError>;
+}
+
+/// The remediation audit trail: entries are appended, completed once, never otherwise changed.
+#[async_trait]
+pub trait AuditStore: Send + Sync + fmt::Debug {
+    /// Appends an audit entry (fails if the id exists: entries are never overwritten).
+    async fn append_audit(&self, tenant: &str, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// Completes an entry with its outcome, once: returns `false` when it was already completed
+    /// (or does not exist), leaving it unchanged.
+    async fn complete_audit(&self, tenant: &str, record: &AuditRecord) -> Result<bool, StoreError>;
+
+    /// The audit trail, newest first.
+    async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// Tenants handed out to the workers of a fleet by leases.
+#[async_trait]
+pub trait LeaseStore: Send + Sync + fmt::Debug {
+    /// Adds a tenant to the fleet's list (idempotent).
+    async fn register_tenant(&self, tenant: &str) -> Result<(), StoreError>;
+
+    /// Takes the lease of a tenant that no live worker holds (`FOR UPDATE SKIP LOCKED` in
+    /// PostgreSQL), or `None` when every tenant is leased.
+    async fn acquire_lease(
+        &self,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Extends a lease this owner holds; `false` when it lost it (expired and taken).
+    async fn renew_lease(
+        &self,
+        tenant: &str,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives a lease back.
+    async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError>;
+}
+
+/// Every concern at once: what [`SqliteStore`](crate::SqliteStore) and
+/// [`PostgresStore`](crate::PostgresStore) are, and what a process that collects, analyses and
+/// remediates holds (`Arc<dyn Store>`, which coerces to any one concern's `Arc<dyn ...>`).
+/// Implemented automatically for every type that implements all of the concerns.
+pub trait Store:
+    IngestStore
+    + CheckpointStore
+    + ActivityStore
+    + DirectoryStore
+    + FindingStore
+    + NotificationStore
+    + AuditStore
+    + LeaseStore
+{
+}
+
+impl<T> Store for T where
+    T: IngestStore
+        + CheckpointStore
+        + ActivityStore
+        + DirectoryStore
+        + FindingStore
+        + NotificationStore
+        + AuditStore
+        + LeaseStore
+        + ?Sized
+{
+}
