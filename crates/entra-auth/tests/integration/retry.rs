@@ -65,15 +65,17 @@ async fn retries_503_with_exponential_backoff() {
         .mount(&server)
         .await;
     let clock = ManualClock::new(start_time());
-    let policy = RetryPolicy::default().with_initial_delay(Duration::from_secs(2));
+    let policy = RetryPolicy::default()
+        .with_initial_delay(Duration::from_secs(2))
+        .with_jitter(false);
     let credential = secret_credential_with(&server, &clock, policy);
 
     let started = Instant::now();
     credential.get_token("s").await.unwrap();
 
-    // Equal jitter: at least half of 2 s, then half of 4 s.
+    // 2 s, then 4 s (jitter off; its bounds are unit-tested).
     assert!(
-        started.elapsed() >= Duration::from_secs(3),
+        started.elapsed() >= Duration::from_secs(6),
         "{:?}",
         started.elapsed()
     );
@@ -128,10 +130,45 @@ async fn a_retry_after_beyond_the_cap_is_returned_not_waited() {
         .mount(&server)
         .await;
     let clock = ManualClock::new(start_time());
-    let credential = secret_credential_with(&server, &clock, RetryPolicy::default());
+    let policy = RetryPolicy::default().with_max_elapsed(Duration::from_secs(60));
+    let credential = secret_credential_with(&server, &clock, policy);
+    let started = Instant::now();
     let error = credential.get_token("s").await.unwrap_err();
     assert!(error.is_throttled());
     assert_eq!(error.retry_after(), Some(Duration::from_secs(120)));
+    assert!(started.elapsed() < Duration::from_secs(60), "not waited");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http_date_retry_after_is_measured_against_the_answer_date() {
+    let server = server().await;
+    // The answer's clock is the server's: seven seconds to wait, whatever the local clock says.
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
+                .insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:07 GMT"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(token_response("after-throttling", 3599))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new(start_time());
+    let credential = secret_credential_with(&server, &clock, RetryPolicy::default());
+
+    let started = Instant::now();
+    credential.get_token("s").await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(7),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
