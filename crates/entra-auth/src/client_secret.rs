@@ -129,7 +129,8 @@ impl ClientSecretCredentialBuilder {
         self
     }
 
-    /// How the token endpoint is retried. Default [`RetryPolicy::default`].
+    /// How the token endpoint is retried. Default [`RetryPolicy::interactive`] (4 retries, within
+    /// 2 minutes): a token is wanted by a request that is waiting for it.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self

@@ -43,7 +43,7 @@ impl Default for EndpointConfig {
             cloud: Cloud::Global,
             clock: Arc::new(SystemClock),
             http: None,
-            retry: RetryPolicy::default(),
+            retry: RetryPolicy::interactive(),
         }
     }
 }
@@ -133,6 +133,7 @@ impl TokenEndpoint {
     where
         F: FnMut() -> Result<ClientAuth<'a>, AuthError> + Send,
     {
+        let started = tokio::time::Instant::now();
         let mut retry = 0u32;
         loop {
             let body = self.form_body(scope, auth()?);
@@ -142,7 +143,8 @@ impl TokenEndpoint {
             };
             retry += 1;
             let delay = if error.is_retryable() {
-                self.retry.delay(retry, error.retry_after())
+                self.retry
+                    .delay(retry, started.elapsed(), error.retry_after())
             } else {
                 None
             };
@@ -229,11 +231,12 @@ impl TokenEndpoint {
             .await
             .map_err(|e| AuthError::Transport(TransportError::new(e)))?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, self.clock.now()));
+        let headers = response.headers();
+        let header =
+            |name: reqwest::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| {
+            parse_retry_after(v, header(reqwest::header::DATE), Some(self.clock.now()))
+        });
         let bytes = Zeroizing::new(
             response
                 .bytes()

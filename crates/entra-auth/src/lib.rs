@@ -19,7 +19,8 @@
 //!   and [`invalidate`](TokenCredential::invalidate) after a 401.
 //! - **Errors**: [`AuthError`] maps the AADSTS codes a daemon meets to variants whose messages
 //!   tell the operator what to fix; throttling, 5xx and transport failures are retried with
-//!   backoff and `Retry-After` ([`RetryPolicy`]).
+//!   backoff and `Retry-After` ([`RetryPolicy`], [`parse_retry_after`], [`jitter`]: the
+//!   workspace's one retry policy, `Retry-After` parser and jitter, which `graph-client` uses too).
 //! - **Claims**: [`TokenClaims`] decodes `roles` (the application permissions granted, as an
 //!   [`entra_model::PermissionSet`]), `tid`, `appid`/`azp`, `oid` and `idtyp` from the token,
 //!   without verifying it: that is the resource's job, and the claims are for diagnostics.
@@ -104,6 +105,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use cloud::Cloud;
 pub use credential::{CredentialIdentity, TokenCredential};
 pub use error::{AuthError, TokenEndpointError, TransportError};
-pub use retry::RetryPolicy;
+pub use retry::{jitter, parse_retry_after, RetryPolicy};
 pub use static_token::StaticTokenCredential;
 pub use token::{AccessToken, TokenClaims};

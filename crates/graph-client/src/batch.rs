@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use entra_auth::{parse_retry_after, RetryPolicy};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -15,7 +16,6 @@ use url::Url;
 use crate::client::{Call, GraphClient};
 use crate::error::{ApiError, GraphError};
 use crate::request::{ApiVersion, GraphRequest, Method};
-use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::throttle::ThrottleClass;
 
 /// Graph's limit of requests in one `$batch`.
@@ -185,7 +185,7 @@ impl BatchResponse {
 
     fn retry_after(&self) -> Option<Duration> {
         let v = self.header("retry-after")?;
-        parse_retry_after(v, self.header("date"))
+        parse_retry_after(v, self.header("date"), None)
     }
 }
 
@@ -338,16 +338,14 @@ impl GraphClient {
                 .values()
                 .filter(|r| retry.contains(&r.id))
                 .filter_map(BatchResponse::retry_after)
-                .max()
-                .unwrap_or(Duration::ZERO);
-            let wait = longest.max(policy.backoff(round + 1));
-            let may_retry = !retry.is_empty()
-                && round < policy.max_retries
-                && start.elapsed() + wait <= policy.max_elapsed;
-            if !may_retry {
+                .max();
+            let wait = policy
+                .delay(round + 1, start.elapsed(), longest)
+                .filter(|_| !retry.is_empty());
+            let Some(wait) = wait else {
                 answers.extend(got);
                 break;
-            }
+            };
             tracing::info!(
                 retried = retry.len(),
                 wait_ms = wait.as_millis() as u64,

@@ -4,10 +4,10 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
-use entra_auth::{Clock, SystemClock, TokenCredential};
+use entra_auth::{parse_retry_after, Clock, RetryPolicy, SystemClock, TokenCredential};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -19,7 +19,7 @@ use crate::error::{ApiError, GraphError};
 use crate::observe::{self, RequestEvent};
 use crate::paging::{Continuation, PageStream};
 use crate::request::{ApiVersion, GraphRequest, Method};
-use crate::retry::{retry_after_from_clock, RetryPolicy};
+use crate::retry::is_retryable_status;
 use crate::throttle::{Throttle, ThrottleClass, ThrottleLimits};
 
 /// The default `User-Agent`.
@@ -41,7 +41,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("oort-graph-client/", env!("CARGO_P
 ///     .credential(credential)
 ///     .base_url("https://graph.microsoft.com")
 ///     .default_version(ApiVersion::Beta)
-///     .retry_policy(RetryPolicy::default().max_retries(40))
+///     .retry_policy(RetryPolicy::default().with_max_retries(40))
 ///     .timeout(Some(Duration::from_secs(60)))
 ///     .background(true)
 ///     .build()?;
@@ -639,8 +639,7 @@ impl Inner {
                         source: Box::new(e.without_url()),
                     };
                     if idempotent {
-                        let wait = self.retry.backoff(retries + 1);
-                        if self.may_retry(retries, start, wait) {
+                        if let Some(wait) = self.retry.delay(retries + 1, start.elapsed(), None) {
                             retries += 1;
                             waited += wait;
                             span.record("wait_ms", waited.as_millis() as u64);
@@ -705,8 +704,8 @@ impl Inner {
             }
             if api.retry_after.is_none() {
                 if let Some(v) = header("retry-after") {
-                    api.retry_after =
-                        retry_after_from_clock(&v, SystemTime::from(self.clock.now()));
+                    // No readable `Date` in the answer: measured against our clock.
+                    api.retry_after = parse_retry_after(&v, None, Some(self.clock.now()));
                 }
             }
 
@@ -719,10 +718,11 @@ impl Inner {
                 continue;
             }
 
-            if RetryPolicy::is_retryable_status(status, idempotent) {
-                let backoff = self.retry.backoff(retries + 1);
-                let wait = backoff.max(api.retry_after.unwrap_or(Duration::ZERO));
-                if self.may_retry(retries, start, wait) {
+            if is_retryable_status(status, idempotent) {
+                if let Some(wait) = self
+                    .retry
+                    .delay(retries + 1, start.elapsed(), api.retry_after)
+                {
                     retries += 1;
                     waited += wait;
                     span.record("wait_ms", waited.as_millis() as u64);
@@ -762,10 +762,6 @@ impl Inner {
         query: &str,
     ) -> Duration {
         self.throttle.acquire(class, method, path, query).await
-    }
-
-    fn may_retry(&self, retries: u32, start: Instant, wait: Duration) -> bool {
-        retries < self.retry.max_retries && start.elapsed() + wait <= self.retry.max_elapsed
     }
 
     fn build_request(

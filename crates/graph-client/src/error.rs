@@ -102,7 +102,7 @@ impl ApiError {
             client_request_id: header("client-request-id"),
             date: None,
             retry_after: header("retry-after")
-                .and_then(|v| crate::retry::parse_retry_after(&v, header("date").as_deref())),
+                .and_then(|v| entra_auth::parse_retry_after(&v, header("date").as_deref(), None)),
             method: method.to_owned(),
             path: path.to_owned(),
             body_excerpt: None,

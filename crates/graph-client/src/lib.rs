@@ -18,7 +18,8 @@
 //! - retries by the [`RetryPolicy`]: 429/503/504 always, 408/500/502 and transport errors for
 //!   idempotent methods; `Retry-After` in (fractional) seconds or as an HTTP-date; full-jitter
 //!   exponential backoff; bounded by retries and elapsed time; one token refresh on a 401
-//!   `InvalidAuthenticationToken`;
+//!   `InvalidAuthenticationToken` ([`RetryPolicy`] and [`parse_retry_after`] are `entra-auth`'s,
+//!   re-exported: the token endpoint is retried by the same policy);
 //! - pages fetched ahead of the consumer: while it processes page `n`, the next pages are
 //!   decoded and fetched, each fetch starting as soon as the page before it has arrived
 //!   (bounded: three pages ahead);
@@ -175,9 +176,9 @@ mod throttle;
 
 pub use batch::{Batch, BatchResponse, BatchResponses, MAX_BATCH_SIZE};
 pub use client::{GraphClient, GraphClientBuilder, GraphResponse, DEFAULT_USER_AGENT};
+pub use entra_auth::{parse_retry_after, RetryPolicy};
 pub use error::{ApiError, GraphError};
 pub use observe::{observe, Observer, RequestEvent};
 pub use paging::{Continuation, ItemStream, LinkKind, Page, PageStream};
 pub use request::{ApiVersion, GraphRequest, Method};
-pub use retry::{parse_retry_after, RetryPolicy};
 pub use throttle::{Rate, TenantSize, ThrottleClass, ThrottleLimits};

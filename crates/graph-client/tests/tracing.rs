@@ -95,8 +95,8 @@ async fn request_spans_carry_method_path_status_attempt_and_wait_but_no_token_or
         .pool_idle_timeout(None)
         .retry_policy(
             RetryPolicy::default()
-                .jitter(false)
-                .base_delay(Duration::from_secs(1)),
+                .with_jitter(false)
+                .with_initial_delay(Duration::from_secs(1)),
         )
         .build()
         .unwrap();

@@ -784,7 +784,6 @@ impl Collector {
         mut after_run: impl AsyncFnMut(&CollectionReport),
     ) -> Result<WatchSummary, StoreError> {
         let mut summary = WatchSummary::default();
-        let mut seed = self.clock.now().unix_timestamp_nanos() as u64 | 1;
         while !self.cancel.is_cancelled() {
             let report = self.collect_now().await?;
             summary.runs += 1;
@@ -793,15 +792,7 @@ impl Collector {
             }
             after_run(&report).await;
             summary.last = Some(report);
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let extra = if jitter.is_zero() {
-                std::time::Duration::ZERO
-            } else {
-                std::time::Duration::from_millis(seed % (jitter.as_millis() as u64 + 1))
-            };
-            let deadline = tokio::time::Instant::now() + interval + extra;
+            let deadline = tokio::time::Instant::now() + interval + entra_auth::jitter(jitter);
             // Wake up at least every second to notice cancellation.
             while !self.cancel.is_cancelled() && tokio::time::Instant::now() < deadline {
                 let step =

@@ -61,9 +61,9 @@ async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
         .throttling(false)
         .retry_policy(
             RetryPolicy::default()
-                .base_delay(std::time::Duration::from_millis(10))
-                .max_delay(std::time::Duration::from_millis(50))
-                .jitter(false),
+                .with_initial_delay(std::time::Duration::from_millis(10))
+                .with_max_delay(std::time::Duration::from_millis(50))
+                .with_jitter(false),
         )
         .clock(clock.clone())
         .build()

@@ -73,8 +73,8 @@ pub(crate) fn builder(server: &MockServer, credential: Arc<TestCredential>) -> G
         .pool_idle_timeout(None)
         .retry_policy(
             RetryPolicy::default()
-                .jitter(false)
-                .base_delay(Duration::from_secs(1)),
+                .with_jitter(false)
+                .with_initial_delay(Duration::from_secs(1)),
         )
 }
 

@@ -98,7 +98,7 @@ async fn full_jitter_keeps_the_wait_within_the_backoff_ceiling() {
     let server = server().await;
     ok_after_first(&server, reply(429, throttled_body())).await;
     let client = builder(&server, TestCredential::new())
-        .retry_policy(RetryPolicy::default().base_delay(Duration::from_secs(4)))
+        .retry_policy(RetryPolicy::default().with_initial_delay(Duration::from_secs(4)))
         .build()
         .unwrap();
 
@@ -202,9 +202,9 @@ async fn an_exhausted_retry_budget_returns_the_last_error() {
     let client = builder(&server, TestCredential::new())
         .retry_policy(
             RetryPolicy::default()
-                .jitter(false)
-                .base_delay(Duration::from_secs(1))
-                .max_retries(3),
+                .with_jitter(false)
+                .with_initial_delay(Duration::from_secs(1))
+                .with_max_retries(3),
         )
         .build()
         .unwrap();
@@ -232,8 +232,8 @@ async fn the_elapsed_time_budget_stops_retrying_before_a_long_retry_after() {
     let client = builder(&server, TestCredential::new())
         .retry_policy(
             RetryPolicy::default()
-                .jitter(false)
-                .max_elapsed(Duration::from_secs(150)),
+                .with_jitter(false)
+                .with_max_elapsed(Duration::from_secs(150)),
         )
         .build()
         .unwrap();
@@ -339,9 +339,9 @@ async fn transport_errors_are_retried_for_get() {
         .pool_idle_timeout(None)
         .retry_policy(
             RetryPolicy::default()
-                .jitter(false)
-                .base_delay(Duration::from_secs(1))
-                .max_retries(2),
+                .with_jitter(false)
+                .with_initial_delay(Duration::from_secs(1))
+                .with_max_retries(2),
         )
         .build()
         .unwrap();

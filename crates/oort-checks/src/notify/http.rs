@@ -88,7 +88,7 @@ pub(super) async fn post_json(
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
     let date = headers.get(DATE).and_then(|d| d.to_str().ok());
-    graph_client::parse_retry_after(value, date)
+    graph_client::parse_retry_after(value, date, None)
 }
 
 #[cfg(test)]
