@@ -5,7 +5,7 @@
 //! Otherwise the machine's PostgreSQL (`/usr/lib/postgresql/*/bin`) starts a cluster in a temp
 //! dir on a free port, as the `postgres` user when running as root (initdb refuses root); a
 //! watchdog stops it and removes the directory when the test process exits. Without PostgreSQL
-//! the tests are skipped with a printed reason, unless `OORT_REQUIRE_POSTGRES=1`.
+//! the tests are compiled as ignored (see [`fresh_database`]).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -132,22 +132,20 @@ fn start() -> Result<Server, String> {
     Err(format!("PostgreSQL did not start on port {port}: {log}"))
 }
 
-/// A fresh, empty database URL, or `None` (test skipped) when no server can be had.
+/// A fresh, empty database URL.
+///
+/// Tests that call it are marked `#[cfg_attr(not(oort_postgres), ignore = "...")]`: the build
+/// scripts set `oort_postgres` when this machine has PostgreSQL (or `OORT_TEST_DATABASE_URL` is
+/// set), so without one they are reported as ignored, never as passed, and with
+/// `OORT_REQUIRE_POSTGRES=1` its absence fails the build.
 ///
 /// # Panics
-/// When `OORT_REQUIRE_POSTGRES=1` and no server can be had, or the server refuses to create a
+/// When no server can be had although the build found one, or the server refuses to create a
 /// database: this is test support, where a panic is a failed test.
-#[allow(clippy::print_stderr)] // the skip reason is for the person running the tests
-pub async fn fresh_database() -> Option<String> {
+pub async fn fresh_database() -> String {
     let server = match SERVER.get_or_init(start) {
         Ok(s) => s,
-        Err(reason) => {
-            if std::env::var("OORT_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("OORT_REQUIRE_POSTGRES=1 but no PostgreSQL is available: {reason}");
-            }
-            eprintln!("skipping a PostgreSQL test: {reason}");
-            return None;
-        }
+        Err(reason) => panic!("no PostgreSQL server for the tests: {reason}"),
     };
     let (client, conn) = tokio_postgres::connect(&server.admin_url, tokio_postgres::NoTls)
         .await
@@ -169,5 +167,5 @@ pub async fn fresh_database() -> Option<String> {
         .rsplit_once('/')
         .map(|(b, _)| b.to_owned())
         .unwrap_or_else(|| server.admin_url.clone());
-    Some(format!("{base}/{name}"))
+    format!("{base}/{name}")
 }

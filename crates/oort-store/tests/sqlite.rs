@@ -8,10 +8,8 @@ use std::sync::Arc;
 use oort_store::prelude::*;
 use oort_store::SqliteStore;
 
-async fn sqlite() -> Option<Arc<dyn Store>> {
-    Some(Arc::new(
-        SqliteStore::in_memory().expect("in-memory SQLite opens"),
-    ))
+async fn sqlite() -> Arc<dyn Store> {
+    Arc::new(SqliteStore::in_memory().expect("in-memory SQLite opens"))
 }
 
 store_suite!(sqlite());

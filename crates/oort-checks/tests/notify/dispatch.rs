@@ -362,8 +362,9 @@ macro_rules! on_both_stores {
         mod postgres {
             $(
                 #[tokio::test]
+                #[cfg_attr(not(oort_postgres), ignore = "no PostgreSQL here: install it (initdb) or set OORT_TEST_DATABASE_URL")]
                 async fn $name() {
-                    let Some(url) = oort_store::testing::fresh_database().await else { return };
+                    let url = oort_store::testing::fresh_database().await;
                     let store = super::PostgresStore::connect(&url).await.unwrap();
                     super::$name(&store).await;
                 }

@@ -972,7 +972,10 @@ pub(crate) async fn leases_hand_each_tenant_to_one_worker_until_they_expire(stor
 #[macro_export]
 macro_rules! store_suite {
     ($make:expr) => {
-        store_suite!(@tests $make;
+        store_suite!($make, #[allow(unused_attributes)]);
+    };
+    ($make:expr, #[$attr:meta]) => {
+        store_suite!(@tests $make; $attr;
             sign_ins_upsert_by_id_and_keep_raw_json,
             sign_in_writes_mark_how_far_back_the_analysis_must_read,
             sign_ins_page_by_keyset_through_equal_timestamps,
@@ -992,10 +995,11 @@ macro_rules! store_suite {
             leases_hand_each_tenant_to_one_worker_until_they_expire,
         );
     };
-    (@tests $make:expr; $($name:ident),+ $(,)?) => {$(
+    (@tests $make:expr; $attr:meta; $($name:ident),+ $(,)?) => {$(
         #[tokio::test]
+        #[$attr]
         async fn $name() {
-            let Some(store) = $make.await else { return };
+            let store = $make.await;
             $crate::store_suite::$name(&*store).await;
         }
     )+};
