@@ -18,8 +18,16 @@
 //!   or a JSON webhook, once per status change and channel, with retries and a digest mode.
 //!
 //! It is not for collecting data (no Graph calls: that is `oort-collector`), nor for storing
-//! findings (the store's trait is used by [`run_checks`] and [`notify::notify_findings`]
-//! only). The analysis does no I/O; the notifiers' network I/O is the only I/O of the crate.
+//! findings (`oort-store`'s traits are used by [`run_checks`] and [`notify::notify_findings`]
+//! only).
+//!
+//! # Features
+//! - `store` (default): [`run_checks`] over a store of `oort-store` ([`ChecksStore`]).
+//! - `notify` (default): the notification channels (SMTP, Teams, webhook: reqwest and lettre).
+//!
+//! Without them (`default-features = false`) the engine, the posture checks and the findings
+//! need only `entra-model` and `oort-store`'s vocabulary (severity, kind, status; no database
+//! backend, no HTTP client). The analysis does no I/O; the notifiers' network I/O is the only I/O of the crate.
 //! The clock is never read: "now" is a parameter and windows run on the sign-ins' own
 //! timestamps.
 //!
