@@ -83,6 +83,7 @@ mod error;
 mod graph;
 mod jwt;
 mod odata;
+mod posture;
 mod rng;
 mod server;
 mod signins;

@@ -1348,7 +1348,7 @@ impl Tenant {
 
     /// The posture findings the directory state produces now.
     pub fn posture_truth(&self) -> Vec<PostureFinding> {
-        crate::attacks::posture(self)
+        crate::posture::posture(self)
     }
 
     /// A deterministic JSON dump of the generated directory (users, groups with members,
