@@ -194,31 +194,14 @@ fn password_spray(p: &mut Planter<'_>) {
 /// Fourteen failed passwords of one user from a proxy in their city, then a success.
 fn brute_force(p: &mut Planter<'_>) {
     if let Some(u) = p.victim(|_, _| true) {
-        let c = *p.t.users[u].city();
-        let ip = p.proxy_ip(&c);
-        let t0 = p.at(20.0);
-        p.quiet(u, t0 - Duration::hours(2), t0 + Duration::hours(2));
-        let mut ev = Vec::new();
-        for i in 0..14 {
-            ev.push(p.sign_in(
-                u,
-                t0 + Duration::seconds(i * 30),
-                &c,
-                &ip,
-                50126,
-                attacker_device,
-            ));
-        }
-        ev.push(p.sign_in(
-            u,
-            t0 + Duration::seconds(14 * 30 + 40),
-            &c,
-            &ip,
-            0,
-            attacker_device,
-        ));
-        let upn = p.upn(u);
-        p.truth("brute-force", &upn, &ev);
+        let burst = Burst {
+            hours_ago: 20.0,
+            failures: 14,
+            every_s: 30,
+            code: 50126,
+            success_after_s: 40,
+        };
+        burst_then_success(p, u, &burst, "brute-force");
     }
 }
 
@@ -230,32 +213,43 @@ fn mfa_fatigue(p: &mut Planter<'_>) {
             .iter()
             .any(AuthenticationMethod::is_mfa_capable)
     }) {
-        let c = *p.t.users[u].city();
-        let ip = p.proxy_ip(&c);
-        let t0 = p.at(16.0);
-        p.quiet(u, t0 - Duration::hours(2), t0 + Duration::hours(2));
-        let mut ev = Vec::new();
-        for i in 0..12 {
-            ev.push(p.sign_in(
-                u,
-                t0 + Duration::seconds(i * 12),
-                &c,
-                &ip,
-                500121,
-                attacker_device,
-            ));
-        }
-        ev.push(p.sign_in(
-            u,
-            t0 + Duration::seconds(12 * 12 + 60),
-            &c,
-            &ip,
-            0,
-            attacker_device,
-        ));
-        let upn = p.upn(u);
-        p.truth("mfa-fatigue", &upn, &ev);
+        let burst = Burst {
+            hours_ago: 16.0,
+            failures: 12,
+            every_s: 12,
+            code: 500121,
+            success_after_s: 60,
+        };
+        burst_then_success(p, u, &burst, "mfa-fatigue");
     }
+}
+
+/// A burst of failures of one user, then a success: when, how many, how far apart, which
+/// error, and how long after the last failure the success comes.
+struct Burst {
+    hours_ago: f64,
+    failures: i64,
+    every_s: i64,
+    code: i64,
+    success_after_s: i64,
+}
+
+/// Plants `burst` for user `u` from a proxy in their city (their own activity quiet for two
+/// hours around it) and records it as ground truth of `detection`.
+fn burst_then_success(p: &mut Planter<'_>, u: usize, burst: &Burst, detection: &str) {
+    let c = *p.t.users[u].city();
+    let ip = p.proxy_ip(&c);
+    let t0 = p.at(burst.hours_ago);
+    p.quiet(u, t0 - Duration::hours(2), t0 + Duration::hours(2));
+    let mut ev = Vec::new();
+    for i in 0..burst.failures {
+        let when = t0 + Duration::seconds(i * burst.every_s);
+        ev.push(p.sign_in(u, when, &c, &ip, burst.code, attacker_device));
+    }
+    let last = burst.failures * burst.every_s + burst.success_after_s;
+    ev.push(p.sign_in(u, t0 + Duration::seconds(last), &c, &ip, 0, attacker_device));
+    let upn = p.upn(u);
+    p.truth(detection, &upn, &ev);
 }
 
 /// One MFA denial the user reported as fraud.

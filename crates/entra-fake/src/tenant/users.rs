@@ -158,14 +158,8 @@ fn gen_methods(
     m.push(AuthenticationMethod::Password(pw));
     let mut preferred = None;
     if kind == UserKind::BreakGlass {
-        let mut f = Fido2AuthenticationMethod::default();
-        f.id = rng.uuid();
-        f.display_name = Some("YubiKey 5 NFC".to_owned());
-        f.model = Some("YubiKey 5 NFC".to_owned());
-        f.aa_guid = Some("2fc0579f-8113-47ea-b116-bb5a8db9202a".to_owned());
-        f.attestation_level = Some("attested".to_owned());
-        f.created_date_time = Some(created + Duration::hours(1));
-        m.push(AuthenticationMethod::Fido2(f));
+        let key = ("YubiKey 5 NFC", "YubiKey 5 NFC", YUBIKEY_5_NFC_AAGUID);
+        m.push(fido2_key(rng, key, created + Duration::hours(1)));
         return (m, Some("fido2"));
     }
     let no_mfa = rng.chance(if kind == UserKind::Guest { 0.5 } else { 0.1 });
@@ -218,14 +212,8 @@ fn gen_methods(
         preferred = Some("push");
     }
     if rng.chance(0.08) {
-        let mut f = Fido2AuthenticationMethod::default();
-        f.id = rng.uuid();
-        f.display_name = Some("Security key".to_owned());
-        f.model = Some("YubiKey 5Ci".to_owned());
-        f.aa_guid = Some("c5ef55ff-ad9a-4b9f-b580-adebafe026d0".to_owned());
-        f.attestation_level = Some("attested".to_owned());
-        f.created_date_time = Some(created + Duration::days(3));
-        m.push(AuthenticationMethod::Fido2(f));
+        let key = ("Security key", "YubiKey 5Ci", YUBIKEY_5CI_AAGUID);
+        m.push(fido2_key(rng, key, created + Duration::days(3)));
     }
     if rng.chance(0.1) {
         let mut s = SoftwareOathAuthenticationMethod::default();
@@ -346,4 +334,23 @@ fn licence_sku(licence: TenantLicence) -> &'static str {
         TenantLicence::P1 => "078d2b04-f1bd-4111-bbd4-b4b1b354cef4",
         TenantLicence::Free => "18181a46-0d4e-45cd-891e-60aabd171b4e",
     }
+}
+
+const YUBIKEY_5_NFC_AAGUID: &str = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
+const YUBIKEY_5CI_AAGUID: &str = "c5ef55ff-ad9a-4b9f-b580-adebafe026d0";
+
+/// An attested FIDO2 security key: (display name, model, AAGUID), registered at `created`.
+fn fido2_key(
+    rng: &mut Rng,
+    (name, model, aa_guid): (&str, &str, &str),
+    created: OffsetDateTime,
+) -> AuthenticationMethod {
+    let mut f = Fido2AuthenticationMethod::default();
+    f.id = rng.uuid();
+    f.display_name = Some(name.to_owned());
+    f.model = Some(model.to_owned());
+    f.aa_guid = Some(aa_guid.to_owned());
+    f.attestation_level = Some("attested".to_owned());
+    f.created_date_time = Some(created);
+    AuthenticationMethod::Fido2(f)
 }
