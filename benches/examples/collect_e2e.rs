@@ -17,25 +17,15 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
-use entra_fake::{FakeClock, FakeTenant, Throttling};
-use graph_client::{GraphClient, Rate, ThrottleLimits};
+use entra_fake::connect::FakeConnection;
+use entra_fake::{FakeTenant, Throttling};
+use graph_client::{Rate, ThrottleLimits};
 use oort_collector::{Collector, CollectorConfig, StreamKind};
 use oort_store::prelude::*;
 use oort_store::{PostgresStore, SqliteStore};
-use secrecy::SecretString;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[derive(Debug, Clone)]
-struct FakeNow(FakeClock);
-
-impl Clock for FakeNow {
-    fn now(&self) -> time::OffsetDateTime {
-        self.0.now()
-    }
-}
 
 fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
     let args: Vec<String> = std::env::args().collect();
@@ -76,36 +66,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .real_time(reports_per_10s > 0)
         .start()
         .await?;
-    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
-    let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url())?;
-    let scope = "https://graph.microsoft.com/.default".to_owned();
-    let secret = ClientSecretCredential::builder(
-        fake.tenant_id(),
-        fake.client_id(),
-        SecretString::from(fake.client_secret().to_owned()),
-    )
-    .cloud(cloud)
-    .clock(clock.clone())
-    .build()?;
-    let credential: Arc<dyn TokenCredential> = Arc::new(
-        TokenCache::builder(Arc::new(secret))
-            .clock(clock.clone())
-            .build(),
-    );
-    let mut client = GraphClient::builder()
-        .credential(credential.clone())
-        .base_url(fake.graph_url())
-        .scope(scope.clone())
-        .clock(clock.clone());
-    client = if reports_per_10s == 0 {
-        client.throttling(false)
-    } else {
-        client.throttle_limits(
-            ThrottleLimits::default()
-                .reports(Rate::new(reports_per_10s, StdDuration::from_secs(10))),
-        )
-    };
-    let client = client.build()?;
+    let FakeConnection {
+        credential,
+        client,
+        scope,
+        clock,
+        ..
+    } = FakeConnection::builder(&fake)
+        .graph(move |client| {
+            if reports_per_10s == 0 {
+                client.throttling(false)
+            } else {
+                client.throttle_limits(
+                    ThrottleLimits::default()
+                        .reports(Rate::new(reports_per_10s, StdDuration::from_secs(10))),
+                )
+            }
+        })
+        .build()?;
     let granted = credential.get_token(&scope).await?.claims.roles;
 
     if store_kind == "none" {

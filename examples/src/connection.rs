@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use entra_auth::{ClientSecretCredential, Clock, Cloud, SystemClock, TokenCache, TokenCredential};
-use entra_fake::{FakeClock, FakeTenant, FakeTenantBuilder, Throttling};
+use entra_fake::connect::FakeConnection;
+use entra_fake::{FakeTenant, FakeTenantBuilder, Throttling};
 use graph_client::GraphClient;
 use secrecy::SecretString;
 
@@ -15,8 +16,8 @@ pub enum ConnectError {
     /// A setting is missing or invalid; the message names the variable to set.
     #[error("{0}")]
     Config(String),
-    /// The fake tenant did not start.
-    #[error("the fake tenant did not start: {0}")]
+    /// The fake tenant did not start, or no client could be connected to it.
+    #[error("cannot use the fake tenant: {0}")]
     Fake(#[source] entra_fake::FakeError),
     /// The credential could not be built (an invalid cloud or authority host).
     #[error("the credential could not be built: {0}")]
@@ -58,16 +59,6 @@ impl fmt::Debug for Connection {
             .field("scope", &self.scope)
             .field("fake", &self.fake.as_ref().map(FakeTenant::uri))
             .finish_non_exhaustive()
-    }
-}
-
-/// The fake tenant's clock, read through `entra_auth::Clock` by the libraries.
-#[derive(Debug)]
-struct FakeTenantClock(FakeClock);
-
-impl Clock for FakeTenantClock {
-    fn now(&self) -> time::OffsetDateTime {
-        self.0.now()
     }
 }
 
@@ -186,29 +177,24 @@ impl Connection {
     /// and clock. The fake stops when the connection is dropped.
     pub async fn start_fake(builder: FakeTenantBuilder) -> Result<Connection, ConnectError> {
         let fake = builder.start().await.map_err(ConnectError::Fake)?;
-        let clock: Arc<dyn Clock> = Arc::new(FakeTenantClock(fake.clock().clone()));
-        let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url())
-            .map_err(ConnectError::Credential)?;
-        let credential = ClientSecretCredential::builder(
-            fake.tenant_id(),
-            fake.client_id(),
-            SecretString::from(fake.client_secret().to_owned()),
-        )
-        .cloud(cloud)
-        .clock(clock.clone())
-        .build()
-        .map_err(ConnectError::Credential)?;
-        let mut connection = Connection::with_credential(
-            Arc::new(credential),
-            &fake.graph_url(),
-            // The fake answers for the global Graph resource.
-            Cloud::Global.graph_scope(),
-            fake.tenant_id().to_owned(),
+        let FakeConnection {
+            credential,
+            client,
+            scope,
             clock,
-        )?;
-        connection.break_glass_accounts = fake.break_glass_accounts();
-        connection.fake = Some(fake);
-        Ok(connection)
+            ..
+        } = FakeConnection::builder(&fake)
+            .build()
+            .map_err(ConnectError::Fake)?;
+        Ok(Connection {
+            client,
+            credential,
+            scope,
+            tenant_id: fake.tenant_id().to_owned(),
+            clock,
+            break_glass_accounts: fake.break_glass_accounts(),
+            fake: Some(fake),
+        })
     }
 
     fn with_credential(

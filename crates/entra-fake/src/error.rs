@@ -16,6 +16,14 @@ pub enum FakeError {
         #[source]
         source: std::io::Error,
     },
+    /// The credential for the fake tenant could not be built (its authority host was refused).
+    #[cfg(feature = "client")]
+    #[error("cannot build a credential for the fake tenant")]
+    Credential(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The Graph client for the fake tenant could not be built (its Graph URL was refused).
+    #[cfg(feature = "client")]
+    #[error("cannot build a Graph client for the fake tenant")]
+    Graph(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl FakeError {

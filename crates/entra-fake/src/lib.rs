@@ -51,7 +51,11 @@
 //!   late-arriving sign-ins, and the recorded requests.
 //! - Ground truth: [`FakeTenant::ground_truth`] (planted attacks, by detection id of
 //!   `detections.md`), [`FakeTenant::benign_cases`], [`FakeTenant::posture_truth`].
-
+//!
+//! # Features
+//! - `client` (off by default): the module `connect`, which connects the workspace's `entra-auth`
+//!   credential and `graph-client` client to a running fake tenant on the fake's clock, for
+//!   tests, examples and demos that use those libraries.
 //!
 //! # Behaviour worth knowing
 //! - A sign-in is visible once the clock passes its `createdDateTime` (no ingestion delay), and
@@ -79,10 +83,13 @@ mod attacks;
 mod catalog;
 mod clock;
 mod config;
+#[cfg(feature = "client")]
+pub mod connect;
 mod error;
 mod graph;
 mod jwt;
 mod odata;
+mod posture;
 mod rng;
 mod server;
 mod signins;

@@ -5,23 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
-use entra_fake::{FakeClock, FakeTenant, Throttling};
-use graph_client::GraphClient;
+use entra_auth::Clock;
+use entra_fake::connect::{FakeClockAdapter, FakeConnection};
+use entra_fake::{FakeTenant, Throttling};
 use oort_checks::{run_checks, run_checks_with, CheckConfig, FindingKind, RunOptions, Subject};
 use oort_collector::{Collector, CollectorConfig, StreamKind};
 use oort_store::prelude::*;
 use oort_store::{Batch, FindingFilter, SignInQuery, SqliteStore, WriteContext};
-use secrecy::SecretString;
-
-#[derive(Debug, Clone)]
-struct FakeNow(FakeClock);
-
-impl Clock for FakeNow {
-    fn now(&self) -> time::OffsetDateTime {
-        self.0.now()
-    }
-}
 
 fn subject_key(subject: &Subject) -> String {
     match subject {
@@ -52,28 +42,14 @@ async fn collect(
     clock: &Arc<dyn Clock>,
     disabled: &[StreamKind],
 ) -> Arc<dyn Store> {
-    let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url()).unwrap();
-    let scope = cloud.graph_scope();
-    let secret = ClientSecretCredential::builder(
-        fake.tenant_id(),
-        fake.client_id(),
-        SecretString::from(fake.client_secret().to_owned()),
-    )
-    .cloud(cloud)
-    .clock(clock.clone())
-    .build()
-    .unwrap();
-    let credential: Arc<dyn TokenCredential> = Arc::new(
-        TokenCache::builder(Arc::new(secret))
-            .clock(clock.clone())
-            .build(),
-    );
-    let client = GraphClient::builder()
-        .credential(credential.clone())
-        .base_url(fake.graph_url())
-        .scope(scope.clone())
-        .throttling(false)
+    let FakeConnection {
+        credential,
+        client,
+        scope,
+        ..
+    } = FakeConnection::builder(fake)
         .clock(clock.clone())
+        .graph(|client| client.throttling(false))
         .build()
         .unwrap();
     let granted = credential.get_token(&scope).await.unwrap().claims.roles;
@@ -111,7 +87,7 @@ async fn threat_findings(store: &dyn Store, tenant: &str) -> BTreeSet<(String, S
 #[tokio::test]
 async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
     let fake = fake_tenant().await;
-    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
+    let clock: Arc<dyn Clock> = Arc::new(FakeClockAdapter::new(fake.clock().clone()));
     let store = collect(&fake, &clock, &[]).await;
 
     let mut checks = CheckConfig::default();
@@ -179,7 +155,7 @@ async fn every_planted_attack_is_found_and_no_benign_subject_is_flagged() {
 #[tokio::test]
 async fn incremental_runs_find_what_a_full_run_finds_reading_only_what_is_new() {
     let fake = fake_tenant().await;
-    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
+    let clock: Arc<dyn Clock> = Arc::new(FakeClockAdapter::new(fake.clock().clone()));
     let tenant = fake.tenant_id();
     let mut checks = CheckConfig::default();
     checks.break_glass_accounts = fake.break_glass_accounts();

@@ -3,13 +3,12 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use entra_auth::{ClientSecretCredential, Clock, Cloud, SystemClock, TokenCache, TokenCredential};
+use entra_auth::{Clock, SystemClock};
+use entra_fake::connect::FakeConnection;
 use entra_fake::{FakeTenant, Throttling};
-use graph_client::GraphClient;
 use oort_checks::Subject;
 use oort_collector::{CancelHandle, Collector, CollectorConfig};
 use oort_remediation::{Action, Operator, OperatorRole, RemediationRequest};
-use secrecy::SecretString;
 use serde_json::json;
 
 use crate::analysis::check_config;
@@ -29,32 +28,16 @@ fn fake_error(e: entra_fake::FakeError) -> CliError {
 
 /// A connection to a fake tenant, without going through the environment.
 fn connect_fake(fake: &FakeTenant, throttling: bool) -> Result<Connection, CliError> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url())?;
-    // The fake answers for the global Graph resource only.
-    let scope = Cloud::Global.graph_scope();
-    let secret = ClientSecretCredential::builder(
-        fake.tenant_id(),
-        fake.client_id(),
-        SecretString::from(fake.client_secret().to_owned()),
-    )
-    .cloud(cloud)
-    .clock(clock.clone())
-    .build()?;
-    let credential: Arc<dyn TokenCredential> = Arc::new(
-        TokenCache::builder(Arc::new(secret))
-            .clock(clock.clone())
-            .build(),
-    );
-    let client = GraphClient::builder()
-        .credential(credential.clone())
-        .base_url(fake.graph_url())
-        .scope(scope.clone())
-        .throttling(throttling)
-        .background(true)
-        .clock(clock)
+    let FakeConnection {
+        credential,
+        client,
+        scope,
+        ..
+    } = FakeConnection::builder(fake)
+        .clock(Arc::new(SystemClock))
+        .graph(move |client| client.throttling(throttling).background(true))
         .build()
-        .map_err(|e| CliError::failure(format!("Graph client: {e}")))?;
+        .map_err(|e| CliError::failure(format!("cannot connect to the fake tenant: {e}")))?;
     Ok(Connection {
         credential,
         client,

@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential};
-use entra_fake::{FakeClock, FakeTenant, SignInKind, TenantLicence, Throttling};
+use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCredential};
+use entra_fake::connect::FakeConnection;
+use entra_fake::{FakeTenant, SignInKind, TenantLicence, Throttling};
 use entra_model::{Capability, Licence, PermissionSet};
 use graph_client::{GraphClient, RetryPolicy};
 use oort_collector::*;
@@ -12,16 +13,6 @@ use oort_store::prelude::*;
 use oort_store::{SignInQuery, SqliteStore};
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
-
-/// The fake tenant's clock, seen through `entra_auth::Clock`.
-#[derive(Debug, Clone)]
-struct FakeNow(FakeClock);
-
-impl Clock for FakeNow {
-    fn now(&self) -> OffsetDateTime {
-        self.0.now()
-    }
-}
 
 struct Setup {
     fake: FakeTenant,
@@ -37,35 +28,21 @@ async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
         .start()
         .await
         .unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(FakeNow(fake.clock().clone()));
-    let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url()).unwrap();
-    let scope = cloud.graph_scope();
-    let secret = ClientSecretCredential::builder(
-        fake.tenant_id(),
-        fake.client_id(),
-        SecretString::from(fake.client_secret().to_owned()),
-    )
-    .cloud(cloud)
-    .clock(clock.clone())
-    .build()
-    .unwrap();
-    let credential: Arc<dyn TokenCredential> = Arc::new(
-        TokenCache::builder(Arc::new(secret))
-            .clock(clock.clone())
-            .build(),
-    );
-    let client = GraphClient::builder()
-        .credential(credential.clone())
-        .base_url(fake.graph_url())
-        .scope(scope.clone())
-        .throttling(false)
-        .retry_policy(
-            RetryPolicy::default()
-                .with_initial_delay(std::time::Duration::from_millis(10))
-                .with_max_delay(std::time::Duration::from_millis(50))
-                .with_jitter(false),
-        )
-        .clock(clock.clone())
+    let FakeConnection {
+        credential,
+        client,
+        scope,
+        clock,
+        ..
+    } = FakeConnection::builder(&fake)
+        .graph(|client| {
+            client.throttling(false).retry_policy(
+                RetryPolicy::default()
+                    .with_initial_delay(std::time::Duration::from_millis(10))
+                    .with_max_delay(std::time::Duration::from_millis(50))
+                    .with_jitter(false),
+            )
+        })
         .build()
         .unwrap();
     Setup {

@@ -6,7 +6,8 @@ pub(crate) mod mocked;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use entra_auth::{ClientSecretCredential, Cloud, ManualClock, TokenCache, TokenCredential};
+use entra_auth::{ManualClock, SystemClock, TokenCredential};
+use entra_fake::connect::FakeConnection;
 use entra_fake::{FakeTenant, FakeTenantBuilder, RecordedRequest, Throttling};
 use entra_model::{AuthenticationMethod, PhoneType, User, UserType};
 use futures::TryStreamExt;
@@ -47,23 +48,14 @@ pub(crate) async fn env(store: Arc<dyn AuditStore>) -> Env {
 
 pub(crate) async fn env_with(store: Arc<dyn AuditStore>, builder: FakeTenantBuilder) -> Env {
     let tenant = builder.start().await.expect("the fake tenant starts");
-    let credential: Arc<dyn TokenCredential> = Arc::new(TokenCache::new(Arc::new(
-        ClientSecretCredential::builder(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            secrecy::SecretString::from(tenant.client_secret()),
-        )
-        .cloud(Cloud::custom(&tenant.authority_host(), &tenant.graph_url()).unwrap())
+    // Tokens and requests on the system clock: the remediator's own clock is a manual one.
+    let FakeConnection {
+        credential, client, ..
+    } = FakeConnection::builder(&tenant)
+        .clock(Arc::new(SystemClock))
+        .graph(|client| client.throttling(false))
         .build()
-        .unwrap(),
-    )));
-    let client = GraphClient::builder()
-        .credential(credential.clone())
-        .base_url(tenant.graph_url())
-        .scope(SCOPE)
-        .throttling(false)
-        .build()
-        .unwrap();
+        .expect("a client connects to the fake tenant");
     Env {
         tenant,
         credential,
