@@ -864,3 +864,80 @@ async fn graph_503s_are_reported_as_throttled_progress_events_and_the_run_succee
     }
     assert_eq!(refused, 2, "each 503 answer is reported");
 }
+
+#[tokio::test]
+async fn an_unreadable_checkpoint_fails_its_stream_naming_the_reset_and_the_others_go_on() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let tenant = s.fake.tenant_id();
+    // A windowed stream and a delta stream, each with a checkpoint it cannot read.
+    for (stream, garbage) in [
+        ("sign_ins", serde_json::json!("garbage")),
+        ("users", serde_json::json!({ "delta_link": 42 })),
+    ] {
+        store
+            .save_checkpoint(
+                tenant,
+                oort_store::Checkpoint::new(stream, "state", garbage),
+            )
+            .await
+            .unwrap();
+    }
+    let c = collector(&s, store.clone()).await;
+    let report = c.collect_now().await.unwrap();
+    assert!(!report.is_success());
+    for kind in [StreamKind::SignIns, StreamKind::Users] {
+        let r = report.stream(kind).unwrap();
+        match &r.status {
+            StreamStatus::Failed { error } => {
+                assert!(
+                    error.contains(&format!("the checkpoint of stream {kind}"))
+                        && error.contains("cannot be read")
+                        && error.contains(&format!(
+                            "delete_checkpoint(\"{tenant}\", \"{kind}\", \"state\")"
+                        ))
+                        && error.contains(&format!(
+                            "DELETE FROM checkpoints WHERE tenant_id = '{tenant}' AND stream = \
+                             '{kind}' AND key = 'state'"
+                        )),
+                    "{error}"
+                );
+            }
+            other => panic!("{kind}: {other:?}"),
+        }
+        assert_eq!((r.inserted, r.pages), (0, 0), "{kind}: nothing collected");
+        let kept = store.checkpoints(tenant, kind.as_str()).await.unwrap();
+        assert_eq!(
+            kept.len(),
+            1,
+            "{kind}: the checkpoint is left for the operator"
+        );
+    }
+    for kind in [
+        StreamKind::NonInteractiveSignIns,
+        StreamKind::DirectoryAudits,
+        StreamKind::Groups,
+        StreamKind::Applications,
+    ] {
+        assert_eq!(
+            report.stream(kind).unwrap().status,
+            StreamStatus::Succeeded,
+            "{kind}"
+        );
+    }
+    assert!(
+        store.sign_in_count(tenant).await.unwrap() > 0,
+        "the other sign-in streams stored theirs"
+    );
+
+    // The reset the message names works: the stream starts over with its backfill.
+    let (from, to) = window(&s);
+    store
+        .delete_checkpoint(tenant, "sign_ins", "state")
+        .await
+        .unwrap();
+    let r = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(r.status, StreamStatus::Succeeded);
+    let all = stored(&*store, tenant).await;
+    assert!(truth(&s, from, to).is_subset(&all), "the backfill ran");
+}

@@ -63,7 +63,7 @@ impl Collector {
                     resynced = true;
                     state = DeltaState::default();
                     self.store
-                        .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state))
+                        .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
                         .await?;
                     continue;
                 }
@@ -79,7 +79,7 @@ impl Collector {
                         .await?;
                 }
                 self.store
-                    .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state))
+                    .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
                     .await?;
             }
             return Ok(());
@@ -115,7 +115,7 @@ impl Collector {
                 .write(
                     self.ctx(),
                     batch(page.items),
-                    Some(Self::state_checkpoint(kind, &next)),
+                    Some(Self::state_checkpoint(kind, &next)?),
                 )
                 .await?;
             *state = next;

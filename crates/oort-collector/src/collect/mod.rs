@@ -64,6 +64,8 @@ impl CancelHandle {
 enum StreamError {
     Graph(GraphError),
     Store(StoreError),
+    /// The stream's checkpoint cannot be read or written: what, and how to reset it.
+    Checkpoint(String),
     Cancelled,
 }
 
@@ -215,7 +217,11 @@ impl Collector {
         } else {
             RunStatus::Failed
         };
-        run.report = serde_json::to_value(&report.streams).unwrap_or_default();
+        // Not `null` when it cannot be written (it always can: plain derived data): the run's
+        // record says why its report is missing.
+        run.report = serde_json::to_value(&report.streams).unwrap_or_else(|e| {
+            serde_json::json!({ "error": format!("the run's report cannot be serialised: {e}") })
+        });
         self.store.record_run(&self.tenant, &run).await?;
         self.emit(Progress::RunFinished {
             report: report.clone(),
@@ -312,28 +318,47 @@ impl Collector {
         }
     }
 
-    /// The saved state of a stream (its checkpoint), or a fresh state when it has none.
+    /// The saved state of a stream (its checkpoint), or a fresh state when it has none. A
+    /// checkpoint that no longer reads (written by another version, or damaged) fails the
+    /// stream: starting afresh would silently restart its backfill (or full sync), so the
+    /// operator decides, and the error says how to reset it.
     async fn load_state<S: DeserializeOwned + Default>(
         &self,
         stream: StreamKind,
-    ) -> Result<S, StoreError> {
+    ) -> Result<S, StreamError> {
         let checkpoints = self
             .store
             .checkpoints(&self.tenant, stream.as_str())
             .await?;
-        Ok(checkpoints
-            .into_iter()
-            .find(|c| c.key == STATE_KEY)
-            .and_then(|c| serde_json::from_value(c.value).ok())
-            .unwrap_or_default())
+        let Some(saved) = checkpoints.into_iter().find(|c| c.key == STATE_KEY) else {
+            return Ok(S::default());
+        };
+        serde_json::from_value(saved.value).map_err(|e| {
+            let tenant = &self.tenant;
+            StreamError::Checkpoint(format!(
+                "the checkpoint of stream {stream} (tenant {tenant}, key {STATE_KEY}) cannot be \
+                 read: {e}; nothing was collected for this stream. Delete it to restart the \
+                 stream's collection from scratch (a first run's backfill or full sync): \
+                 CheckpointStore::delete_checkpoint(\"{tenant}\", \"{stream}\", \"{STATE_KEY}\"), or \
+                 in the database: DELETE FROM checkpoints WHERE tenant_id = '{tenant}' AND \
+                 stream = '{stream}' AND key = '{STATE_KEY}'"
+            ))
+        })
     }
 
-    fn state_checkpoint<S: Serialize>(stream: StreamKind, state: &S) -> Checkpoint {
-        Checkpoint::new(
-            stream.as_str(),
-            STATE_KEY,
-            serde_json::to_value(state).unwrap_or_default(),
-        )
+    /// The checkpoint holding a stream's state.
+    fn state_checkpoint<S: Serialize>(
+        stream: StreamKind,
+        state: &S,
+    ) -> Result<Checkpoint, StreamError> {
+        // Saving `null` instead would lose the stream's progress at the next run.
+        let value = serde_json::to_value(state).map_err(|e| {
+            StreamError::Checkpoint(format!(
+                "the checkpoint of stream {stream} cannot be saved: {e}; its last saved \
+                 checkpoint is kept"
+            ))
+        })?;
+        Ok(Checkpoint::new(stream.as_str(), STATE_KEY, value))
     }
 }
 
@@ -365,5 +390,6 @@ fn status_of(spec: &StreamSpec, error: StreamError) -> StreamStatus {
         StreamError::Store(e) => StreamStatus::Failed {
             error: e.to_string(),
         },
+        StreamError::Checkpoint(error) => StreamStatus::Failed { error },
     }
 }

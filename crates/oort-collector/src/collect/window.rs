@@ -309,7 +309,7 @@ impl Collector {
         if !resumed {
             self.plan(&mut state);
             self.store
-                .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state))
+                .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
                 .await?;
         }
         self.drain(&query, &mut state, report, feedback).await?;
@@ -317,7 +317,7 @@ impl Collector {
             self.plan(&mut state);
             if !state.pending.is_empty() {
                 self.store
-                    .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state))
+                    .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
                     .await?;
                 self.drain(&query, &mut state, report, feedback).await?;
             }
@@ -525,7 +525,7 @@ impl Collector {
             failure,
         } = group;
         let stored = items.len();
-        let checkpoint = Self::state_checkpoint(q.kind, &next);
+        let checkpoint = Self::state_checkpoint(q.kind, &next)?;
         self.settle(q.kind, &mut d.in_flight, report).await?;
         if pages > 0 {
             let (store, tenant, now) = (self.store.clone(), self.tenant.clone(), self.clock.now());
