@@ -88,6 +88,40 @@ pub(super) struct Window {
 }
 
 impl StreamSpec {
+    /// A stream of `kind` reading `path` on v1.0, with Graph's default properties and the
+    /// endpoint's own page size, collected by `mode`.
+    const fn new(kind: StreamKind, capability: Capability, path: &'static str, mode: Mode) -> Self {
+        StreamSpec {
+            kind,
+            capability,
+            path,
+            version: ApiVersion::V1,
+            prefer: None,
+            select: &[],
+            page_size: PageSize::Endpoint,
+            mode,
+        }
+    }
+
+    /// Reads the beta endpoint, with the `Prefer` header its answers need.
+    const fn beta(mut self, prefer: &'static str) -> Self {
+        self.version = ApiVersion::Beta;
+        self.prefer = Some(prefer);
+        self
+    }
+
+    /// Reads these properties (`$select`).
+    const fn select(mut self, select: &'static [&'static str]) -> Self {
+        self.select = select;
+        self
+    }
+
+    /// Asks for pages of this size (`$top`).
+    const fn page_size(mut self, page_size: PageSize) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
     /// The stream's query (without the `$filter` of a window).
     pub(super) fn request(&self, configured_page_size: u32) -> GraphRequest {
         let mut request = GraphRequest::get(self.path).version(self.version);
@@ -107,6 +141,16 @@ impl StreamSpec {
     /// Whether the stream reads a time window of an activity log.
     pub(super) fn is_windowed(&self) -> bool {
         matches!(self.mode, Mode::Windowed(_))
+    }
+}
+
+impl Mode {
+    /// A snapshot of one kind of item, replaced per run.
+    const fn item_snapshot(items: &'static dyn PageItems, kind: ItemKind) -> Self {
+        Mode::Snapshot {
+            items,
+            reconcile: Some(SnapshotScope::Items(kind)),
+        }
     }
 }
 
@@ -266,198 +310,155 @@ const SERVICE_PRINCIPAL_SELECT: &[&str] = &[
 /// The sign-ins of one event type other than interactive (beta: v1.0 returns interactive
 /// sign-ins only).
 const fn beta_sign_ins(kind: StreamKind, event_type: &'static str) -> StreamSpec {
-    StreamSpec {
+    StreamSpec::new(
         kind,
-        capability: Capability::NonInteractiveSignIns,
-        path: "auditLogs/signIns",
-        version: ApiVersion::Beta,
-        prefer: Some("include-unknown-enum-members"),
-        select: &[],
-        page_size: PageSize::Configured,
-        mode: Mode::Windowed(Window {
+        Capability::NonInteractiveSignIns,
+        "auditLogs/signIns",
+        Mode::Windowed(Window {
             field: "createdDateTime",
             event_type: Some(event_type),
             items: &Items::<SignIn>(Batch::SignIns),
         }),
-    }
+    )
+    .beta("include-unknown-enum-members")
+    .page_size(PageSize::Configured)
 }
 
 /// Every stream this collector collects (their order of collection is `StreamKind::ALL`'s).
 pub(super) static STREAMS: &[StreamSpec] = &[
-    StreamSpec {
-        kind: StreamKind::SignIns,
-        capability: Capability::SignIns,
-        path: "auditLogs/signIns",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Configured,
-        mode: Mode::Windowed(Window {
+    StreamSpec::new(
+        StreamKind::SignIns,
+        Capability::SignIns,
+        "auditLogs/signIns",
+        Mode::Windowed(Window {
             field: "createdDateTime",
             event_type: None,
             items: &Items::<SignIn>(Batch::SignIns),
         }),
-    },
+    )
+    .page_size(PageSize::Configured),
     beta_sign_ins(StreamKind::NonInteractiveSignIns, "nonInteractiveUser"),
     beta_sign_ins(StreamKind::ServicePrincipalSignIns, "servicePrincipal"),
     beta_sign_ins(StreamKind::ManagedIdentitySignIns, "managedIdentity"),
-    StreamSpec {
-        kind: StreamKind::DirectoryAudits,
-        capability: Capability::DirectoryAudits,
-        path: "auditLogs/directoryAudits",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Configured,
-        mode: Mode::Windowed(Window {
+    StreamSpec::new(
+        StreamKind::DirectoryAudits,
+        Capability::DirectoryAudits,
+        "auditLogs/directoryAudits",
+        Mode::Windowed(Window {
             field: "activityDateTime",
             event_type: None,
             items: &Items::<DirectoryAudit>(Batch::DirectoryAudits),
         }),
-    },
-    StreamSpec {
-        kind: StreamKind::Users,
-        capability: Capability::Users,
-        path: "users/delta",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: USER_SELECT,
-        page_size: PageSize::Endpoint,
-        mode: Mode::Delta {
+    )
+    .page_size(PageSize::Configured),
+    StreamSpec::new(
+        StreamKind::Users,
+        Capability::Users,
+        "users/delta",
+        Mode::Delta {
             items: &Items::<User>(Batch::Users),
             reconcile: &[SnapshotScope::Users],
         },
-    },
-    StreamSpec {
-        kind: StreamKind::SignInActivity,
-        capability: Capability::SignInActivity,
-        path: "users",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &["id", "signInActivity"],
-        // 500 per page is the documented maximum with signInActivity.
-        page_size: PageSize::Fixed(500),
-        mode: Mode::Snapshot {
+    )
+    .select(USER_SELECT),
+    StreamSpec::new(
+        StreamKind::SignInActivity,
+        Capability::SignInActivity,
+        "users",
+        Mode::Snapshot {
             items: &Items::<User>(Batch::SignInActivity),
             reconcile: None,
         },
-    },
-    StreamSpec {
-        kind: StreamKind::Groups,
-        capability: Capability::GroupsAndMembers,
-        path: "groups/delta",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: GROUP_SELECT,
-        page_size: PageSize::Endpoint,
-        mode: Mode::Delta {
+    )
+    .select(&["id", "signInActivity"])
+    // 500 per page is the documented maximum with signInActivity.
+    .page_size(PageSize::Fixed(500)),
+    StreamSpec::new(
+        StreamKind::Groups,
+        Capability::GroupsAndMembers,
+        "groups/delta",
+        Mode::Delta {
             items: &Items::<Group>(Batch::Groups),
             reconcile: &[SnapshotScope::Groups, SnapshotScope::AllGroupMembers],
         },
-    },
-    StreamSpec {
-        kind: StreamKind::DirectoryRoles,
-        capability: Capability::DirectoryRoles,
-        path: "directoryRoles",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Endpoint,
-        mode: Mode::RoleMembers {
+    )
+    .select(GROUP_SELECT),
+    StreamSpec::new(
+        StreamKind::DirectoryRoles,
+        Capability::DirectoryRoles,
+        "directoryRoles",
+        Mode::RoleMembers {
             member_select: &["id", "userPrincipalName", "displayName", "appId"],
         },
-    },
-    StreamSpec {
-        kind: StreamKind::Applications,
-        capability: Capability::Applications,
-        path: "applications",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: APPLICATION_SELECT,
-        page_size: PageSize::Fixed(999),
-        mode: Mode::Snapshot {
+    ),
+    StreamSpec::new(
+        StreamKind::Applications,
+        Capability::Applications,
+        "applications",
+        Mode::Snapshot {
             items: &Items::<Application>(Batch::Applications),
             reconcile: Some(SnapshotScope::Applications),
         },
-    },
-    StreamSpec {
-        kind: StreamKind::ServicePrincipals,
-        capability: Capability::Applications,
-        path: "servicePrincipals",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: SERVICE_PRINCIPAL_SELECT,
-        page_size: PageSize::Fixed(999),
-        mode: Mode::Snapshot {
+    )
+    .select(APPLICATION_SELECT)
+    .page_size(PageSize::Fixed(999)),
+    StreamSpec::new(
+        StreamKind::ServicePrincipals,
+        Capability::Applications,
+        "servicePrincipals",
+        Mode::Snapshot {
             items: &Items::<ServicePrincipal>(Batch::ServicePrincipals),
             reconcile: Some(SnapshotScope::ServicePrincipals),
         },
-    },
-    StreamSpec {
-        kind: StreamKind::AuthMethods,
-        capability: Capability::RegistrationDetails,
-        path: "reports/authenticationMethods/userRegistrationDetails",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Fixed(999),
-        mode: Mode::Snapshot {
-            items: &Items::<UserRegistrationDetails>(Batch::RegistrationDetails),
-            reconcile: Some(SnapshotScope::Items(ItemKind::RegistrationDetails)),
-        },
-    },
-    StreamSpec {
-        kind: StreamKind::RiskyUsers,
-        capability: Capability::RiskyUsers,
-        path: "identityProtection/riskyUsers",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Fixed(500),
-        mode: Mode::Snapshot {
-            items: &Items::<RiskyUser>(Batch::RiskyUsers),
-            reconcile: Some(SnapshotScope::Items(ItemKind::RiskyUsers)),
-        },
-    },
-    StreamSpec {
-        kind: StreamKind::RiskDetections,
-        capability: Capability::RiskDetections,
-        path: "identityProtection/riskDetections",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Fixed(500),
-        mode: Mode::Snapshot {
-            items: &Items::<RiskDetection>(Batch::RiskDetections),
-            reconcile: Some(SnapshotScope::Items(ItemKind::RiskDetections)),
-        },
-    },
-    StreamSpec {
-        kind: StreamKind::ConditionalAccessPolicies,
-        capability: Capability::ConditionalAccessPolicies,
-        path: "identity/conditionalAccess/policies",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Endpoint,
-        mode: Mode::Snapshot {
-            items: &Items::<ConditionalAccessPolicy>(Batch::ConditionalAccessPolicies),
-            reconcile: Some(SnapshotScope::Items(ItemKind::ConditionalAccessPolicies)),
-        },
-    },
-    StreamSpec {
-        kind: StreamKind::ManagedDevices,
-        capability: Capability::ManagedDevices,
-        path: "deviceManagement/managedDevices",
-        version: ApiVersion::V1,
-        prefer: None,
-        select: &[],
-        page_size: PageSize::Fixed(1000),
-        mode: Mode::Snapshot {
-            items: &Items::<ManagedDevice>(Batch::ManagedDevices),
-            reconcile: Some(SnapshotScope::Items(ItemKind::ManagedDevices)),
-        },
-    },
+    )
+    .select(SERVICE_PRINCIPAL_SELECT)
+    .page_size(PageSize::Fixed(999)),
+    StreamSpec::new(
+        StreamKind::AuthMethods,
+        Capability::RegistrationDetails,
+        "reports/authenticationMethods/userRegistrationDetails",
+        Mode::item_snapshot(
+            &Items::<UserRegistrationDetails>(Batch::RegistrationDetails),
+            ItemKind::RegistrationDetails,
+        ),
+    )
+    .page_size(PageSize::Fixed(999)),
+    StreamSpec::new(
+        StreamKind::RiskyUsers,
+        Capability::RiskyUsers,
+        "identityProtection/riskyUsers",
+        Mode::item_snapshot(&Items::<RiskyUser>(Batch::RiskyUsers), ItemKind::RiskyUsers),
+    )
+    .page_size(PageSize::Fixed(500)),
+    StreamSpec::new(
+        StreamKind::RiskDetections,
+        Capability::RiskDetections,
+        "identityProtection/riskDetections",
+        Mode::item_snapshot(
+            &Items::<RiskDetection>(Batch::RiskDetections),
+            ItemKind::RiskDetections,
+        ),
+    )
+    .page_size(PageSize::Fixed(500)),
+    StreamSpec::new(
+        StreamKind::ConditionalAccessPolicies,
+        Capability::ConditionalAccessPolicies,
+        "identity/conditionalAccess/policies",
+        Mode::item_snapshot(
+            &Items::<ConditionalAccessPolicy>(Batch::ConditionalAccessPolicies),
+            ItemKind::ConditionalAccessPolicies,
+        ),
+    ),
+    StreamSpec::new(
+        StreamKind::ManagedDevices,
+        Capability::ManagedDevices,
+        "deviceManagement/managedDevices",
+        Mode::item_snapshot(
+            &Items::<ManagedDevice>(Batch::ManagedDevices),
+            ItemKind::ManagedDevices,
+        ),
+    )
+    .page_size(PageSize::Fixed(1000)),
 ];
 
 #[cfg(test)]
@@ -474,6 +475,78 @@ mod tests {
             assert_eq!(spec.is_windowed(), kind.is_windowed(), "{kind}");
         }
         assert_eq!(STREAMS.len(), StreamKind::ALL.len());
+    }
+
+    #[test]
+    fn each_stream_asks_what_the_collector_asked_before_the_table() {
+        // The queries of the per-stream code the table replaced, written out.
+        let users = "id,userPrincipalName,displayName,givenName,surname,mail,userType,\
+                     accountEnabled,createdDateTime,creationType,externalUserState,\
+                     onPremisesSyncEnabled,signInSessionsValidFromDateTime,assignedLicenses,\
+                     identities,otherMails,jobTitle,department";
+        let groups = "id,displayName,description,groupTypes,securityEnabled,mailEnabled,mail,\
+                      membershipRule,onPremisesSyncEnabled,visibility,isAssignableToRole,\
+                      createdDateTime,members";
+        let apps = "id,appId,displayName,createdDateTime,signInAudience,passwordCredentials,\
+                    keyCredentials,publisherDomain";
+        let sps = "id,appId,displayName,servicePrincipalType,appOwnerOrganizationId,\
+                   accountEnabled,passwordCredentials,keyCredentials,tags";
+        let expected = [
+            (StreamKind::SignIns, "/auditLogs/signIns?$top=50".to_owned()),
+            (
+                StreamKind::NonInteractiveSignIns,
+                "/auditLogs/signIns?$top=50".to_owned(),
+            ),
+            (
+                StreamKind::DirectoryAudits,
+                "/auditLogs/directoryAudits?$top=50".to_owned(),
+            ),
+            (StreamKind::Users, format!("/users/delta?$select={users}")),
+            (
+                StreamKind::SignInActivity,
+                "/users?$select=id,signInActivity&$top=500".to_owned(),
+            ),
+            (
+                StreamKind::Groups,
+                format!("/groups/delta?$select={groups}"),
+            ),
+            (StreamKind::DirectoryRoles, "/directoryRoles".to_owned()),
+            (
+                StreamKind::Applications,
+                format!("/applications?$select={apps}&$top=999"),
+            ),
+            (
+                StreamKind::ServicePrincipals,
+                format!("/servicePrincipals?$select={sps}&$top=999"),
+            ),
+            (
+                StreamKind::AuthMethods,
+                "/reports/authenticationMethods/userRegistrationDetails?$top=999".to_owned(),
+            ),
+            (
+                StreamKind::RiskyUsers,
+                "/identityProtection/riskyUsers?$top=500".to_owned(),
+            ),
+            (
+                StreamKind::RiskDetections,
+                "/identityProtection/riskDetections?$top=500".to_owned(),
+            ),
+            (
+                StreamKind::ConditionalAccessPolicies,
+                "/identity/conditionalAccess/policies".to_owned(),
+            ),
+            (
+                StreamKind::ManagedDevices,
+                "/deviceManagement/managedDevices?$top=1000".to_owned(),
+            ),
+        ];
+        for (kind, url) in expected {
+            let spec = spec(kind).unwrap();
+            assert_eq!(spec.request(50).relative_url(), url, "{kind}");
+            let beta = kind == StreamKind::NonInteractiveSignIns;
+            assert_eq!(spec.version == ApiVersion::Beta, beta, "{kind}");
+            assert_eq!(spec.prefer.is_some(), beta, "{kind}");
+        }
     }
 
     #[test]
