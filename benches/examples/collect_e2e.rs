@@ -20,7 +20,9 @@ use std::time::Duration as StdDuration;
 use entra_fake::connect::FakeConnection;
 use entra_fake::{FakeTenant, Throttling};
 use graph_client::{Rate, ThrottleLimits};
-use oort_collector::{Collector, CollectorConfig, StreamKind};
+use oort_collector::{
+    CollectionReport, Collector, CollectorConfig, StreamKind, StreamReport, StreamStatus,
+};
 use oort_store::prelude::*;
 use oort_store::{PostgresStore, SqliteStore};
 
@@ -38,6 +40,43 @@ fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
+}
+
+/// The measured stream must have collected: a failed, skipped or cancelled one has no throughput
+/// to report.
+fn collected(report: &StreamReport) -> Result<(), String> {
+    match &report.status {
+        StreamStatus::Succeeded => Ok(()),
+        StreamStatus::Failed { error } => Err(format!("stream {} failed: {error}", report.stream)),
+        other => Err(format!(
+            "stream {} did not collect: {other:?}",
+            report.stream
+        )),
+    }
+}
+
+/// Ends the harness with the failure, without figures, exit code 1.
+fn fail(dir: &std::path::Path, error: &str) -> ! {
+    eprintln!("collect_e2e: {error}");
+    let _ = std::fs::remove_dir_all(dir);
+    std::process::exit(1)
+}
+
+/// Every stream of a run succeeded or was skipped (a licence, a permission, devices off).
+fn no_failure(run: &CollectionReport) -> Result<(), String> {
+    let failed: Vec<String> = run
+        .streams
+        .iter()
+        .filter_map(|s| match &s.status {
+            StreamStatus::Failed { error } => Some(format!("stream {} failed: {error}", s.stream)),
+            _ => None,
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
 }
 
 #[tokio::main]
@@ -162,6 +201,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let elapsed = started.elapsed();
     drop(collector);
     let (refused, paced) = throttled.await?;
+    if let Err(e) = collected(&report) {
+        fail(&dir, &e);
+    }
     let stored = store.sign_in_count(fake.tenant_id()).await?;
     let rate = stored as f64 / elapsed.as_secs_f64();
     println!(
@@ -193,7 +235,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             collector_clock,
         )
         .config(collector_config);
-        collector.collect_now().await?;
+        let run = collector.collect_now().await?;
+        if let Err(e) = no_failure(&run) {
+            fail(&dir, &e);
+        }
         let checks = oort_checks::CheckConfig::default();
         let started = tokio::time::Instant::now();
         let first =
@@ -201,6 +246,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let first_elapsed = started.elapsed();
         fake.clock().advance(time::Duration::minutes(15));
         let run = collector.collect_now().await?;
+        if let Err(e) = no_failure(&run) {
+            fail(&dir, &e);
+        }
         let report = run
             .stream(StreamKind::SignIns)
             .cloned()

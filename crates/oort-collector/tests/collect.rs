@@ -1,10 +1,13 @@
 //! Connectivity and collection against the `entra-fake` tenant.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
 
-use entra_auth::{ClientSecretCredential, Clock, Cloud, TokenCredential};
-use entra_fake::connect::FakeConnection;
+use entra_auth::{
+    AccessToken, AuthError, ClientSecretCredential, Clock, Cloud, TokenCache, TokenCredential,
+};
+use entra_fake::connect::FakeClockAdapter;
 use entra_fake::{FakeTenant, SignInKind, TenantLicence, Throttling};
 use entra_model::{Capability, Licence, PermissionSet};
 use graph_client::{GraphClient, RetryPolicy};
@@ -14,12 +17,57 @@ use oort_store::{SignInQuery, SqliteStore};
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 
+/// The round trip of every request, on tokio time: the client asks its credential right before
+/// each attempt, so a credential that waits first delays each request by the latency. (The fake's
+/// own latency is a delay on wiremock's server thread, in real time, which paused time cannot
+/// skip.) On paused time the waits take no real time, and a task that is ready, such as a test's
+/// watcher reacting to a progress event, always runs before time moves on.
+#[derive(Debug)]
+struct RoundTrip {
+    credential: Arc<dyn TokenCredential>,
+    latency: Arc<Mutex<StdDuration>>,
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for RoundTrip {
+    async fn get_token(&self, scope: &str) -> Result<AccessToken, AuthError> {
+        let latency = *self.latency.lock().unwrap();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        self.credential.get_token(scope).await
+    }
+
+    async fn invalidate(&self, scope: &str) {
+        self.credential.invalidate(scope).await
+    }
+}
+
 struct Setup {
     fake: FakeTenant,
     clock: Arc<dyn Clock>,
     credential: Arc<dyn TokenCredential>,
     scope: String,
     client: GraphClient,
+    latency: Arc<Mutex<StdDuration>>,
+}
+
+impl Setup {
+    /// Sets the round-trip latency of the client's requests (tokio time).
+    fn set_latency(&self, latency: StdDuration) {
+        *self.latency.lock().unwrap() = latency;
+    }
+}
+
+/// An HTTP client for the token endpoint with no timers of its own: on paused time, tokio moves
+/// the clock to the next timer whenever it waits for the fake's answer, and a request timeout
+/// would then fire at once.
+fn token_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(None)
+        .build()
+        .unwrap()
 }
 
 async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
@@ -28,21 +76,45 @@ async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
         .start()
         .await
         .unwrap();
-    let FakeConnection {
-        credential,
-        client,
-        scope,
-        clock,
-        ..
-    } = FakeConnection::builder(&fake)
-        .graph(|client| {
-            client.throttling(false).retry_policy(
-                RetryPolicy::default()
-                    .with_initial_delay(std::time::Duration::from_millis(10))
-                    .with_max_delay(std::time::Duration::from_millis(50))
-                    .with_jitter(false),
-            )
-        })
+    let clock: Arc<dyn Clock> = Arc::new(FakeClockAdapter::new(fake.clock().clone()));
+    let cloud = Cloud::custom(&fake.authority_host(), &fake.graph_url()).unwrap();
+    let scope = cloud.graph_scope();
+    let secret = ClientSecretCredential::builder(
+        fake.tenant_id(),
+        fake.client_id(),
+        SecretString::from(fake.client_secret().to_owned()),
+    )
+    .cloud(cloud)
+    .clock(clock.clone())
+    .http_client(token_http())
+    .build()
+    .unwrap();
+    let credential: Arc<dyn TokenCredential> = Arc::new(
+        TokenCache::builder(Arc::new(secret))
+            .clock(clock.clone())
+            .build(),
+    );
+    let latency = Arc::new(Mutex::new(StdDuration::ZERO));
+    let round_trip: Arc<dyn TokenCredential> = Arc::new(RoundTrip {
+        credential: credential.clone(),
+        latency: latency.clone(),
+    });
+    // No timers of the client's own (timeouts, idle connections): see `token_http`.
+    let client = GraphClient::builder()
+        .credential(round_trip)
+        .base_url(fake.graph_url())
+        .scope(scope.clone())
+        .timeout(None)
+        .connect_timeout(None)
+        .pool_idle_timeout(None)
+        .throttling(false)
+        .retry_policy(
+            RetryPolicy::default()
+                .with_initial_delay(std::time::Duration::from_millis(10))
+                .with_max_delay(std::time::Duration::from_millis(50))
+                .with_jitter(false),
+        )
+        .clock(clock.clone())
         .build()
         .unwrap();
     Setup {
@@ -51,6 +123,7 @@ async fn setup(builder: entra_fake::FakeTenantBuilder) -> Setup {
         credential,
         scope,
         client,
+        latency,
     }
 }
 
@@ -117,7 +190,7 @@ fn window(s: &Setup) -> (OffsetDateTime, OffsetDateTime) {
     )
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn connectivity_reports_connected_and_every_capability_of_a_full_tenant() {
     let s = setup(small().intune(false)).await;
     let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
@@ -145,7 +218,7 @@ async fn connectivity_reports_connected_and_every_capability_of_a_full_tenant() 
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn connectivity_on_a_free_tenant_reports_licence_required_for_sign_ins_but_connects() {
     let s = setup(small().licence(TenantLicence::Free)).await;
     let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
@@ -164,7 +237,7 @@ async fn connectivity_on_a_free_tenant_reports_licence_required_for_sign_ins_but
     ));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn connectivity_without_audit_log_permission_names_the_permission_to_grant() {
     let s = setup(small().permissions([
         "User.Read.All",
@@ -213,7 +286,7 @@ async fn connectivity_with_a_wrong_secret_fails_with_the_operator_message() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_new() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -285,12 +358,12 @@ async fn first_collection_stores_exactly_the_window_and_the_second_only_what_is_
     assert_eq!(all_stored, all_expected);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
     let s = setup(small()).await;
     // Small pages and a round trip that is long beside the watcher's reaction: the cancel lands
     // while most pages are still to be fetched, however the tasks are scheduled.
-    s.fake.set_latency(std::time::Duration::from_millis(40));
+    s.set_latency(StdDuration::from_millis(40));
     let mut small_pages = config();
     small_pages.page_size = 4;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -333,7 +406,7 @@ async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
     drop(c);
     let _ = watcher.await;
 
-    s.fake.set_latency(std::time::Duration::ZERO);
+    s.set_latency(StdDuration::ZERO);
     let c = collector(&s, store.clone()).await;
     let report = c.run_stream(StreamKind::SignIns).await;
     assert_eq!(report.status, StreamStatus::Succeeded);
@@ -344,7 +417,7 @@ async fn a_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_retention_deletes_sign_ins_older_than_it_after_each_run() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -395,7 +468,7 @@ async fn the_retention_deletes_sign_ins_older_than_it_after_each_run() {
     assert!(expected.is_subset(&ids), "everything within it is kept");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn late_sign_ins_within_the_overlap_are_collected_by_the_next_run() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -417,7 +490,7 @@ async fn late_sign_ins_within_the_overlap_are_collected_by_the_next_run() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_free_tenant_skips_sign_ins_with_licence_required_and_collects_the_directory() {
     let s = setup(small().licence(TenantLicence::Free)).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -445,7 +518,7 @@ async fn a_free_tenant_skips_sign_ins_with_licence_required_and_collects_the_dir
     assert!(!store.users(s.fake.tenant_id()).await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_token_without_audit_log_permission_skips_sign_ins_with_missing_permission() {
     let s = setup(small().permissions(["User.Read.All", "GroupMember.Read.All"])).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -472,7 +545,7 @@ async fn a_token_without_audit_log_permission_skips_sign_ins_with_missing_permis
     assert_eq!(store.sign_in_count(s.fake.tenant_id()).await.unwrap(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_malformed_page_fails_the_stream_and_keeps_the_checkpoint_before_it() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -492,7 +565,7 @@ async fn a_malformed_page_fails_the_stream_and_keeps_the_checkpoint_before_it() 
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_503_burst_slows_the_run_but_does_not_fail_it() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -502,7 +575,7 @@ async fn a_503_burst_slows_the_run_but_does_not_fail_it() {
     assert_eq!(report.status, StreamStatus::Succeeded);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_deleted_guest_is_marked_deleted_after_the_next_delta_run() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -541,7 +614,7 @@ async fn a_deleted_guest_is_marked_deleted_after_the_next_delta_run() {
     assert_eq!(after.len(), users.len());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn groups_delta_stores_memberships_with_member_types() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -563,12 +636,12 @@ async fn groups_delta_stores_memberships_with_member_types() {
         .is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_schedule_collects_every_interval_until_cancelled_reporting_each_run() {
     let s = setup(small()).await;
     // Small pages and a round trip that is long beside the watcher's reaction: the cancel lands
     // while most pages are still to be fetched, however the tasks are scheduled.
-    s.fake.set_latency(std::time::Duration::from_millis(40));
+    s.set_latency(StdDuration::from_millis(40));
     let mut small_pages = config();
     small_pages.page_size = 4;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -615,7 +688,7 @@ async fn the_schedule_collects_every_interval_until_cancelled_reporting_each_run
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_schedule_awaits_the_after_run_hook_with_each_report_before_the_next_run() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -655,7 +728,7 @@ fn splitting_config() -> CollectorConfig {
     c
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_full_first_page_splits_the_window_into_concurrent_slices_without_loss_or_duplicates() {
     let s = setup(
         small()
@@ -714,7 +787,7 @@ async fn a_full_first_page_splits_the_window_into_concurrent_slices_without_loss
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_split_backfill_cancelled_half_way_resumes_without_loss_or_duplicates() {
     let s = setup(small().sign_ins_per_user_per_day(12.0)).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -764,7 +837,7 @@ async fn a_split_backfill_cancelled_half_way_resumes_without_loss_or_duplicates(
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn paced_requests_are_reported_as_throttled_progress_events() {
     let s = setup(small()).await;
     let client =
@@ -775,6 +848,9 @@ async fn paced_requests_are_reported_as_throttled_progress_events() {
             .throttle_limits(graph_client::ThrottleLimits::default().reports(
                 graph_client::Rate::new(1, std::time::Duration::from_millis(400)),
             ))
+            .timeout(None)
+            .connect_timeout(None)
+            .pool_idle_timeout(None)
             .clock(s.clock.clone())
             .build()
             .unwrap();
@@ -818,7 +894,7 @@ async fn paced_requests_are_reported_as_throttled_progress_events() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn graph_503s_are_reported_as_throttled_progress_events_and_the_run_succeeds() {
     let s = setup(small()).await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
@@ -840,4 +916,81 @@ async fn graph_503s_are_reported_as_throttled_progress_events_and_the_run_succee
         }
     }
     assert_eq!(refused, 2, "each 503 answer is reported");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreadable_checkpoint_fails_its_stream_naming_the_reset_and_the_others_go_on() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let tenant = s.fake.tenant_id();
+    // A windowed stream and a delta stream, each with a checkpoint it cannot read.
+    for (stream, garbage) in [
+        ("sign_ins", serde_json::json!("garbage")),
+        ("users", serde_json::json!({ "delta_link": 42 })),
+    ] {
+        store
+            .save_checkpoint(
+                tenant,
+                oort_store::Checkpoint::new(stream, "state", garbage),
+            )
+            .await
+            .unwrap();
+    }
+    let c = collector(&s, store.clone()).await;
+    let report = c.collect_now().await.unwrap();
+    assert!(!report.is_success());
+    for kind in [StreamKind::SignIns, StreamKind::Users] {
+        let r = report.stream(kind).unwrap();
+        match &r.status {
+            StreamStatus::Failed { error } => {
+                assert!(
+                    error.contains(&format!("the checkpoint of stream {kind}"))
+                        && error.contains("cannot be read")
+                        && error.contains(&format!(
+                            "delete_checkpoint(\"{tenant}\", \"{kind}\", \"state\")"
+                        ))
+                        && error.contains(&format!(
+                            "DELETE FROM checkpoints WHERE tenant_id = '{tenant}' AND stream = \
+                             '{kind}' AND key = 'state'"
+                        )),
+                    "{error}"
+                );
+            }
+            other => panic!("{kind}: {other:?}"),
+        }
+        assert_eq!((r.inserted, r.pages), (0, 0), "{kind}: nothing collected");
+        let kept = store.checkpoints(tenant, kind.as_str()).await.unwrap();
+        assert_eq!(
+            kept.len(),
+            1,
+            "{kind}: the checkpoint is left for the operator"
+        );
+    }
+    for kind in [
+        StreamKind::NonInteractiveSignIns,
+        StreamKind::DirectoryAudits,
+        StreamKind::Groups,
+        StreamKind::Applications,
+    ] {
+        assert_eq!(
+            report.stream(kind).unwrap().status,
+            StreamStatus::Succeeded,
+            "{kind}"
+        );
+    }
+    assert!(
+        store.sign_in_count(tenant).await.unwrap() > 0,
+        "the other sign-in streams stored theirs"
+    );
+
+    // The reset the message names works: the stream starts over with its backfill.
+    let (from, to) = window(&s);
+    store
+        .delete_checkpoint(tenant, "sign_ins", "state")
+        .await
+        .unwrap();
+    let r = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(r.status, StreamStatus::Succeeded);
+    let all = stored(&*store, tenant).await;
+    assert!(truth(&s, from, to).is_subset(&all), "the backfill ran");
 }

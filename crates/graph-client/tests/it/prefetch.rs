@@ -2,14 +2,16 @@
 //! blocking pool, guesses of the next link that turn out wrong. Throttle pacing is off: the
 //! reports class would hold these crawls to 5 pages / 10 s.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use graph_client::{GraphError, GraphRequest};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::watch;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::{builder, json as reply, server, TestCredential};
 
@@ -37,10 +39,30 @@ fn raw(body: String) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body, "application/json")
 }
 
+/// A mock's answer that counts the requests it answers, for a test to wait on.
+struct Counted {
+    answer: ResponseTemplate,
+    answered: Arc<watch::Sender<usize>>,
+}
+
+impl Respond for Counted {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.answered.send_modify(|n| *n += 1);
+        self.answer.clone()
+    }
+}
+
 /// `pages` pages of `/v1.0/auditLogs/signIns`, `per_page` items each (ids `p{page}-{i}`), each
-/// answered exactly once.
-async fn mount_pages(server: &MockServer, pages: usize, per_page: usize, pad: usize) {
+/// answered exactly once. The receiver follows how many pages were answered.
+async fn mount_pages(
+    server: &MockServer,
+    pages: usize,
+    per_page: usize,
+    pad: usize,
+) -> watch::Receiver<usize> {
     let base = server.uri();
+    let (answered, seen) = watch::channel(0);
+    let answered = Arc::new(answered);
     for p in 0..pages {
         let ids: Vec<String> = (0..per_page).map(|i| format!("p{p}-{i}")).collect();
         let next =
@@ -51,12 +73,16 @@ async fn mount_pages(server: &MockServer, pages: usize, per_page: usize, pad: us
         } else {
             mock.and(query_param("$skiptoken", p.to_string()))
         };
-        mock.respond_with(raw(body(&ids, pad, next.as_deref(), "")))
-            .expect(1)
-            .named(format!("page {p}"))
-            .mount(server)
-            .await;
+        mock.respond_with(Counted {
+            answer: raw(body(&ids, pad, next.as_deref(), "")),
+            answered: answered.clone(),
+        })
+        .expect(1)
+        .named(format!("page {p}"))
+        .mount(server)
+        .await;
     }
+    seen
 }
 
 fn ids(pages: usize, per_page: usize) -> Vec<Item> {
@@ -78,7 +104,7 @@ async fn requests(server: &MockServer) -> usize {
 /// after checking that the rest then arrives in order, each page fetched once.
 async fn requests_while_holding_the_first_page(ahead: Option<usize>) -> usize {
     let server = server().await;
-    mount_pages(&server, 10, 2, 0).await;
+    let mut answered = mount_pages(&server, 10, 2, 0).await;
     let client = builder(&server, TestCredential::new())
         .throttling(false)
         .build()
@@ -91,19 +117,24 @@ async fn requests_while_holding_the_first_page(ahead: Option<usize>) -> usize {
     let first = pages.next().await.unwrap().unwrap();
     assert_eq!(first.items, ids(1, 2));
 
-    // The stream runs ahead while the consumer holds page 0, until it holds what it may.
+    // The stream runs ahead while the consumer holds page 0, until it holds what it may: the
+    // mocks signal each page they answer.
     let expected = 1 + ahead.unwrap_or(3);
-    for _ in 0..1_000 {
-        if requests(&server).await >= expected {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    // Give it every chance to run further than it should.
-    for _ in 0..20 {
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        answered.wait_for(|n| *n >= expected),
+    )
+    .await
+    .expect("the stream fetched the pages it may hold")
+    .unwrap();
+    // Give it every chance to run further than it should: one more answer would end this wait
+    // at once; none in the grace period (longer than a loopback round trip by far) is a stop.
+    let further = tokio::time::timeout(
+        Duration::from_millis(200),
+        answered.wait_for(|n| *n > expected),
+    )
+    .await;
+    assert!(further.is_err(), "the stream ran past {expected} pages");
     let held = requests(&server).await;
 
     // The rest, in order, each page fetched once (the mocks' `expect(1)`).

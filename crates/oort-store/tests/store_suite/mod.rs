@@ -968,6 +968,94 @@ pub(crate) async fn leases_hand_each_tenant_to_one_worker_until_they_expire(stor
     );
 }
 
+/// Many workers asking at once, as a fleet does: each of 16 concurrent tasks takes, holds,
+/// renews and gives back leases of 5 tenants, many times over. A tenant is never handed to a
+/// second worker while the first holds it, and the first grab of all hands out every tenant
+/// exactly once.
+pub(crate) async fn concurrent_workers_are_never_handed_a_tenant_already_leased(
+    store: std::sync::Arc<dyn Store>,
+) {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    const TENANTS: usize = 5;
+    const WORKERS: usize = 16;
+    const ROUNDS: usize = 12;
+    let tenants: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i}")).collect();
+    for tenant in &tenants {
+        store.register_tenant(tenant).await.unwrap();
+    }
+    let now = t("2024-05-01T00:00:00Z");
+    let ttl = Duration::minutes(5);
+
+    // Everyone at once: each tenant goes to exactly one worker, the others get nothing.
+    let start = Arc::new(tokio::sync::Barrier::new(WORKERS));
+    let mut grabs = tokio::task::JoinSet::new();
+    for w in 0..WORKERS {
+        let (store, start) = (store.clone(), start.clone());
+        grabs.spawn(async move {
+            let owner = format!("worker-{w}");
+            start.wait().await;
+            let lease = store.acquire_lease(&owner, ttl, now).await.unwrap();
+            (owner, lease)
+        });
+    }
+    let mut first: Vec<(String, String)> = Vec::new();
+    while let Some(grab) = grabs.join_next().await {
+        if let (owner, Some(tenant)) = grab.unwrap() {
+            first.push((tenant, owner));
+        }
+    }
+    let mut handed: Vec<&str> = first.iter().map(|(t, _)| t.as_str()).collect();
+    handed.sort_unstable();
+    assert_eq!(
+        handed, tenants,
+        "every tenant handed out once, no tenant twice"
+    );
+    for (tenant, owner) in &first {
+        store.release_lease(tenant, owner).await.unwrap();
+    }
+
+    // Churn: take, hold (renewing), give back. `held` is updated before a release and after
+    // an acquire, so two holders of one tenant would meet in it.
+    let held: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..WORKERS {
+        let (store, held, start) = (store.clone(), held.clone(), start.clone());
+        workers.spawn(async move {
+            let owner = format!("worker-{w}");
+            let mut taken = 0usize;
+            start.wait().await;
+            for _ in 0..ROUNDS {
+                let Some(tenant) = store.acquire_lease(&owner, ttl, now).await.unwrap() else {
+                    tokio::task::yield_now().await;
+                    continue;
+                };
+                if let Some(other) = held.lock().unwrap().insert(tenant.clone(), owner.clone()) {
+                    panic!("{tenant} handed to {owner} while {other} holds its lease");
+                }
+                taken += 1;
+                tokio::task::yield_now().await;
+                assert!(
+                    store.renew_lease(&tenant, &owner, ttl, now).await.unwrap(),
+                    "{owner} still holds {tenant}"
+                );
+                held.lock().unwrap().remove(&tenant);
+                store.release_lease(&tenant, &owner).await.unwrap();
+            }
+            taken
+        });
+    }
+    let mut taken = 0;
+    while let Some(worker) = workers.join_next().await {
+        taken += worker.unwrap();
+    }
+    assert!(
+        taken > TENANTS,
+        "tenants changed hands ({taken} leases taken in all)"
+    );
+}
+
 /// Runs every test of the suite against stores made by `make` (a fresh, empty store each time).
 #[macro_export]
 macro_rules! store_suite {
@@ -994,6 +1082,9 @@ macro_rules! store_suite {
             audit_entries_are_appended_and_completed_once,
             leases_hand_each_tenant_to_one_worker_until_they_expire,
         );
+        store_suite!(@shared $make; $attr;
+            concurrent_workers_are_never_handed_a_tenant_already_leased,
+        );
     };
     (@tests $make:expr; $attr:meta; $($name:ident),+ $(,)?) => {$(
         #[tokio::test]
@@ -1001,6 +1092,15 @@ macro_rules! store_suite {
         async fn $name() {
             let store = $make.await;
             $crate::store_suite::$name(&*store).await;
+        }
+    )+};
+    // Tests that share the store between tasks (on a runtime with threads of its own).
+    (@shared $make:expr; $attr:meta; $($name:ident),+ $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        #[$attr]
+        async fn $name() {
+            let store = $make.await;
+            $crate::store_suite::$name(store).await;
         }
     )+};
 }
