@@ -1,12 +1,13 @@
-//! The CLI's check and notification settings, and one analysis: the checks through
-//! `oort_checks::run_checks_with`, then the notifications through `notify_findings`.
+//! The CLI's check and notification settings, as the `oort_fleet::Pipeline` that runs the checks
+//! and then the notifications.
 
 use std::sync::Arc;
 
-use entra_auth::{Clock, SystemClock};
-use oort_checks::notify::{notify_findings, Notifier, NotifySummary};
-use oort_checks::{run_checks_with, CheckConfig, ChecksSummary, RunOptions};
-use oort_store::prelude::*;
+use entra_auth::SystemClock;
+use oort_checks::notify::Notifier;
+use oort_checks::CheckConfig;
+use oort_fleet::{CycleOptions, Pipeline};
+use oort_store::Store;
 
 use crate::config::Settings;
 use crate::error::CliError;
@@ -34,35 +35,26 @@ pub(crate) fn notifiers(settings: &Settings) -> Result<Vec<Arc<dyn Notifier>>, C
         .map_err(|e| CliError::config(format!("notify: {e}")))
 }
 
-/// Runs the checks over the store, then (with channels) the notifications.
-pub(crate) async fn analyse(
+/// What follows a collection (and what `oort checks` runs alone): with `checks`, the checks
+/// with the settings' configuration; with channels, the notifications after them; `full`
+/// replays every stored sign-in.
+pub(crate) fn pipeline(
     settings: &Settings,
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     tenant: &str,
-    notifiers: Option<&[Arc<dyn Notifier>]>,
+    checks: bool,
+    notifiers: Option<Vec<Arc<dyn Notifier>>>,
     full: bool,
-) -> Result<(ChecksSummary, Option<NotifySummary>), CliError> {
-    let config = check_config(
-        &settings.break_glass_accounts,
-        settings.client_id.as_deref(),
-    );
-    let options = if full {
-        RunOptions::full()
-    } else {
-        RunOptions::default()
-    };
-    let summary = run_checks_with(store, tenant, &config, SystemClock.now(), &options).await?;
-    let Some(notifiers) = notifiers else {
-        return Ok((summary, None));
-    };
-    let sent = notify_findings(
-        store,
-        tenant,
-        notifiers,
-        &settings.notify,
-        SystemClock.now(),
-    )
-    .await
-    .map_err(|e| CliError::failure(format!("notify: {e}")))?;
-    Ok((summary, Some(sent)))
+) -> Pipeline {
+    let mut options = CycleOptions::new().full(full);
+    if checks {
+        options = options.checks(check_config(
+            &settings.break_glass_accounts,
+            settings.client_id.as_deref(),
+        ));
+    }
+    if let Some(notifiers) = notifiers {
+        options = options.notify(notifiers, settings.notify.clone());
+    }
+    Pipeline::new(store, tenant, Arc::new(SystemClock)).options(options)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use oort_checks::notify::{DeliveryOutcome, NotifySummary};
 use oort_checks::ChecksSummary;
 
-use crate::analysis::{analyse, notifiers};
+use crate::analysis::{notifiers, pipeline};
 use crate::cli::ChecksArgs;
 use crate::config::Settings;
 use crate::connect::{open_store, tenant_of};
@@ -26,14 +26,10 @@ pub(super) async fn run(
         None
     };
     let store = open_store(&settings.store).await?;
-    let (summary, sent) = analyse(
-        settings,
-        store.as_ref(),
-        &tenant,
-        notifiers.as_deref(),
-        args.full,
-    )
-    .await?;
+    let analysis = pipeline(settings, store, &tenant, true, notifiers, args.full)
+        .analyse()
+        .await?;
+    let (summary, sent) = (analysis.checks, analysis.notifications);
     print_checks(&summary, &out, 100);
     if let Some(sent) = &sent {
         print_notifications(sent, &out);

@@ -5,15 +5,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use entra_auth::{Clock, SystemClock};
-use oort_checks::notify::Notifier;
 use oort_collector::{CancelHandle, CollectionReport, Collector, StreamStatus};
-use oort_store::prelude::*;
+use oort_fleet::{Analysis, CycleReport, Pipeline};
 use serde_json::json;
 
 use super::checks::{
     checks_doc, checks_line, print_checks, print_notifications, report_failed_notifications,
 };
-use crate::analysis::{analyse, notifiers};
+use crate::analysis::{notifiers, pipeline};
 use crate::cli::CollectArgs;
 use crate::config::Settings;
 use crate::connect::{connect, open_store, store_display};
@@ -22,15 +21,12 @@ use crate::output::{Out, Table};
 use crate::progress::spawn_progress;
 
 /// What one `oort collect` works with, once connected.
-struct Collecting<'a> {
-    settings: &'a Settings,
+struct Collecting {
     args: CollectArgs,
     out: Out,
-    store: Arc<dyn Store>,
-    tenant: String,
-    /// The channels of `--notify`.
-    notifiers: Option<Vec<Arc<dyn Notifier>>>,
-    /// Whether the checks run after each collection (`--checks` or `--notify`).
+    /// What follows each collection: the checks (`--checks` or `--notify`), the notifications.
+    pipeline: Pipeline,
+    /// Whether the checks run after each collection.
     analysing: bool,
 }
 
@@ -70,22 +66,26 @@ pub(super) async fn run(
         store_display(&settings.store)
     ));
     let job = Collecting {
-        settings,
+        pipeline: pipeline(
+            settings,
+            store,
+            &conn.tenant_id,
+            analysing,
+            notifiers,
+            false,
+        ),
         args,
         out,
-        store,
-        tenant: conn.tenant_id.clone(),
-        notifiers,
         analysing,
     };
     if job.args.watch {
         return job.watch(collector, progress, ctrl_c).await;
     }
-    let report = collector.collect_now().await?;
+    let cycle = job.pipeline.run_cycle(&collector).await?;
     drop(collector);
     let _ = progress.await;
     ctrl_c.abort();
-    job.after_one(&report).await
+    job.after_one(cycle)
 }
 
 /// Ctrl-C stops the collection after the page in hand; a second one aborts.
@@ -103,27 +103,9 @@ fn stop_on_ctrl_c(cancel: CancelHandle, out: Out) -> tokio::task::JoinHandle<()>
     })
 }
 
-impl Collecting<'_> {
-    async fn analyse(
-        &self,
-    ) -> Result<
-        (
-            oort_checks::ChecksSummary,
-            Option<oort_checks::notify::NotifySummary>,
-        ),
-        CliError,
-    > {
-        analyse(
-            self.settings,
-            self.store.as_ref(),
-            &self.tenant,
-            self.notifiers.as_deref(),
-            false,
-        )
-        .await
-    }
-
-    /// `--watch`: collects every interval until Ctrl-C, each run followed by the analysis.
+impl Collecting {
+    /// `--watch`: a cycle every interval until Ctrl-C, one line per cycle; a failed analysis
+    /// is reported and retried by the next cycle.
     async fn watch(
         self,
         collector: Collector,
@@ -140,34 +122,19 @@ impl Collecting<'_> {
                 _ => "",
             }
         ));
-        // Analysis failures in the loop are reported and retried by the next run; they do not
-        // stop the collection.
-        let mut analysis_failures = 0u64;
-        let summary = collector
-            .run_every_then(args.interval, args.interval / 10, async |_| {
-                if !self.analysing {
-                    return;
-                }
-                match self.analyse().await {
-                    Ok((checks, sent)) => {
-                        if !out.json && !out.quiet {
-                            eprintln!("{}", checks_line(&checks, sent.as_ref()));
-                        }
-                        if let Some(sent) = sent.filter(|s| !s.is_success()) {
-                            analysis_failures += 1;
-                            report_failed_notifications(&sent, "the next run");
-                        }
-                    }
-                    Err(e) => {
-                        analysis_failures += 1;
-                        eprintln!("error: checks after the collection: {e}");
-                    }
-                }
-            })
+        let report = self
+            .pipeline
+            .watch(
+                &collector,
+                args.interval,
+                args.interval / 10,
+                async |cycle: &CycleReport| cycle_lines(cycle, out),
+            )
             .await?;
         drop(collector);
         let _ = progress.await;
         ctrl_c.abort();
+        let summary = &report.collection;
         if let Some(last) = &summary.last {
             print_collection(last, &out);
         }
@@ -177,18 +144,21 @@ impl Collecting<'_> {
             if summary.runs == 1 { "" } else { "s" },
             summary.failed_runs,
             if self.analysing {
-                format!(", {analysis_failures} with failed checks or notifications")
+                format!(
+                    ", {} with failed checks or notifications",
+                    report.analysis_failures
+                )
             } else {
                 String::new()
             }
         ));
-        let mut doc = serde_json::to_value(&summary)
+        let mut doc = serde_json::to_value(summary)
             .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
         if self.analysing {
-            doc["analysis_failures"] = json!(analysis_failures);
+            doc["analysis_failures"] = json!(report.analysis_failures);
         }
         out.json(&doc);
-        Ok(if summary.is_success() && analysis_failures == 0 {
+        Ok(if report.is_success() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(crate::error::EXIT_FAILURE)
@@ -196,18 +166,22 @@ impl Collecting<'_> {
     }
 
     /// After a single collection: its table, then the analysis when asked.
-    async fn after_one(self, report: &CollectionReport) -> Result<ExitCode, CliError> {
-        let out = self.out;
+    fn after_one(self, cycle: CycleReport) -> Result<ExitCode, CliError> {
+        let (out, report) = (self.out, &cycle.collection);
         print_collection(report, &out);
-        if !self.analysing {
+        let Some(analysis) = cycle.analysis else {
             out.json(report);
             return Ok(if report.is_success() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(crate::error::EXIT_FAILURE)
             });
-        }
-        let (checks, sent) = self.analyse().await?;
+        };
+        let Analysis {
+            checks,
+            notifications: sent,
+            ..
+        } = analysis?;
         print_checks(&checks, &out, 100);
         if let Some(sent) = &sent {
             print_notifications(sent, &out);
@@ -228,6 +202,24 @@ impl Collecting<'_> {
         } else {
             ExitCode::from(crate::error::EXIT_FAILURE)
         })
+    }
+}
+
+/// Under `--watch`, after each collection's line: the analysis's line, or what failed.
+fn cycle_lines(cycle: &CycleReport, out: Out) {
+    if let Some(analysis) = cycle.analysis() {
+        if !out.json && !out.quiet {
+            eprintln!(
+                "{}",
+                checks_line(&analysis.checks, analysis.notifications.as_ref())
+            );
+        }
+        if let Some(sent) = analysis.notifications.as_ref().filter(|s| !s.is_success()) {
+            report_failed_notifications(sent, "the next run");
+        }
+    }
+    if let Some(e) = cycle.analysis_error() {
+        eprintln!("error: checks after the collection: {}", CliError::from(e));
     }
 }
 
