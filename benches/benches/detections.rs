@@ -15,7 +15,9 @@
 //! - `detect_all_under_attack`: the same with `benches::attack_sign_in` applied: every 10th
 //!   sign-in replaced by a failed password from one of 10 spraying IPs and every 1000th by a
 //!   success from one of them, so password-spray and account-under-attack findings are opened
-//!   and extended all along (the cost of firing, not only of watching).
+//!   and extended all along (the cost of firing, not only of watching). Before any time is
+//!   reported, the benchmark panics unless this case finds both (a pass that does not fire is
+//!   not the case it claims to measure).
 //!
 //! Target (issue 7): the detection pass takes less than half the parse time.
 //! Run: `cargo bench -p benches --bench detections`.
@@ -27,7 +29,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use entra_model::SignIn;
-use oort_checks::{CheckConfig, ThreatEngine};
+use oort_checks::{CheckConfig, CheckId, Finding, ThreatEngine};
+use std::collections::BTreeSet;
 use std::hint::black_box;
 
 fn stream_json(n: u64) -> String {
@@ -79,6 +82,9 @@ fn bench(c: &mut Criterion) {
         findings.len(),
         engine.state_size()
     );
+    // A time for a pass that finds nothing would measure watching, not firing: the attack case
+    // must open the findings it plants before any time is reported.
+    assert_attack_found(&findings, n);
 
     let mut group = c.benchmark_group("detections");
     group.sample_size(10);
@@ -104,6 +110,29 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The check ids `benches::attack_sign_in` plants.
+const EXPECTED_UNDER_ATTACK: [CheckId; 2] = [CheckId::PasswordSpray, CheckId::AccountUnderAttack];
+
+/// Panics, naming what is missing, unless the attack case found every planted check id.
+fn assert_attack_found(findings: &[Finding], n: u64) {
+    let found: BTreeSet<CheckId> = findings.iter().map(|f| f.check_id).collect();
+    let missing: Vec<&str> = EXPECTED_UNDER_ATTACK
+        .iter()
+        .filter(|id| !found.contains(*id))
+        .map(|id| id.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "detect_all_under_attack: the attacked stream of {n} sign-ins produced no {} finding \
+         ({} findings: {:?}); the benchmark would time a detection pass that does not fire. \
+         Check benches::attack_sign_in and the detections' defaults, or raise \
+         OORT_BENCH_SIGN_INS if it was set low.",
+        missing.join(" nor "),
+        findings.len(),
+        found.iter().map(|id| id.as_str()).collect::<Vec<_>>()
+    );
 }
 
 criterion_group!(benches, bench);

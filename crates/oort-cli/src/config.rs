@@ -177,60 +177,20 @@ impl Settings {
         let pick = |name: &str, file: Option<String>| env.var(name).or(file);
         let tenant_id = pick("OORT_TENANT_ID", f.tenant_id);
         let client_id = pick("OORT_CLIENT_ID", f.client_id);
-
-        // The secret: environment first (value, then file), then the file's keys.
-        let secret = if let Some(s) = env.var("OORT_CLIENT_SECRET") {
-            Some(Secret::ClientSecret(SecretString::from(s)))
-        } else if let Some(p) = env.var("OORT_CLIENT_SECRET_FILE") {
-            Some(Secret::ClientSecret(read_secret_file(Path::new(&p))?))
-        } else if let Some(p) = env.var("OORT_CERTIFICATE") {
-            Some(Secret::Certificate {
-                path: PathBuf::from(p),
-                password: env
-                    .var("OORT_CERTIFICATE_PASSWORD")
-                    .or(f.certificate_password)
-                    .map(SecretString::from),
-            })
-        } else if let Some(s) = f.client_secret {
-            Some(Secret::ClientSecret(SecretString::from(s)))
-        } else if let Some(p) = f.client_secret_file {
-            Some(Secret::ClientSecret(read_secret_file(&p)?))
-        } else {
-            f.certificate.map(|p| Secret::Certificate {
-                path: p,
-                password: env
-                    .var("OORT_CERTIFICATE_PASSWORD")
-                    .or(f.certificate_password)
-                    .map(SecretString::from),
-            })
-        };
-
-        let base: Cloud = match pick("OORT_CLOUD", f.cloud) {
-            Some(name) => name
-                .parse()
-                .map_err(|e: entra_auth::AuthError| CliError::config(format!("OORT_CLOUD: {e}")))?,
-            None => Cloud::Global,
-        };
-        let authority = pick("OORT_AUTHORITY_HOST", f.authority_host);
-        let graph = pick("OORT_GRAPH_URL", f.graph_url);
-        let (cloud, scope) = if authority.is_some() || graph.is_some() {
-            let authority = authority.unwrap_or_else(|| base.authority_host().to_string());
-            let graph = graph.unwrap_or_else(|| base.graph_root().to_string());
-            let cloud = Cloud::custom(&authority, &graph).map_err(|e| {
-                CliError::config(format!("OORT_AUTHORITY_HOST / OORT_GRAPH_URL: {e}"))
-            })?;
-            // A Graph on loopback is a fake tenant (`oort fake-tenant`), which answers for the
-            // global Graph resource only; any other custom Graph root is its own resource.
-            let scope = if is_loopback_url(&graph) {
-                Cloud::Global.graph_scope()
-            } else {
-                cloud.graph_scope()
-            };
-            (cloud, scope)
-        } else {
-            let scope = base.graph_scope();
-            (base, scope)
-        };
+        let secret = secret_settings(
+            env,
+            FileSecret {
+                client_secret: f.client_secret,
+                client_secret_file: f.client_secret_file,
+                certificate: f.certificate,
+                certificate_password: f.certificate_password,
+            },
+        )?;
+        let (cloud, scope) = cloud_settings(
+            pick("OORT_CLOUD", f.cloud),
+            pick("OORT_AUTHORITY_HOST", f.authority_host),
+            pick("OORT_GRAPH_URL", f.graph_url),
+        )?;
 
         let store = pick("OORT_STORE", f.store).unwrap_or_else(|| "sqlite:oort.db".to_owned());
         let devices = match env.var("OORT_DEVICES") {
@@ -245,46 +205,7 @@ impl Settings {
             Some(v) => list(&v),
             None => f.protected_accounts.unwrap_or_default(),
         };
-
-        let mut collector = CollectorConfig::default();
-        collector.devices = devices;
-        let c = f.collect;
-        if let Some(v) = &c.backfill {
-            collector.backfill = duration("backfill", v)?;
-        }
-        if let Some(v) = &c.overlap {
-            collector.overlap = duration("overlap", v)?;
-        }
-        if let Some(v) = &c.settle_delay {
-            collector.settle_delay = duration("settle_delay", v)?;
-        }
-        if let Some(v) = &c.slice {
-            collector.slice = duration("slice", v)?;
-        }
-        if let Some(v) = c.page_size {
-            if !(1..=1000).contains(&v) {
-                return Err(CliError::config(
-                    "[collect] page_size in oort.toml must be between 1 and 1000",
-                ));
-            }
-            collector.page_size = v;
-        }
-        if let Some(v) = c.disabled_streams {
-            collector.disabled = v;
-        }
-        if let Some(v) = &c.retention {
-            let keep = duration("retention", v)?;
-            // The analysis looks 8 days back, and a first run fetches the backfill.
-            let floor = collector.backfill.max(time::Duration::days(8));
-            if keep < floor {
-                return Err(CliError::config(format!(
-                    "[collect] retention in oort.toml is {v}: keep at least the backfill and the checks' 8-day look-back ({} days)",
-                    floor.whole_days()
-                )));
-            }
-            collector.retention = Some(keep);
-        }
-
+        let collector = collector_settings(f.collect, devices)?;
         let notify = notify_settings(f.notify, env)?;
 
         Ok(Settings {
@@ -303,6 +224,115 @@ impl Settings {
             file: path,
         })
     }
+}
+
+/// The credential keys of `oort.toml`.
+struct FileSecret {
+    client_secret: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    certificate: Option<PathBuf>,
+    certificate_password: Option<String>,
+}
+
+/// The secret: environment first (value, then file), then the file's keys.
+fn secret_settings(env: &dyn Env, f: FileSecret) -> Result<Option<Secret>, CliError> {
+    Ok(if let Some(s) = env.var("OORT_CLIENT_SECRET") {
+        Some(Secret::ClientSecret(SecretString::from(s)))
+    } else if let Some(p) = env.var("OORT_CLIENT_SECRET_FILE") {
+        Some(Secret::ClientSecret(read_secret_file(Path::new(&p))?))
+    } else if let Some(p) = env.var("OORT_CERTIFICATE") {
+        Some(Secret::Certificate {
+            path: PathBuf::from(p),
+            password: env
+                .var("OORT_CERTIFICATE_PASSWORD")
+                .or(f.certificate_password)
+                .map(SecretString::from),
+        })
+    } else if let Some(s) = f.client_secret {
+        Some(Secret::ClientSecret(SecretString::from(s)))
+    } else if let Some(p) = f.client_secret_file {
+        Some(Secret::ClientSecret(read_secret_file(&p)?))
+    } else {
+        f.certificate.map(|p| Secret::Certificate {
+            path: p,
+            password: env
+                .var("OORT_CERTIFICATE_PASSWORD")
+                .or(f.certificate_password)
+                .map(SecretString::from),
+        })
+    })
+}
+
+/// The cloud and the Graph scope, from `OORT_CLOUD` and the custom hosts over it.
+fn cloud_settings(
+    cloud: Option<String>,
+    authority: Option<String>,
+    graph: Option<String>,
+) -> Result<(Cloud, String), CliError> {
+    let base: Cloud = match cloud {
+        Some(name) => name
+            .parse()
+            .map_err(|e: entra_auth::AuthError| CliError::config(format!("OORT_CLOUD: {e}")))?,
+        None => Cloud::Global,
+    };
+    if authority.is_none() && graph.is_none() {
+        let scope = base.graph_scope();
+        return Ok((base, scope));
+    }
+    let authority = authority.unwrap_or_else(|| base.authority_host().to_string());
+    let graph = graph.unwrap_or_else(|| base.graph_root().to_string());
+    let cloud = Cloud::custom(&authority, &graph)
+        .map_err(|e| CliError::config(format!("OORT_AUTHORITY_HOST / OORT_GRAPH_URL: {e}")))?;
+    // A Graph on loopback is a fake tenant (`oort fake-tenant`), which answers for the
+    // global Graph resource only; any other custom Graph root is its own resource.
+    let scope = if is_loopback_url(&graph) {
+        Cloud::Global.graph_scope()
+    } else {
+        cloud.graph_scope()
+    };
+    Ok((cloud, scope))
+}
+
+/// `[collect]` of `oort.toml` over the collector's defaults.
+fn collector_settings(c: CollectSection, devices: bool) -> Result<CollectorConfig, CliError> {
+    let mut collector = CollectorConfig::default();
+    collector.devices = devices;
+    if let Some(v) = &c.backfill {
+        collector.backfill = duration("backfill", v)?;
+    }
+    if let Some(v) = &c.overlap {
+        collector.overlap = duration("overlap", v)?;
+    }
+    if let Some(v) = &c.settle_delay {
+        collector.settle_delay = duration("settle_delay", v)?;
+    }
+    if let Some(v) = &c.slice {
+        collector.slice = duration("slice", v)?;
+    }
+    if let Some(v) = c.page_size {
+        if !(1..=1000).contains(&v) {
+            return Err(CliError::config(
+                "[collect] page_size in oort.toml must be between 1 and 1000",
+            ));
+        }
+        collector.page_size = v;
+    }
+    if let Some(v) = c.disabled_streams {
+        collector.disabled = v;
+    }
+    if let Some(v) = &c.retention {
+        let keep = duration("retention", v)?;
+        // The analysis looks 8 days back, and a first run fetches the backfill.
+        let floor = collector.backfill.max(time::Duration::days(8));
+        if keep < floor {
+            return Err(CliError::config(format!(
+                "[collect] retention in oort.toml is {v}: keep at least the backfill and the checks' 8-day look-back ({} days)",
+                floor.whole_days()
+            )));
+        }
+        collector.retention = Some(keep);
+    }
+    Ok(collector)
 }
 
 /// `[notify]` with the `OORT_NOTIFY_*` environment applied over it (the environment wins).

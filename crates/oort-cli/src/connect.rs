@@ -29,6 +29,15 @@ fn required(value: &Option<String>, what: &str, env: &str, key: &str) -> Result<
     })
 }
 
+/// The tenant id of the settings, for the commands that read only the store.
+pub(crate) fn tenant_of(settings: &Settings) -> Result<String, CliError> {
+    settings.tenant_id.clone().ok_or_else(|| {
+        CliError::config(
+            "no tenant id: set OORT_TENANT_ID or tenant_id in oort.toml (oort init writes a template)",
+        )
+    })
+}
+
 /// Builds the credential (cached) and the Graph client. `background` marks collection traffic
 /// low priority for Graph's throttling.
 pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connection, CliError> {

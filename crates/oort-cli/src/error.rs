@@ -53,12 +53,37 @@ impl From<entra_auth::AuthError> for CliError {
 
 impl From<oort_checks::RunError> for CliError {
     fn from(e: oort_checks::RunError) -> Self {
+        CliError::from(&e)
+    }
+}
+
+impl From<&oort_checks::RunError> for CliError {
+    fn from(e: &oort_checks::RunError) -> Self {
         match e {
             oort_checks::RunError::NoCollection => CliError::failure(
                 "the store holds no collection for this tenant: run oort collect first",
             ),
             oort_checks::RunError::Config(e) => CliError::config(format!("checks: {e}")),
             other => CliError::failure(format!("checks: {other}")),
+        }
+    }
+}
+
+impl From<oort_fleet::FleetError> for CliError {
+    fn from(e: oort_fleet::FleetError) -> Self {
+        CliError::from(&e)
+    }
+}
+
+/// A stage of the collect -> checks -> notify cycle failed: the stage's own message.
+impl From<&oort_fleet::FleetError> for CliError {
+    fn from(e: &oort_fleet::FleetError) -> Self {
+        use oort_fleet::FleetError;
+        match e {
+            FleetError::Collection(e) => CliError::failure(format!("store: {e}")),
+            FleetError::Checks(e) => CliError::from(e),
+            FleetError::Notify(e) => CliError::failure(format!("notify: {e}")),
+            other => CliError::failure(other.to_string()),
         }
     }
 }

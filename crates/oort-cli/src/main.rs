@@ -1,9 +1,11 @@
 //! `oort`: identity threat detection for Microsoft Entra ID, on the command line.
 //!
 //! The binary is thin: it parses arguments ([`cli`]), reads `oort.toml` and the `OORT_*`
-//! environment ([`config`]), wires the library crates together ([`connect`]), and formats what
-//! they return as tables or one JSON document ([`output`]). Everything a library user would also
-//! need lives in the libraries ([`analysis`] only turns settings into a check configuration).
+//! environment ([`config`]), wires the library crates together ([`connect`]), runs one module
+//! per command ([`commands`]), and formats what they return as tables or one JSON document
+//! ([`output`]), progress as bars or lines ([`progress`]). Everything a library user would also
+//! need lives in the libraries ([`analysis`] only turns settings into the check and notification
+//! settings and runs them).
 //!
 //! Exit codes: 0 success (a stream skipped for a missing permission or licence is still
 //! success), 2 not connected or a configuration error, 1 anything else (a remediation refused by
@@ -17,9 +19,10 @@ mod cli;
 mod commands;
 mod config;
 mod connect;
-mod demo;
 mod error;
+mod logging;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,44 @@
+//! The commands, one module each: each reads the settings, wires the libraries, and prints what
+//! they return. This module only dispatches.
+
+mod audit;
+mod checks;
+mod collect;
+mod demo;
+mod fake_tenant;
+mod findings;
+mod init;
+mod remediate;
+mod status;
+mod test_connectivity;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::config::{ProcessEnv, Settings};
+use crate::error::CliError;
+use crate::logging::init_logging;
+use crate::output::Out;
+
+/// Runs the parsed command; `Ok` carries the exit code of a command that ran to its end.
+pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let out = Out {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+        verbose: cli.global.verbose,
+    };
+    init_logging(&out);
+    let load = || Settings::load(cli.global.config.as_deref(), &ProcessEnv);
+    match cli.command {
+        Command::Demo(args) => demo::run(args, out).await,
+        Command::FakeTenant(args) => fake_tenant::run(args, out).await,
+        Command::Init(args) => init::run(args, out),
+        Command::TestConnectivity => test_connectivity::run(&load()?, out).await,
+        Command::Collect(args) => collect::run(&load()?, args, out).await,
+        Command::Checks(args) => checks::run(&load()?, args, out).await,
+        Command::Findings(args) => findings::run(&load()?, args, out).await,
+        Command::Remediate(args) => remediate::run(&load()?, args, out).await,
+        Command::Audit(args) => audit::run(&load()?, args, out).await,
+        Command::Status => status::run(&load()?, out).await,
+    }
+}

@@ -1,0 +1,147 @@
+//! `oort remediate`: one gated, audited action on a user (a dry run unless `--yes`).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use entra_auth::SystemClock;
+use entra_model::UserType;
+use oort_remediation::{
+    Action, Operator, OperatorRole, RemediationError, RemediationRequest, Remediator, Report,
+};
+use oort_store::prelude::*;
+use serde_json::json;
+
+use crate::cli::{RemediateAction, RemediateArgs, UserTypeArg};
+use crate::config::Settings;
+use crate::connect::{connect, open_store, Connection};
+use crate::error::CliError;
+use crate::output::{clip, Out, Table};
+
+pub(super) async fn run(
+    settings: &Settings,
+    args: RemediateArgs,
+    out: Out,
+) -> Result<ExitCode, CliError> {
+    let operator = args
+        .operator
+        .clone()
+        .or_else(|| settings.operator.clone())
+        .ok_or_else(|| {
+            CliError::config(
+                "no operator: pass --operator NAME or set OORT_OPERATOR (the audit trail names who acted)",
+            )
+        })?;
+    let role =
+        match (args.role, &settings.role) {
+            (Some(r), _) => role_from(r.as_str())?,
+            (None, Some(r)) => role_from(r)?,
+            (None, None) => return Err(CliError::config(
+                "no operator role: pass --role administrator|help-desk|read-only or set OORT_ROLE",
+            )),
+        };
+    let (action, user) = match &args.action {
+        RemediateAction::UpdateUserType { user, to } => (
+            Action::UpdateUserType(match to {
+                UserTypeArg::Member => UserType::Member,
+                UserTypeArg::Guest => UserType::Guest,
+            }),
+            user,
+        ),
+        RemediateAction::DeleteGuestUser { user } => (Action::DeleteGuestUser, user),
+        RemediateAction::LogOut { user } => (Action::LogOut, user),
+        RemediateAction::ResetMfa { user } => (Action::ResetMfa, user),
+    };
+    let conn = connect(settings, false)?;
+    let store = open_store(&settings.store).await?;
+    let remediator = remediator(
+        &conn,
+        store,
+        &settings.break_glass_accounts,
+        &settings.protected_accounts,
+    )?;
+    let mut request = RemediationRequest::new(action, user.as_str(), Operator::new(operator, role))
+        .override_global_admin_protection(args.override_global_admin);
+    if args.yes {
+        request = request.confirm();
+    } else {
+        out.info("dry run: nothing will be changed (pass --yes to execute)");
+    }
+    match remediator.run(&request).await {
+        Ok(report) => {
+            print_remediation(&report, &out);
+            out.json(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if let Some(report) = e.report() {
+                print_remediation(report, &out);
+            }
+            out.json(&json!({
+                "error": {"message": e.to_string(), "refused": e.is_refusal(), "exit_code": crate::error::EXIT_FAILURE},
+                "report": e.report(),
+            }));
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(crate::error::EXIT_FAILURE))
+        }
+    }
+}
+
+pub(super) fn print_remediation(report: &Report, out: &Out) {
+    let mut gates = Table::new(["gate", "passed", "detail"]);
+    for g in &report.gates {
+        gates.row([
+            serde_json::to_value(g.gate)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            if g.passed { "yes" } else { "NO" }.to_owned(),
+            clip(&g.detail, 160),
+        ]);
+    }
+    out.table(&gates);
+    if !report.plan.is_empty() {
+        let mut plan = Table::new(["method", "path", "body", "purpose"]);
+        for c in &report.plan {
+            plan.row([
+                c.method.clone(),
+                c.path.clone(),
+                c.body.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+                c.purpose.clone(),
+            ]);
+        }
+        out.line("");
+        out.table(&plan);
+    }
+    for note in &report.notes {
+        out.line(format!("note: {note}"));
+    }
+    out.line(format!(
+        "outcome: {} (audit entry {})",
+        report.outcome.as_str(),
+        report.audit_id
+    ));
+}
+
+fn role_from(text: &str) -> Result<OperatorRole, CliError> {
+    text.parse::<OperatorRole>()
+        .map_err(|e: RemediationError| CliError::config(format!("OORT_ROLE: {e}")))
+}
+
+pub(super) fn remediator(
+    conn: &Connection,
+    store: Arc<dyn Store>,
+    settings_break_glass: &[String],
+    protected: &[String],
+) -> Result<Remediator, CliError> {
+    Remediator::builder()
+        .client(conn.client.clone())
+        .credential(conn.credential.clone())
+        .scope(conn.scope.clone())
+        .store(store)
+        .tenant(conn.tenant_id.clone())
+        .clock(Arc::new(SystemClock))
+        .break_glass_accounts(settings_break_glass.to_vec())
+        .protected_accounts(protected.to_vec())
+        .build()
+        .map_err(|e| CliError::config(e.to_string()))
+}

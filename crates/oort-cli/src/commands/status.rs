@@ -1,0 +1,169 @@
+//! `oort status`: the last collection, each stream's watermark, the client secret's expiry, the
+//! analysis and the retention.
+
+use std::process::ExitCode;
+
+use entra_auth::{Clock, SystemClock};
+use oort_store::prelude::*;
+use oort_store::CollectionRun;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::config::Settings;
+use crate::connect::{open_store, store_display, tenant_of};
+use crate::error::CliError;
+use crate::output::{clip, ts, Out, Table};
+
+pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
+    let tenant = tenant_of(settings)?;
+    let store = open_store(&settings.store).await?;
+    let now = SystemClock.now();
+    out.line(format!("tenant: {tenant}"));
+    out.line(format!("store:  {}", store_display(&settings.store)));
+    out.line(format!(
+        "config: {}",
+        settings.file.as_ref().map_or_else(
+            || "environment only".to_owned(),
+            |p| p.display().to_string()
+        )
+    ));
+    let runs = store.runs(&tenant, 1).await?;
+    let last = runs.first();
+    match last {
+        Some(run) => out.line(format!(
+            "last collection: {} started {} ({})",
+            run.id,
+            ts(run.started_at),
+            run.status
+        )),
+        None => out.line("last collection: none (run oort collect)"),
+    }
+    let streams = print_streams(store.as_ref(), &tenant, last, &out).await?;
+    let next = print_secret_expiry(settings, store.as_ref(), &tenant, now, &out).await?;
+    let analysis = oort_checks::analysis_state(store.as_ref(), &tenant).await?;
+    let sign_ins = store.sign_in_count(&tenant).await?;
+    out.line(match (analysis.analysed_through, analysis.pending_since) {
+        (None, _) => format!("analysis: not run yet over the {sign_ins} stored sign-ins (oort checks)"),
+        (Some(through), None) => format!(
+            "analysis: sign-ins analysed through {} ({sign_ins} stored, none written since)",
+            ts(through)
+        ),
+        (Some(through), Some(since)) => format!(
+            "analysis: sign-ins analysed through {}; sign-ins from {} on written since ({sign_ins} stored)",
+            ts(through),
+            ts(since)
+        ),
+    });
+    let retention_days = settings.collector.retention.map(|r| r.whole_days());
+    out.line(match retention_days {
+        Some(days) => format!("retention: {days} days"),
+        None => "retention: none (every sign-in is kept; [collect] retention bounds it)".to_owned(),
+    });
+    out.json(&json!({
+        "tenant": tenant,
+        "store": store_display(&settings.store),
+        "last_run": last,
+        "streams": streams,
+        "client_secret_expires": next.map(ts),
+        "sign_ins": sign_ins,
+        "analysis": analysis,
+        "retention_days": retention_days,
+    }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one row per stream (its state in the last run, its watermark) and returns their JSON.
+async fn print_streams(
+    store: &dyn Store,
+    tenant: &str,
+    last: Option<&CollectionRun>,
+    out: &Out,
+) -> Result<Vec<serde_json::Value>, CliError> {
+    let mut table = Table::new(["stream", "last run", "new", "watermark", "note"]);
+    let mut streams = Vec::new();
+    for &kind in oort_collector::StreamKind::ALL {
+        let in_run = last.and_then(|r| {
+            r.report.as_array().and_then(|a| {
+                a.iter()
+                    .find(|s| s["stream"].as_str() == Some(kind.as_str()))
+                    .cloned()
+            })
+        });
+        let checkpoints = store.checkpoints(tenant, kind.as_str()).await?;
+        let watermark = checkpoints
+            .iter()
+            .find_map(|c| c.value["watermark"].as_str().map(str::to_owned));
+        let state = in_run
+            .as_ref()
+            .and_then(|s| s["status"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "-".to_owned());
+        let note = in_run
+            .as_ref()
+            .and_then(|s| {
+                s["reason"]
+                    .as_str()
+                    .or_else(|| s["error"].as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let inserted = in_run
+            .as_ref()
+            .and_then(|s| s["inserted"].as_u64())
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "-".to_owned());
+        table.row([
+            kind.to_string(),
+            state.clone(),
+            inserted,
+            watermark.clone().unwrap_or_else(|| "-".to_owned()),
+            clip(&note, 90),
+        ]);
+        streams.push(json!({
+            "stream": kind,
+            "last_status": in_run.as_ref().and_then(|s| s["status"].as_str()),
+            "last_report": in_run,
+            "watermark": watermark,
+            "checkpoints": checkpoints.len(),
+        }));
+    }
+    out.table(&table);
+    Ok(streams)
+}
+
+/// Prints the expiry of the client secret oort signs in with, when its app registration is
+/// stored, and returns the next one.
+async fn print_secret_expiry(
+    settings: &Settings,
+    store: &dyn Store,
+    tenant: &str,
+    now: OffsetDateTime,
+    out: &Out,
+) -> Result<Option<OffsetDateTime>, CliError> {
+    let mut expiries: Vec<OffsetDateTime> = Vec::new();
+    if let Some(client_id) = &settings.client_id {
+        for c in store.app_credentials(tenant).await? {
+            if c.app_id.as_deref() == Some(client_id.as_str())
+                && matches!(c.credential.kind, entra_model::CredentialKind::Secret)
+            {
+                if let Some(end) = c.credential.end {
+                    expiries.push(end);
+                }
+            }
+        }
+    }
+    let next = expiries.iter().copied().filter(|e| *e > now).min();
+    match next {
+        Some(end) => out.line(format!(
+            "client secret: expires {} (in {} days)",
+            ts(end),
+            (end - now).whole_days()
+        )),
+        None if !expiries.is_empty() => {
+            out.line("client secret: every stored secret of oort's app has expired: create a new one")
+        }
+        None => out.line(
+            "client secret: expiry unknown (collect applications with Application.Read.All to see it)",
+        ),
+    }
+    Ok(next)
+}

@@ -1,0 +1,79 @@
+//! `oort test-connectivity`: the token, the granted permissions and the licences, as a table.
+
+use std::process::ExitCode;
+
+use oort_collector::{test_connectivity, CapabilityStatus, ConnectivityError, ConnectivityReport};
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::connect::{connect, Connection};
+use crate::error::CliError;
+use crate::output::{Out, Table};
+
+pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
+    let conn = connect(settings, false)?;
+    let report = probe(&conn).await?;
+    let connected = print_connectivity(&report, &out);
+    out.json(&connectivity_json(&report));
+    if connected {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("error: {}", not_connected_reason(&report));
+        Ok(ExitCode::from(crate::error::EXIT_CONFIG))
+    }
+}
+
+fn status_word(s: &CapabilityStatus) -> &'static str {
+    match s {
+        CapabilityStatus::Ok => "ok",
+        CapabilityStatus::MissingPermission { .. } => "missing permission",
+        CapabilityStatus::LicenceRequired { .. } => "licence required",
+        _ => "error",
+    }
+}
+
+/// Prints the connectivity report; returns whether the tenant is connected.
+pub(super) fn print_connectivity(report: &ConnectivityReport, out: &Out) -> bool {
+    let mut table = Table::new(["capability", "status", "what to do"]);
+    for c in &report.capabilities {
+        table.row([
+            c.capability.to_string(),
+            status_word(&c.status).to_owned(),
+            c.status.advice(),
+        ]);
+    }
+    out.table(&table);
+    let connected = report.is_connected();
+    if connected {
+        out.line("Connected!");
+    }
+    connected
+}
+
+pub(super) fn connectivity_json(report: &ConnectivityReport) -> serde_json::Value {
+    let mut doc = serde_json::to_value(report).unwrap_or_default();
+    doc["connected"] = json!(report.is_connected());
+    if let Some(caps) = doc["capabilities"].as_array_mut() {
+        for (c, r) in caps.iter_mut().zip(&report.capabilities) {
+            c["advice"] = json!(r.status.advice());
+        }
+    }
+    doc
+}
+
+pub(super) async fn probe(conn: &Connection) -> Result<ConnectivityReport, CliError> {
+    test_connectivity(conn.credential.clone(), &conn.scope, &conn.client)
+        .await
+        .map_err(|e| match e {
+            ConnectivityError::Auth(a) => CliError::from(a),
+            other => CliError::config(format!("not connected: {other}")),
+        })
+}
+
+fn not_connected_reason(report: &ConnectivityReport) -> String {
+    let advice = report
+        .status(entra_model::Capability::Users)
+        .map(CapabilityStatus::advice)
+        .unwrap_or_default();
+    format!("not connected: the app cannot read the directory's users; {advice}")
+}
