@@ -27,9 +27,7 @@
 //! that finding instead of adding one per event. [`ThreatEngine::take_findings`] returns the
 //! findings opened or changed since the last call, complete (not deltas), sorted by fingerprint.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, VecDeque};
-use std::hash::Hash;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,148 +35,28 @@ use entra_model::{ConditionalAccessStatus, RiskLevel, RiskState, SignIn};
 use time::OffsetDateTime;
 
 use crate::check::{CheckId, Severity};
-use crate::config::{CheckConfig, IgnoreList};
-use crate::finding::{Evidence, EvidenceSignIn, Finding, Fingerprint, Subject};
+use crate::config::CheckConfig;
+use crate::finding::{Finding, Subject};
 use crate::{geo, Error};
+
+mod event;
+mod incident;
+mod recent_ids;
+mod window;
+
+use event::{millis, nonempty, Ev};
+use incident::{Fire, Incidents};
+use recent_ids::RecentIds;
+use window::{days, hours, minutes, Window, MS_PER_DAY, MS_PER_HOUR};
 
 /// Hash maps with foldhash: randomly seeded per process (keys are attacker-chosen UPNs and IPs)
 /// and several times faster than SipHash on short keys.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
-const MS_PER_MINUTE: i64 = 60_000;
-const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
-const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 /// How often (in event time) stale keys are swept out of the maps.
 const SWEEP_EVERY_MS: i64 = MS_PER_HOUR;
-/// How long after its UTC day ends a finding stays in the engine for late sign-ins.
-const LATE_GRACE_MS: i64 = MS_PER_HOUR;
 /// Country names kept for sharing between events (Graph sends two-letter codes: about 250).
 const MAX_COUNTRIES: usize = 1024;
-
-/// One sign-in as the windows keep it: its strings in one allocation.
-#[derive(Debug)]
-struct Ev {
-    time: OffsetDateTime,
-    t: i64,
-    code: Option<i64>,
-    ip: Option<Arc<str>>,
-    /// Upper case, shared by the events of a country (see `ThreatEngine::country`): citing a
-    /// window in evidence compares countries without touching each event's `text`.
-    country: Option<Arc<str>>,
-    /// `id`, user id, UPN, app, concatenated.
-    text: Box<str>,
-    /// End offset of each field in `text`; an empty field is absent.
-    ends: [u32; 4],
-}
-
-impl Ev {
-    fn new(
-        time: OffsetDateTime,
-        t: i64,
-        code: Option<i64>,
-        ip: Option<Arc<str>>,
-        country: Option<Arc<str>>,
-        fields: [Option<&str>; 4],
-    ) -> Ev {
-        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
-        let mut ends = [0u32; 4];
-        for (i, f) in fields.iter().enumerate() {
-            if let Some(f) = f {
-                text.push_str(f);
-            }
-            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        }
-        Ev {
-            time,
-            t,
-            code,
-            ip,
-            country,
-            text: text.into_boxed_str(),
-            ends,
-        }
-    }
-
-    fn field(&self, i: usize) -> Option<&str> {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        let end = self.ends[i] as usize;
-        self.text.get(start..end).filter(|s| !s.is_empty())
-    }
-
-    fn id(&self) -> &str {
-        self.field(0).unwrap_or_default()
-    }
-
-    fn user_id(&self) -> Option<&str> {
-        self.field(1)
-    }
-
-    fn upn(&self) -> Option<&str> {
-        self.field(2)
-    }
-
-    fn country(&self) -> Option<&str> {
-        self.country.as_deref()
-    }
-
-    fn app(&self) -> Option<&str> {
-        self.field(3)
-    }
-
-    fn evidence(&self) -> EvidenceSignIn {
-        EvidenceSignIn {
-            id: self.id().to_owned(),
-            time: self.time,
-            user: self.upn().or(self.user_id()).map(str::to_owned),
-            ip: self.ip.as_deref().map(str::to_owned),
-            country: self.country().map(str::to_owned),
-            error_code: self.code,
-            app: self.app().map(str::to_owned),
-        }
-    }
-
-    /// Whether citing this event could change `evidence` ([`Evidence::add_sign_in`] with
-    /// `limit`): false when its user, IP and country are already listed or their lists are full,
-    /// and the sign-in list is full of earlier sign-ins. A finding citing a 7-day window, or an
-    /// attack that goes on, then costs no [`EvidenceSignIn`] per event that would be discarded,
-    /// and the checks are ordered so that a full list costs no look at the event's `text` (IPs
-    /// and countries are shared strings, hot in cache).
-    fn may_change(&self, evidence: &Evidence, limit: usize) -> bool {
-        let open =
-            |set: &BTreeSet<String>, value: Option<&str>| value.is_some_and(|v| !set.contains(v));
-        (evidence.ips.len() < limit && open(&evidence.ips, self.ip.as_deref()))
-            || (evidence.countries.len() < limit && open(&evidence.countries, self.country()))
-            || (evidence.users.len() < limit
-                && open(&evidence.users, self.upn().or(self.user_id())))
-            || evidence.sign_ins.len() < limit
-            || evidence.sign_ins.last().is_some_and(|last| {
-                self.time < last.time || (self.time == last.time && self.id() < last.id.as_str())
-            })
-    }
-
-    /// Cites this event in `evidence` (see [`Ev::may_change`]).
-    fn cite(&self, evidence: &mut Evidence, limit: usize) {
-        if self.may_change(evidence, limit) {
-            evidence.add_sign_in(self.evidence(), limit);
-        }
-    }
-
-    fn subject(&self) -> Subject {
-        Subject::user(self.user_id(), self.upn())
-    }
-
-    fn who(&self) -> &str {
-        self.upn().or(self.user_id()).unwrap_or("?")
-    }
-
-    fn ip_str(&self) -> &str {
-        self.ip.as_deref().unwrap_or("unknown IP")
-    }
-
-    fn country_str(&self) -> &str {
-        self.country().unwrap_or("??")
-    }
-}
 
 /// Whether `haystack` contains `needle` (already lower case), ignoring ASCII case.
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
@@ -186,77 +64,6 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     let Some(first) = n.first() else { return true };
     h.windows(n.len())
         .any(|w| w[0].eq_ignore_ascii_case(first) && w.eq_ignore_ascii_case(n))
-}
-
-/// A sliding window of events with a count per key, for distinct counts in O(1).
-#[derive(Debug)]
-struct Window<K: Hash + Eq + Clone> {
-    items: VecDeque<(i64, K, Arc<Ev>)>,
-    counts: HashMap<K, u32>,
-}
-
-impl<K: Hash + Eq + Clone> Default for Window<K> {
-    fn default() -> Self {
-        Window {
-            items: VecDeque::new(),
-            counts: HashMap::default(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone> Window<K> {
-    fn push(&mut self, t: i64, key: K, ev: &Arc<Ev>) {
-        *self.counts.entry(key.clone()).or_insert(0) += 1;
-        self.items.push_back((t, key, Arc::clone(ev)));
-    }
-
-    /// Drops events older than `from` (exclusive bound: events at `from` stay).
-    fn evict(&mut self, from: i64) {
-        while let Some((t, _, _)) = self.items.front() {
-            if *t >= from {
-                break;
-            }
-            let Some((_, key, _)) = self.items.pop_front() else {
-                break;
-            };
-            if let Entry::Occupied(mut e) = self.counts.entry(key) {
-                *e.get_mut() -= 1;
-                if *e.get() == 0 {
-                    e.remove();
-                }
-            }
-        }
-        if self.items.is_empty() && self.items.capacity() > 64 {
-            self.items.shrink_to_fit();
-            self.counts.shrink_to_fit();
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    fn distinct(&self) -> usize {
-        self.counts.len()
-    }
-
-    fn contains(&self, key: &K) -> bool {
-        self.counts.contains_key(key)
-    }
-
-    /// Events at or after `from`.
-    fn since(&self, from: i64) -> impl Iterator<Item = &Arc<Ev>> {
-        let start = self.items.partition_point(|(t, _, _)| *t < from);
-        self.items.range(start..).map(|(_, _, ev)| ev)
-    }
-
-    fn count_since(&self, from: i64) -> usize {
-        self.items.len() - self.items.partition_point(|(t, _, _)| *t < from)
-    }
-
-    fn events(&self) -> impl Iterator<Item = &Arc<Ev>> {
-        self.items.iter().map(|(_, _, ev)| ev)
-    }
 }
 
 #[derive(Debug)]
@@ -349,119 +156,6 @@ pub struct EngineStats {
     pub duplicates: u64,
 }
 
-/// Ids of the sign-ins fed within the duplicate horizon, so overlapping batches count once.
-/// Ids are kept as 64-bit hashes (Graph's ids are GUIDs: a collision among the few thousand ids
-/// of a horizon is negligible), so remembering one costs no allocation.
-#[derive(Debug, Default)]
-struct RecentIds {
-    hasher: foldhash::fast::RandomState,
-    seen: std::collections::HashSet<u64, foldhash::fast::RandomState>,
-    order: VecDeque<(i64, u64)>,
-}
-
-impl RecentIds {
-    /// Records `id` at `t`; false when it was already recorded.
-    fn insert(&mut self, id: &str, t: i64) -> bool {
-        use std::hash::BuildHasher;
-        let h = self.hasher.hash_one(id);
-        if !self.seen.insert(h) {
-            return false;
-        }
-        self.order.push_back((t, h));
-        true
-    }
-
-    fn evict(&mut self, from: i64) {
-        while self.order.front().is_some_and(|(t, _)| *t < from) {
-            if let Some((_, h)) = self.order.pop_front() {
-                self.seen.remove(&h);
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.order.len()
-    }
-}
-
-#[derive(Debug)]
-struct Incident {
-    finding: Finding,
-    day: i64,
-}
-
-#[derive(Debug, Default)]
-struct Incidents {
-    open: HashMap<Fingerprint, Incident>,
-    dirty: BTreeSet<Fingerprint>,
-}
-
-/// What a detection reports when it fires.
-struct Fire<'a> {
-    check: CheckId,
-    severity: Severity,
-    subject: Subject,
-    summary: String,
-    facts: Vec<(&'static str, serde_json::Value)>,
-    recommendation: Option<&'static str>,
-    trigger: &'a Arc<Ev>,
-}
-
-impl Incidents {
-    /// Opens or extends the finding of `fire`; a new one cites `window` (the events that made
-    /// the rule fire), an existing one adds only the triggering event.
-    fn fire<'w>(
-        &mut self,
-        fire: Fire<'_>,
-        window: impl IntoIterator<Item = &'w Arc<Ev>>,
-        limit: usize,
-    ) {
-        let ev = fire.trigger;
-        let day = ev.t.div_euclid(MS_PER_DAY);
-        let facet = ev.time.to_offset(time::UtcOffset::UTC).date().to_string();
-        let fingerprint = Fingerprint::new(fire.check, &fire.subject, &facet);
-        let incident = match self.open.entry(fingerprint.clone()) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(v) => {
-                let mut finding = Finding::new(
-                    fire.check,
-                    fire.severity,
-                    fire.subject,
-                    &facet,
-                    String::new(),
-                    ev.time,
-                );
-                for w in window {
-                    w.cite(&mut finding.evidence, limit);
-                    finding.first_seen = finding.first_seen.min(w.time);
-                    finding.last_seen = finding.last_seen.max(w.time);
-                }
-                v.insert(Incident { finding, day })
-            }
-        };
-        let f = &mut incident.finding;
-        ev.cite(&mut f.evidence, limit);
-        f.first_seen = f.first_seen.min(ev.time);
-        f.last_seen = f.last_seen.max(ev.time);
-        f.severity = f.severity.max(fire.severity);
-        f.summary = fire.summary;
-        if let Some(r) = fire.recommendation {
-            f.recommendation = Some(r.to_owned());
-        }
-        for (k, v) in fire.facts {
-            f.evidence.set_fact(k, v);
-        }
-        self.dirty.insert(fingerprint);
-    }
-
-    fn evict(&mut self, watermark: i64) {
-        let dirty = &self.dirty;
-        self.open.retain(|fp, i| {
-            dirty.contains(fp) || (i.day + 1) * MS_PER_DAY + LATE_GRACE_MS > watermark
-        });
-    }
-}
-
 /// Runs every enabled threat detection of the catalogue over sign-ins in time order.
 ///
 /// ```
@@ -488,7 +182,7 @@ pub struct ThreatEngine {
     ips: HashMap<Arc<str>, IpState>,
     lockouts: Window<Arc<str>>,
     /// Country names seen, shared by the events (see [`ThreatEngine::country`]).
-    countries: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    countries: HashSet<Arc<str>, foldhash::fast::RandomState>,
     recent_ids: RecentIds,
     incidents: Incidents,
     watermark: Option<i64>,
@@ -498,26 +192,6 @@ pub struct ThreatEngine {
     legacy_agents: Vec<String>,
     fraud_phrases: Vec<String>,
     denied_countries: Vec<String>,
-}
-
-fn nonempty(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|s| !s.is_empty())
-}
-
-fn minutes(m: u32) -> i64 {
-    i64::from(m) * MS_PER_MINUTE
-}
-
-fn hours(h: u32) -> i64 {
-    i64::from(h) * MS_PER_HOUR
-}
-
-fn days(d: u32) -> i64 {
-    i64::from(d) * MS_PER_DAY
-}
-
-fn ignored(ignore: &IgnoreList, ev: &Ev) -> bool {
-    !ignore.is_empty() && ignore.ignores(ev.user_id(), ev.upn(), ev.ip.as_deref(), ev.country())
 }
 
 fn lower(list: &[String]) -> Vec<String> {
@@ -537,13 +211,13 @@ impl ThreatEngine {
                 .iter()
                 .map(|c| c.to_ascii_uppercase())
                 .collect(),
+            incidents: Incidents::new(config.evidence_limit),
             config,
             users: HashMap::default(),
             ips: HashMap::default(),
             lockouts: Window::default(),
             countries: Default::default(),
             recent_ids: RecentIds::default(),
-            incidents: Incidents::default(),
             watermark: None,
             next_sweep: i64::MIN,
             stats: EngineStats::default(),
@@ -585,18 +259,14 @@ impl ThreatEngine {
             entries: self.users.values().map(UserState::size).sum::<usize>()
                 + self.ips.values().map(IpState::size).sum::<usize>()
                 + self.lockouts.len(),
-            findings: self.incidents.open.len(),
+            findings: self.incidents.len(),
             recent_ids: self.recent_ids.len(),
         }
     }
 
     /// Findings opened or changed since the last call, each complete, sorted by fingerprint.
     pub fn take_findings(&mut self) -> Vec<Finding> {
-        let dirty = std::mem::take(&mut self.incidents.dirty);
-        let out = dirty
-            .iter()
-            .filter_map(|fp| self.incidents.open.get(fp).map(|i| i.finding.clone()))
-            .collect();
+        let out = self.incidents.take();
         if let Some(w) = self.watermark {
             self.incidents.evict(w);
         }
@@ -622,7 +292,7 @@ impl ThreatEngine {
             self.stats.skipped_without_user += 1;
             return;
         };
-        let t = (time.unix_timestamp_nanos() / 1_000_000) as i64;
+        let t = millis(time);
         if !s.id.is_empty() {
             let horizon = minutes(self.config.duplicate_horizon_minutes);
             self.recent_ids
@@ -662,19 +332,7 @@ impl ThreatEngine {
                 None => Arc::from(ip),
             });
         let country = s.country().and_then(|c| self.country(c));
-        let ev = Arc::new(Ev::new(
-            time,
-            t,
-            s.error_code(),
-            ip,
-            country,
-            [
-                Some(s.id.as_str()),
-                user_id,
-                upn,
-                nonempty(&s.app_display_name).or(nonempty(&s.app_id)),
-            ],
-        ));
+        let ev = Arc::new(Ev::of_sign_in(s, time, ip, country));
         self.single_event_checks(s, &ev);
         self.user_checks(s, &ev, Arc::clone(&user_key));
         self.ip_checks(&ev, &user_key);
@@ -706,12 +364,11 @@ impl ThreatEngine {
 
     fn single_event_checks(&mut self, s: &SignIn, ev: &Arc<Ev>) {
         let c = &self.config;
-        let limit = c.evidence_limit;
         let success = ev.code == Some(0);
 
         if c.break_glass_sign_in.enabled
             && c.is_break_glass(ev.user_id(), ev.upn())
-            && !ignored(&c.break_glass_sign_in.ignore, ev)
+            && !ev.is_ignored(&c.break_glass_sign_in.ignore)
         {
             let result = match ev.code {
                 Some(0) => "succeeded".to_owned(),
@@ -734,11 +391,10 @@ impl ThreatEngine {
                     trigger: ev,
                 },
                 [],
-                limit,
             );
         }
 
-        if c.risky_sign_in.enabled && !ignored(&c.risky_sign_in.ignore, ev) {
+        if c.risky_sign_in.enabled && !ev.is_ignored(&c.risky_sign_in.ignore) {
             let high = s.risk_level_aggregated == Some(RiskLevel::High)
                 || s.risk_level_during_sign_in == Some(RiskLevel::High);
             let cleared = matches!(
@@ -763,12 +419,11 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     [],
-                    limit,
                 );
             }
         }
 
-        if success && c.legacy_auth.enabled && !ignored(&c.legacy_auth.ignore, ev) {
+        if success && c.legacy_auth.enabled && !ev.is_ignored(&c.legacy_auth.ignore) {
             let app = nonempty(&s.client_app_used);
             let by_app =
                 app.is_some_and(|a| self.legacy_apps.iter().any(|l| l.eq_ignore_ascii_case(a)));
@@ -801,12 +456,11 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     [],
-                    limit,
                 );
             }
         }
 
-        if success && c.denied_territory.enabled && !ignored(&c.denied_territory.ignore, ev) {
+        if success && c.denied_territory.enabled && !ev.is_ignored(&c.denied_territory.ignore) {
             let loc = s.location.as_ref();
             let state = loc.and_then(|l| nonempty(&l.state));
             let city = loc.and_then(|l| nonempty(&l.city));
@@ -836,14 +490,13 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     [],
-                    limit,
                 );
             }
         }
 
         if ev.code == Some(500_121)
             && c.mfa_fraud_reported.enabled
-            && !ignored(&c.mfa_fraud_reported.ignore, ev)
+            && !ev.is_ignored(&c.mfa_fraud_reported.ignore)
         {
             let status = s.status.as_ref();
             let texts = status
@@ -883,7 +536,6 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     [],
-                    limit,
                 );
             }
         }
@@ -891,7 +543,6 @@ impl ThreatEngine {
 
     fn user_checks(&mut self, s: &SignIn, ev: &Arc<Ev>, key: Arc<str>) {
         let c = &self.config;
-        let limit = c.evidence_limit;
         let incidents = &mut self.incidents;
         let user = self.users.entry(key).or_default();
         let t = ev.t;
@@ -900,7 +551,7 @@ impl ThreatEngine {
 
         // mfa-fatigue
         let mf = &c.mfa_fatigue;
-        if mf.enabled && !ignored(&mf.ignore, ev) {
+        if mf.enabled && !ev.is_ignored(&mf.ignore) {
             let burst = i64::from(mf.window_seconds) * 1000;
             let success_window = minutes(mf.success_window_minutes);
             if code == Some(500_121) {
@@ -923,7 +574,6 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         user.mfa.since(t - burst),
-                        limit,
                     );
                 }
             } else if success {
@@ -945,7 +595,6 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         user.mfa.since(t - success_window),
-                        limit,
                     );
                 }
             }
@@ -953,7 +602,7 @@ impl ThreatEngine {
 
         // brute-force
         let bf = &c.brute_force;
-        if bf.enabled && !ignored(&bf.ignore, ev) {
+        if bf.enabled && !ev.is_ignored(&bf.ignore) {
             let burst = minutes(bf.burst_window_minutes);
             let success_window = minutes(bf.success_window_minutes);
             let keep = burst.max(success_window);
@@ -977,7 +626,6 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         user.brute.since(t - burst),
-                        limit,
                     );
                 }
             } else if success {
@@ -1000,7 +648,6 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         user.brute.since(t - success_window),
-                        limit,
                     );
                 }
             }
@@ -1010,7 +657,7 @@ impl ThreatEngine {
         let dc = &c.distributed_cracking;
         if dc.enabled
             && code.is_some_and(|k| dc.failure_codes.contains(&k))
-            && !ignored(&dc.ignore, ev)
+            && !ev.is_ignored(&dc.ignore)
         {
             let loc = s.location.as_ref();
             let city = loc.and_then(|l| nonempty(&l.city));
@@ -1043,7 +690,6 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     user.cracking.events(),
-                    limit,
                 );
             }
         }
@@ -1052,7 +698,7 @@ impl ThreatEngine {
         let ca = &c.ca_bypass_attempt;
         if ca.enabled
             && s.conditional_access_status == Some(ConditionalAccessStatus::Failure)
-            && !ignored(&ca.ignore, ev)
+            && !ev.is_ignored(&ca.ignore)
         {
             if let Some(ip) = &ev.ip {
                 user.ca.push(t, Arc::clone(ip), ev);
@@ -1074,7 +720,6 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         user.ca.events(),
-                        limit,
                     );
                 }
             }
@@ -1082,12 +727,12 @@ impl ThreatEngine {
 
         // disabled-account-probing
         let dp = &c.disabled_account_probing;
-        if dp.enabled && code == Some(50_057) && !ignored(&dp.ignore, ev) {
+        if dp.enabled && code == Some(50_057) && !ev.is_ignored(&dp.ignore) {
             if let (Some(ip), Some(app)) = (&ev.ip, ev.app()) {
                 user.probing
                     .push(t, (Arc::clone(ip), app.to_ascii_lowercase().into()), ev);
                 user.probing.evict(t - hours(dp.window_hours));
-                let apps = user.probing.counts.keys().filter(|(i, _)| i == ip).count();
+                let apps = user.probing.keys().filter(|(i, _)| i == ip).count();
                 if apps >= dp.min_apps as usize {
                     incidents.fire(
                         Fire {
@@ -1104,11 +749,9 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         user.probing
-                            .items
-                            .iter()
-                            .filter(|(_, (i, _), _)| i == ip)
-                            .map(|(_, _, e)| e),
-                        limit,
+                            .keyed_events()
+                            .filter(|((i, _), _)| i == ip)
+                            .map(|(_, e)| e),
                     );
                 }
             }
@@ -1116,7 +759,7 @@ impl ThreatEngine {
 
         // high-activity
         let ha = &c.high_activity;
-        if ha.enabled && !ignored(&ha.ignore, ev) {
+        if ha.enabled && !ev.is_ignored(&ha.ignore) {
             let day = t.div_euclid(MS_PER_DAY);
             if user.day != day {
                 user.day = day;
@@ -1136,14 +779,13 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     [],
-                    limit,
                 );
             }
         }
 
         // impossible-travel
         let it = &c.impossible_travel;
-        if success && it.enabled && !ignored(&it.ignore, ev) {
+        if success && it.enabled && !ev.is_ignored(&it.ignore) {
             if let Some(point) = s.coordinates().filter(|p| geo::valid(*p)) {
                 let device = s
                     .device_detail
@@ -1188,7 +830,6 @@ impl ThreatEngine {
                                 trigger: ev,
                             },
                             [&prev.ev],
-                            limit,
                         );
                     }
                 }
@@ -1203,7 +844,7 @@ impl ThreatEngine {
 
         // new-country
         let nc = &c.new_country;
-        if nc.enabled && !ignored(&nc.ignore, ev) {
+        if nc.enabled && !ev.is_ignored(&nc.ignore) {
             if let Some(country) = ev.country() {
                 let window = days(nc.window_days);
                 let correct = code.is_some_and(|k| nc.password_correct_codes.contains(&k));
@@ -1231,7 +872,6 @@ impl ThreatEngine {
                                 trigger: ev,
                             },
                             [],
-                            limit,
                         );
                     }
                 }
@@ -1249,20 +889,20 @@ impl ThreatEngine {
     fn ip_checks(&mut self, ev: &Arc<Ev>, user_key: &Arc<str>) {
         let Some(ip) = ev.ip.clone() else { return };
         let c = &self.config;
-        let limit = c.evidence_limit;
         let t = ev.t;
-        let code = ev.code;
-        let success = code == Some(0);
         let ps = &c.password_spray;
         let aa = &c.account_under_attack;
-        let spray_fail = ps.enabled
-            && code.is_some_and(|k| ps.failure_codes.contains(&k))
-            && !ignored(&ps.ignore, ev);
-        let spray_ok = ps.enabled && success && !ignored(&ps.ignore, ev);
-        let attack_fail = aa.enabled
-            && code.is_some_and(|k| aa.failure_codes.contains(&k))
-            && !ignored(&aa.ignore, ev);
-        let attack_ok = aa.enabled && success && !ignored(&aa.ignore, ev);
+        let off = (false, false);
+        let (spray_fail, spray_ok) = if ps.enabled {
+            ev.outcome(&ps.failure_codes, &ps.ignore)
+        } else {
+            off
+        };
+        let (attack_fail, attack_ok) = if aa.enabled {
+            ev.outcome(&aa.failure_codes, &aa.ignore)
+        } else {
+            off
+        };
         if !(spray_fail || spray_ok || attack_fail || attack_ok) {
             return;
         }
@@ -1301,7 +941,6 @@ impl ThreatEngine {
                         trigger: ev,
                     },
                     state.spray_fail.events(),
-                    limit,
                 );
             }
         }
@@ -1345,7 +984,6 @@ impl ThreatEngine {
                             trigger: ev,
                         },
                         state.attack_fail.events(),
-                        limit,
                     );
                 }
             }
@@ -1357,7 +995,7 @@ impl ThreatEngine {
 
     fn lockout_check(&mut self, ev: &Arc<Ev>, user_key: &Arc<str>) {
         let ls = &self.config.lockout_storm;
-        if !ls.enabled || ev.code != Some(50_053) || ignored(&ls.ignore, ev) {
+        if !ls.enabled || ev.code != Some(50_053) || ev.is_ignored(&ls.ignore) {
             return;
         }
         self.lockouts.push(ev.t, Arc::clone(user_key), ev);
@@ -1379,7 +1017,6 @@ impl ThreatEngine {
                     trigger: ev,
                 },
                 self.lockouts.events(),
-                self.config.evidence_limit,
             );
         }
     }
@@ -1437,56 +1074,5 @@ impl ThreatEngine {
         self.lockouts
             .evict(watermark - minutes(c.lockout_storm.window_minutes));
         self.incidents.evict(watermark);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(secs: i64, id: &str, user: &str, ip: &str, country: &str) -> Ev {
-        let time = OffsetDateTime::from_unix_timestamp(1_714_521_600 + secs).unwrap();
-        Ev::new(
-            time,
-            secs * 1000,
-            Some(50_126),
-            Some(Arc::from(ip)),
-            Some(Arc::from(country)),
-            [Some(id), Some(user), None, Some("app")],
-        )
-    }
-
-    #[test]
-    fn citing_skips_only_events_that_would_not_change_the_evidence() {
-        // Repeated users, IPs and countries, several sign-ins a second with ids out of order,
-        // so that every list fills at a different point and ties are broken by id.
-        let events: Vec<Ev> = (0..400i64)
-            .map(|i| {
-                ev(
-                    i / 3,
-                    &format!("id-{:03}", (i * 7919) % 400),
-                    &format!("u{}", i % 13),
-                    &format!("203.0.113.{}", i % 29),
-                    ["FR", "DE", "JP"][(i % 3) as usize],
-                )
-            })
-            .collect();
-        for limit in [0, 1, 2, 5, 13, 50, 1000] {
-            let mut every = Evidence::default();
-            let mut cited = Evidence::default();
-            let mut built = 0;
-            // Forwards (a window), then backwards (late sign-ins displacing the latest).
-            for e in events.iter().chain(events.iter().rev()) {
-                every.add_sign_in(e.evidence(), limit);
-                if e.may_change(&cited, limit) {
-                    built += 1;
-                }
-                e.cite(&mut cited, limit);
-                assert_eq!(cited, every, "limit {limit}");
-            }
-            if limit <= 50 {
-                assert!(built < events.len(), "limit {limit}: {built} built");
-            }
-        }
     }
 }
