@@ -124,12 +124,17 @@ impl Ev {
             )
     }
 
-    /// Whether this sign-in is a failure with one of `codes`, and whether it is a success, to
-    /// a rule whose `ignore` list does not exclude it (both false when it does).
-    pub(crate) fn outcome(&self, codes: &[i64], ignore: &IgnoreList) -> (bool, bool) {
+    /// Whether this sign-in is a failure with one of `codes`, and whether it is a success, to a
+    /// rule that is `enabled` and whose `ignore` list does not exclude it (both false else).
+    pub(crate) fn outcome(
+        &self,
+        enabled: bool,
+        codes: &[i64],
+        ignore: &IgnoreList,
+    ) -> (bool, bool) {
         let failed = self.code.is_some_and(|k| codes.contains(&k));
         let succeeded = self.code == Some(0);
-        if (failed || succeeded) && !self.is_ignored(ignore) {
+        if enabled && (failed || succeeded) && !self.is_ignored(ignore) {
             (failed, succeeded)
         } else {
             (false, false)
