@@ -29,7 +29,7 @@ pub struct IgnoreList {
     pub apps: Vec<String>,
 }
 
-fn contains_ci(list: &[String], value: Option<&str>) -> bool {
+pub(crate) fn contains_ci(list: &[String], value: Option<&str>) -> bool {
     value.is_some_and(|v| !v.is_empty() && list.iter().any(|x| x.eq_ignore_ascii_case(v)))
 }
 
