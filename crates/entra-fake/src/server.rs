@@ -279,17 +279,9 @@ fn token_error(
     )
 }
 
-fn token(shared: &Shared, t: &mut Tenant, tenant_seg: &str, req: &Req, request_id: &str) -> Resp {
-    if tenant_seg.eq_ignore_ascii_case("common") || tenant_seg.eq_ignore_ascii_case("consumers") {
-        return token_error(t, 400, "invalid_request", 9_001_023, "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.", request_id);
-    }
-    if !tenant_seg.eq_ignore_ascii_case(&t.tenant_id) && !tenant_seg.eq_ignore_ascii_case(&t.domain)
-    {
-        return token_error(t, 400, "invalid_request", 90_002, &format!("Tenant '{tenant_seg}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."), request_id);
-    }
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
-        .into_owned()
-        .collect();
+/// The client id and secret of a token request: form fields, else HTTP Basic (RFC 6749 2.3.1,
+/// each part form-urlencoded).
+fn client_of(form: &HashMap<String, String>, req: &Req) -> (Option<String>, Option<String>) {
     let mut client_id = form.get("client_id").cloned();
     let mut secret = form.get("client_secret").cloned();
     if let Some(basic) = req
@@ -310,6 +302,21 @@ fn token(shared: &Shared, t: &mut Tenant, tenant_seg: &str, req: &Req, request_i
             }
         }
     }
+    (client_id, secret)
+}
+
+fn token(shared: &Shared, t: &mut Tenant, tenant_seg: &str, req: &Req, request_id: &str) -> Resp {
+    if tenant_seg.eq_ignore_ascii_case("common") || tenant_seg.eq_ignore_ascii_case("consumers") {
+        return token_error(t, 400, "invalid_request", 9_001_023, "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.", request_id);
+    }
+    if !tenant_seg.eq_ignore_ascii_case(&t.tenant_id) && !tenant_seg.eq_ignore_ascii_case(&t.domain)
+    {
+        return token_error(t, 400, "invalid_request", 90_002, &format!("Tenant '{tenant_seg}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."), request_id);
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect();
+    let (client_id, secret) = client_of(&form, req);
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return token_error(t, 400, "unsupported_grant_type", 70_003, "The app requested an unsupported grant type. The fake tenant supports client_credentials only.", request_id);
     }

@@ -4,9 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use entra_model::{
-    AppCredential, Application, AuthenticationMethod, Capability, CredentialKind, DirectoryRole,
-    Group, Licence, RiskLevel, RiskState, RiskyUser, ServicePrincipal, User,
-    UserRegistrationDetails,
+    Application, AuthenticationMethod, Capability, DirectoryRole, Group, Licence, RiskLevel,
+    RiskState, RiskyUser, ServicePrincipal, User, UserRegistrationDetails,
 };
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -15,6 +14,8 @@ use crate::check::{CheckId, Severity};
 use crate::config::CheckConfig;
 use crate::finding::{Finding, Subject};
 use crate::Error;
+
+mod credentials;
 
 /// Why some tenant data could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,129 +241,6 @@ impl Ctx<'_> {
         for (object, object_id, app_id, name, creds) in owners {
             for (i, cred) in creds.iter().enumerate() {
                 self.credential(object, object_id, app_id, name, i, cred);
-            }
-        }
-    }
-
-    fn credential(
-        &mut self,
-        object: &str,
-        object_id: &str,
-        app_id: Option<&str>,
-        name: Option<&str>,
-        index: usize,
-        cred: &AppCredential,
-    ) {
-        let ce = &self.config.app_credential_expiring;
-        let ll = &self.config.app_credential_long_lived;
-        let key_id = cred
-            .key_id
-            .clone()
-            .unwrap_or_else(|| format!("{}-{index}", cred.kind.as_str()));
-        let subject = Subject::Application {
-            object_id: object_id.to_owned(),
-            app_id: app_id.map(str::to_owned),
-            display_name: name.map(str::to_owned),
-            key_id: Some(key_id.clone()),
-        };
-        let kind = match cred.kind {
-            CredentialKind::Certificate => "certificate",
-            _ => "client secret",
-        };
-        let label = match &cred.display_name {
-            Some(n) if !n.is_empty() => format!("{kind} \"{n}\""),
-            _ => format!("{kind} {key_id}"),
-        };
-        let app_name = name.unwrap_or(object_id);
-        let now = self.now;
-        let own = self
-            .config
-            .oort_client_id
-            .as_deref()
-            .zip(app_id)
-            .is_some_and(|(own, app)| own.eq_ignore_ascii_case(app));
-
-        if ce.enabled && !ce.ignore.ignores_app(app_id, object_id) {
-            if let Some(end) = cred.end {
-                let left = end - now;
-                let expired = cred.is_expired(now);
-                let report = if expired {
-                    ce.report_expired || own
-                } else {
-                    left <= days(ce.within_days)
-                };
-                if report {
-                    let severity = if expired || left <= days(ce.high_within_days) {
-                        Severity::High
-                    } else {
-                        Severity::Medium
-                    };
-                    let facet = match (own, expired) {
-                        (false, false) => "",
-                        (false, true) => "expired",
-                        (true, false) => "oort-app",
-                        (true, true) => "oort-app-expired",
-                    };
-                    let whose = if own {
-                        format!("The {label} oort itself uses ({object} {app_name})")
-                    } else {
-                        format!("The {label} of {object} {app_name}")
-                    };
-                    let summary = if expired {
-                        format!("{whose} expired on {}", date(end))
-                    } else {
-                        format!(
-                            "{whose} expires in {} days, on {}",
-                            left.whole_days(),
-                            date(end)
-                        )
-                    };
-                    let mut f = self.finding(
-                        CheckId::AppCredentialExpiring,
-                        severity,
-                        subject.clone(),
-                        facet,
-                        summary,
-                    );
-                    f.evidence.credential_key_ids.insert(key_id.clone());
-                    f.evidence.set_fact("kind", cred.kind.as_str());
-                    f.evidence
-                        .set_fact("end", entra_model::timestamp::format(&end));
-                    f.evidence.set_fact("days_left", left.whole_days());
-                    f.evidence.set_fact("oort_app", own);
-                    f.recommendation = Some(if own {
-                        "Create a new secret or certificate for oort's app registration and update OORT_CLIENT_SECRET (or the certificate) before the old one ends.".to_owned()
-                    } else {
-                        "Rotate the credential and remove the old one once the application uses the new one.".to_owned()
-                    });
-                    self.push(f);
-                }
-            }
-        }
-
-        if ll.enabled && !ll.ignore.ignores_app(app_id, object_id) && !cred.is_expired(now) {
-            if let Some(lifetime) = cred.lifetime() {
-                let max = match cred.kind {
-                    CredentialKind::Certificate => ll.max_certificate_days,
-                    _ => ll.max_secret_days,
-                };
-                if lifetime > days(max) {
-                    let mut f = self.finding(
-                        CheckId::AppCredentialLongLived,
-                        Severity::Low,
-                        subject,
-                        "",
-                        format!(
-                            "The {label} of {object} {app_name} is valid for {} days (more than {max})",
-                            lifetime.whole_days()
-                        ),
-                    );
-                    f.evidence.credential_key_ids.insert(key_id);
-                    f.evidence.set_fact("kind", cred.kind.as_str());
-                    f.evidence.set_fact("lifetime_days", lifetime.whole_days());
-                    f.evidence.set_fact("max_days", max);
-                    self.push(f);
-                }
             }
         }
     }
