@@ -1,13 +1,16 @@
 //! Typed columns extracted from the models, shared by both stores.
 
 use entra_model::{
-    AuthenticationMethod, DirectoryAudit, DirectoryObject, Group, Raw, ServicePrincipal, SignIn,
-    User,
+    AppCredential, AuthenticationMethod, CredentialKind, DirectoryAudit, DirectoryObject, Group,
+    Raw, ServicePrincipal, SignIn, User,
 };
 use time::format_description::well_known::Rfc3339;
 
-use crate::{StoreError, UnknownValue};
+use crate::{CredentialOwner, StoreError, UnknownValue};
 use time::{OffsetDateTime, UtcOffset};
+
+/// Rows deleted per transaction by `prune`.
+pub(crate) const PRUNE_BATCH: usize = 10_000;
 
 /// Fixed-width UTC text (`2024-05-01T10:11:12.1234567Z`) whose lexical order is time order:
 /// how SQLite stores times.
@@ -222,6 +225,46 @@ pub(crate) fn service_principal_type(sp: &ServicePrincipal) -> Option<&str> {
 
 pub(crate) fn method_type(m: &AuthenticationMethod) -> &str {
     m.type_name().unwrap_or("unknown")
+}
+
+/// A stored item's raw JSON read back as its model, or `Corrupt` naming the row.
+pub(crate) fn parse_raw<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    id: &str,
+    json: &str,
+) -> Result<Raw<T>, StoreError> {
+    Raw::from_json(json).map_err(|e| StoreError::corrupt(table, id, e))
+}
+
+/// The owner of a stored credential from its `owner_kind` column.
+pub(crate) fn credential_owner(owner_kind: &str) -> CredentialOwner {
+    if owner_kind == "application" {
+        CredentialOwner::Application
+    } else {
+        CredentialOwner::ServicePrincipal
+    }
+}
+
+/// A credential from its stored columns (`kind`; `key_id`, empty when Graph gave none).
+pub(crate) fn stored_credential(
+    kind: &str,
+    key_id: String,
+    display_name: Option<String>,
+    start: Option<OffsetDateTime>,
+    end: Option<OffsetDateTime>,
+) -> AppCredential {
+    let kind = if kind == "secret" {
+        CredentialKind::Secret
+    } else {
+        CredentialKind::Certificate
+    };
+    AppCredential::new(
+        kind,
+        (!key_id.is_empty()).then_some(key_id),
+        display_name,
+        start,
+        end,
+    )
 }
 
 #[cfg(test)]
