@@ -1,15 +1,19 @@
-//! SQLite's statements of a write: batches of items, and the reconciliation that ends a
-//! snapshot.
+//! SQLite's statements of a write: one function per table over the rows of a [`BatchRows`]
+//! (prepared, cached upserts: insert, and update when the row existed), and the reconciliation
+//! that ends a snapshot.
 
 use async_trait::async_trait;
-use entra_model::{AppCredential, Group, Raw, SignIn, User};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, ToSql, Transaction};
 use time::OffsetDateTime;
 
 use super::checkpoints::put_checkpoint;
 use super::{count, db_err, opt_ts, upsert, SqliteStore};
+use crate::batch_rows::{
+    self, ApplicationRow, AuditRow, BatchRows, CredentialSet, GroupChange, ItemRow, MemberChange,
+    MemberRow, MethodRow, Removal, ServicePrincipalRow, SignInActivityRow, SignInRows, UserChange,
+};
 use crate::error::StoreError;
-use crate::rows::{self, ts_text};
+use crate::rows::ts_text;
 use crate::{
     Batch, Checkpoint, CredentialOwner, IngestStore, ItemKind, SnapshotScope, WriteContext,
     WriteSummary,
@@ -28,7 +32,7 @@ impl IngestStore for SqliteStore {
         let summary = self
             .with(move |conn| {
                 let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
-                let summary = write_batch(&tx, &tenant, &now, &batch)?;
+                let summary = write_batch(&tx, &tenant, &now, &BatchRows::new(&batch))?;
                 if let Some(c) = &checkpoint {
                     put_checkpoint(&tx, &tenant, c)?;
                 }
@@ -39,6 +43,7 @@ impl IngestStore for SqliteStore {
         self.committed();
         summary
     }
+
     async fn finish_snapshot(
         &self,
         ctx: WriteContext<'_>,
@@ -50,63 +55,107 @@ impl IngestStore for SqliteStore {
         let started = ts_text(started_at);
         self.with(move |conn| {
             let tx = conn.transaction().map_err(db_err("begin a transaction"))?;
-            let n = match &scope {
-                SnapshotScope::Users => tx.execute(
-                    "UPDATE users SET deleted_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND deleted_at IS NULL",
-                    params![tenant, now, started],
-                ),
-                SnapshotScope::Groups => tx.execute(
-                    "UPDATE groups SET deleted_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND deleted_at IS NULL",
-                    params![tenant, now, started],
-                ),
-                SnapshotScope::GroupMembers { group_id } => tx.execute(
-                    "UPDATE group_members SET removed_at = ?2 WHERE tenant_id = ?1 AND group_id = ?4 AND seen_at < ?3 AND removed_at IS NULL",
-                    params![tenant, now, started, group_id],
-                ),
-                SnapshotScope::AllGroupMembers => tx.execute(
-                    "UPDATE group_members SET removed_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND removed_at IS NULL",
-                    params![tenant, now, started],
-                ),
-                SnapshotScope::RoleMembers => tx
-                    .execute(
-                        "DELETE FROM role_members WHERE tenant_id = ?1 AND seen_at < ?2",
-                        params![tenant, started],
-                    )
-                    .and_then(|n| {
-                        tx.execute(
-                            "DELETE FROM directory_items WHERE tenant_id = ?1 AND kind = 'directory_roles' AND seen_at < ?2",
-                            params![tenant, started],
-                        )
-                        .map(|m| n + m)
-                    }),
-                SnapshotScope::Applications | SnapshotScope::ServicePrincipals => {
-                    let (table, owner) = if scope == SnapshotScope::Applications {
-                        ("applications", CredentialOwner::Application)
-                    } else {
-                        ("service_principals", CredentialOwner::ServicePrincipal)
-                    };
-                    tx.execute(
-                        &format!("DELETE FROM app_credentials WHERE tenant_id = ?1 AND owner_kind = ?3 AND owner_id IN (SELECT id FROM {table} WHERE tenant_id = ?1 AND seen_at < ?2)"),
-                        params![tenant, started, owner.as_str()],
-                    )
-                    .and_then(|_| {
-                        tx.execute(
-                            &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND seen_at < ?2"),
-                            params![tenant, started],
-                        )
-                    })
-                }
-                SnapshotScope::Items(kind) => tx.execute(
-                    "DELETE FROM directory_items WHERE tenant_id = ?1 AND kind = ?2 AND seen_at < ?3",
-                    params![tenant, kind.as_str(), started],
-                ),
-            }
-            .map_err(db_err("reconcile a snapshot"))?;
+            let n = reconcile(&tx, &scope, &tenant, &now, &started)
+                .map_err(db_err("reconcile a snapshot"))?;
             tx.commit().map_err(db_err("commit a snapshot"))?;
             Ok(n as u64)
         })
         .await
     }
+}
+
+/// Marks removed or deletes the rows of `scope` not written since `started`.
+fn reconcile(
+    tx: &Transaction<'_>,
+    scope: &SnapshotScope,
+    tenant: &str,
+    now: &str,
+    started: &str,
+) -> rusqlite::Result<usize> {
+    match scope {
+        SnapshotScope::Users => tx.execute(
+            "UPDATE users SET deleted_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND deleted_at IS NULL",
+            params![tenant, now, started],
+        ),
+        SnapshotScope::Groups => tx.execute(
+            "UPDATE groups SET deleted_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND deleted_at IS NULL",
+            params![tenant, now, started],
+        ),
+        SnapshotScope::GroupMembers { group_id } => tx.execute(
+            "UPDATE group_members SET removed_at = ?2 WHERE tenant_id = ?1 AND group_id = ?4 AND seen_at < ?3 AND removed_at IS NULL",
+            params![tenant, now, started, group_id],
+        ),
+        SnapshotScope::AllGroupMembers => tx.execute(
+            "UPDATE group_members SET removed_at = ?2 WHERE tenant_id = ?1 AND seen_at < ?3 AND removed_at IS NULL",
+            params![tenant, now, started],
+        ),
+        SnapshotScope::RoleMembers => tx
+            .execute(
+                "DELETE FROM role_members WHERE tenant_id = ?1 AND seen_at < ?2",
+                params![tenant, started],
+            )
+            .and_then(|n| {
+                tx.execute(
+                    "DELETE FROM directory_items WHERE tenant_id = ?1 AND kind = 'directory_roles' AND seen_at < ?2",
+                    params![tenant, started],
+                )
+                .map(|m| n + m)
+            }),
+        SnapshotScope::Applications | SnapshotScope::ServicePrincipals => {
+            let (table, owner) = if *scope == SnapshotScope::Applications {
+                ("applications", CredentialOwner::Application)
+            } else {
+                ("service_principals", CredentialOwner::ServicePrincipal)
+            };
+            tx.execute(
+                &format!("DELETE FROM app_credentials WHERE tenant_id = ?1 AND owner_kind = ?3 AND owner_id IN (SELECT id FROM {table} WHERE tenant_id = ?1 AND seen_at < ?2)"),
+                params![tenant, started, owner.as_str()],
+            )
+            .and_then(|_| {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND seen_at < ?2"),
+                    params![tenant, started],
+                )
+            })
+        }
+        SnapshotScope::Items(kind) => tx.execute(
+            "DELETE FROM directory_items WHERE tenant_id = ?1 AND kind = ?2 AND seen_at < ?3",
+            params![tenant, kind.as_str(), started],
+        ),
+    }
+}
+
+/// Writes the rows of a batch in `tx`; `now` is the write's time as stored ([`ts_text`]).
+fn write_batch(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    batch: &BatchRows<'_>,
+) -> Result<WriteSummary, StoreError> {
+    let mut summary = WriteSummary::default();
+    let s = &mut summary;
+    match batch {
+        BatchRows::SignIns(rows) => write_sign_ins(tx, tenant, rows, s)?,
+        BatchRows::DirectoryAudits(rows) => write_audits(tx, tenant, rows, s)?,
+        BatchRows::Users(changes) => write_users(tx, tenant, now, changes, s)?,
+        BatchRows::SignInActivity(rows) => write_sign_in_activity(tx, tenant, rows, s)?,
+        BatchRows::Groups(changes) => write_groups(tx, tenant, now, changes, s)?,
+        BatchRows::GroupMembers { group_id, members } => {
+            for m in members {
+                count(s, upsert_member(tx, tenant, group_id, m, now)?);
+            }
+        }
+        BatchRows::RoleMembers { role, members } => {
+            write_role(tx, tenant, now, role, members, s)?;
+        }
+        BatchRows::Applications(rows) => write_applications(tx, tenant, now, rows, s)?,
+        BatchRows::ServicePrincipals(rows) => write_service_principals(tx, tenant, now, rows, s)?,
+        BatchRows::AuthMethods { user_id, methods } => {
+            *s = write_auth_methods(tx, tenant, now, user_id, methods)?;
+        }
+        BatchRows::Items { kind, items } => write_items(tx, tenant, now, *kind, items, s)?,
+    }
+    Ok(summary)
 }
 
 const SIGN_IN_INSERT: &str = "INSERT INTO sign_ins (tenant_id, id, created_at, user_id, user_principal_name, app_id, app_display_name, ip_address, country, city, latitude, longitude, client_app_used, user_agent, error_code, is_interactive, event_type, conditional_access_status, risk_level_aggregated, risk_level_during_sign_in, risk_state, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) ON CONFLICT DO NOTHING";
@@ -115,13 +164,12 @@ const SIGN_IN_UPDATE: &str = "UPDATE sign_ins SET created_at = ?3, user_id = ?4,
 fn write_sign_ins(
     tx: &Transaction<'_>,
     tenant: &str,
-    items: &[Raw<SignIn>],
+    rows: &SignInRows<'_>,
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
-    for item in items {
-        let r = rows::sign_in_row(item);
+    for r in rows.iter() {
         let created = opt_ts(r.created_at);
-        let p: [&dyn rusqlite::ToSql; 22] = [
+        let p: [&dyn ToSql; 22] = [
             &tenant,
             &r.id,
             &created,
@@ -148,11 +196,7 @@ fn write_sign_ins(
         count(summary, upsert(tx, SIGN_IN_INSERT, SIGN_IN_UPDATE, &p)?);
     }
     // Tell the analysis how far back this batch reaches (see `Store::sign_in_changes`).
-    if let Some(earliest) = items
-        .iter()
-        .filter_map(|i| i.value().created_date_time)
-        .min()
-    {
+    if let Some(earliest) = rows.earliest() {
         tx.prepare_cached(
             "INSERT INTO sign_in_changes (tenant_id, earliest, writes) VALUES (?1, ?2, 1) \
              ON CONFLICT (tenant_id) DO UPDATE SET earliest = min(earliest, excluded.earliest), writes = writes + 1",
@@ -163,34 +207,74 @@ fn write_sign_ins(
     Ok(())
 }
 
+fn write_audits(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    rows: &[AuditRow<'_>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for r in rows {
+        let at = opt_ts(r.activity_at);
+        let inserted = upsert(
+            tx,
+            "INSERT INTO directory_audits (tenant_id, id, activity_at, activity_display_name, category, result, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            "UPDATE directory_audits SET activity_at = ?3, activity_display_name = ?4, category = ?5, result = ?6, raw_json = ?7 WHERE tenant_id = ?1 AND id = ?2",
+            &[&tenant, &r.id, &at, &r.activity_display_name, &r.category, &r.result, &r.raw_json],
+        )?;
+        count(summary, inserted);
+    }
+    Ok(())
+}
+
+/// A delta removal: marks the row deleted with `mark_sql` (never erases it, keeping the last
+/// full JSON) or, when the object was not known, records it with `record_sql`.
+fn mark_deleted(
+    tx: &Transaction<'_>,
+    (mark_sql, record_sql): (&str, &str),
+    what: (&'static str, &'static str),
+    tenant: &str,
+    removal: &Removal<'_>,
+    now: &str,
+) -> Result<(), StoreError> {
+    let changed = tx
+        .prepare_cached(mark_sql)
+        .and_then(|mut s| s.execute(params![tenant, removal.id, now]))
+        .map_err(db_err(what.0))?;
+    if changed == 0 {
+        tx.prepare_cached(record_sql)
+            .and_then(|mut s| s.execute(params![tenant, removal.id, now, removal.raw_json]))
+            .map_err(db_err(what.1))?;
+    }
+    Ok(())
+}
+
 fn write_users(
     tx: &Transaction<'_>,
     tenant: &str,
     now: &str,
-    items: &[Raw<User>],
+    changes: &[UserChange<'_>],
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
-    for item in items {
-        let r = rows::user_row(item);
-        if r.removed {
-            // A delta removal: mark, never erase. Keep the last full JSON when there is one.
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE users SET deleted_at = COALESCE(deleted_at, ?3), seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
-                )
-                .and_then(|mut s| s.execute(params![tenant, r.id, now]))
-                .map_err(db_err("mark a user deleted"))?;
-            if changed == 0 {
-                tx.prepare_cached(
-                    "INSERT INTO users (tenant_id, id, deleted_at, seen_at, raw_json) VALUES (?1, ?2, ?3, ?3, ?4)",
-                )
-                .and_then(|mut s| s.execute(params![tenant, r.id, now, r.raw_json]))
-                .map_err(db_err("record a deleted user"))?;
+    for change in changes {
+        let r = match change {
+            UserChange::Remove(removal) => {
+                mark_deleted(
+                    tx,
+                    (
+                        "UPDATE users SET deleted_at = COALESCE(deleted_at, ?3), seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                        "INSERT INTO users (tenant_id, id, deleted_at, seen_at, raw_json) VALUES (?1, ?2, ?3, ?3, ?4)",
+                    ),
+                    ("mark a user deleted", "record a deleted user"),
+                    tenant,
+                    removal,
+                    now,
+                )?;
+                summary.removed += 1;
+                continue;
             }
-            summary.removed += 1;
-            continue;
-        }
-        let p: [&dyn rusqlite::ToSql; 13] = [
+            UserChange::Upsert(r) => r,
+        };
+        let p: [&dyn ToSql; 13] = [
             &tenant,
             &r.id,
             &r.user_principal_name,
@@ -216,19 +300,35 @@ fn write_users(
     Ok(())
 }
 
+fn write_sign_in_activity(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    rows: &[SignInActivityRow<'_>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for r in rows {
+        let n = tx
+            .prepare_cached("UPDATE users SET sign_in_activity_json = ?3, last_sign_in_at = ?4, last_successful_sign_in_at = ?5 WHERE tenant_id = ?1 AND id = ?2")
+            .and_then(|mut st| st.execute(params![tenant, r.id, r.activity_json, opt_ts(r.last_sign_in_at), opt_ts(r.last_successful_sign_in_at)]))
+            .map_err(db_err("store sign-in activity"))?;
+        summary.updated += n as u64;
+    }
+    Ok(())
+}
+
+/// (Re)adds a member to a group. Returns whether the membership is new.
 fn upsert_member(
     tx: &Transaction<'_>,
     tenant: &str,
     group_id: &str,
-    member_id: &str,
-    member_type: Option<&str>,
+    member: &MemberRow<'_>,
     now: &str,
 ) -> Result<bool, StoreError> {
     upsert(
         tx,
         "INSERT INTO group_members (tenant_id, group_id, member_id, member_type, added_at, removed_at, seen_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?5) ON CONFLICT DO NOTHING",
         "UPDATE group_members SET member_type = COALESCE(?4, member_type), removed_at = NULL, seen_at = ?5 WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3",
-        &[&tenant, &group_id, &member_id, &member_type, &now],
+        &[&tenant, &group_id, &member.member_id, &member.member_type, &now],
     )
 }
 
@@ -236,34 +336,34 @@ fn write_groups(
     tx: &Transaction<'_>,
     tenant: &str,
     now: &str,
-    items: &[Raw<Group>],
+    changes: &[GroupChange<'_>],
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
-    for item in items {
-        let r = rows::group_row(item);
-        if r.removed {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE groups SET deleted_at = COALESCE(deleted_at, ?3), seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
-                )
-                .and_then(|mut s| s.execute(params![tenant, r.id, now]))
-                .map_err(db_err("mark a group deleted"))?;
-            if changed == 0 {
+    for change in changes {
+        let (r, members) = match change {
+            GroupChange::Remove(removal) => {
+                mark_deleted(
+                    tx,
+                    (
+                        "UPDATE groups SET deleted_at = COALESCE(deleted_at, ?3), seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                        "INSERT INTO groups (tenant_id, id, is_dynamic, deleted_at, seen_at, raw_json) VALUES (?1, ?2, 0, ?3, ?3, ?4)",
+                    ),
+                    ("mark a group deleted", "record a deleted group"),
+                    tenant,
+                    removal,
+                    now,
+                )?;
                 tx.prepare_cached(
-                    "INSERT INTO groups (tenant_id, id, is_dynamic, deleted_at, seen_at, raw_json) VALUES (?1, ?2, 0, ?3, ?3, ?4)",
+                    "UPDATE group_members SET removed_at = ?3 WHERE tenant_id = ?1 AND group_id = ?2 AND removed_at IS NULL",
                 )
-                .and_then(|mut s| s.execute(params![tenant, r.id, now, r.raw_json]))
-                .map_err(db_err("record a deleted group"))?;
+                .and_then(|mut s| s.execute(params![tenant, removal.id, now]))
+                .map_err(db_err("end a deleted group's memberships"))?;
+                summary.removed += 1;
+                continue;
             }
-            tx.prepare_cached(
-                "UPDATE group_members SET removed_at = ?3 WHERE tenant_id = ?1 AND group_id = ?2 AND removed_at IS NULL",
-            )
-            .and_then(|mut s| s.execute(params![tenant, r.id, now]))
-            .map_err(db_err("end a deleted group's memberships"))?;
-            summary.removed += 1;
-            continue;
-        }
-        let p: [&dyn rusqlite::ToSql; 7] = [
+            GroupChange::Upsert { group, members } => (group, members),
+        };
+        let p: [&dyn ToSql; 7] = [
             &tenant,
             &r.id,
             &r.display_name,
@@ -279,54 +379,123 @@ fn write_groups(
             &p,
         )?;
         count(summary, inserted);
-        for delta in &item.value().members_delta {
-            let member_type = rows::short_type(delta.odata_type.as_deref());
-            if delta.is_removed() {
-                let n = tx
-                    .prepare_cached(
-                        "UPDATE group_members SET removed_at = ?4 WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3 AND removed_at IS NULL",
-                    )
-                    .and_then(|mut s| s.execute(params![tenant, r.id, delta.id, now]))
-                    .map_err(db_err("mark a membership removed"))?;
-                summary.removed += n as u64;
-            } else {
-                upsert_member(tx, tenant, r.id, &delta.id, member_type, now)?;
+        for delta in members {
+            match delta {
+                MemberChange::Remove { member_id } => {
+                    let n = tx
+                        .prepare_cached(
+                            "UPDATE group_members SET removed_at = ?4 WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3 AND removed_at IS NULL",
+                        )
+                        .and_then(|mut s| s.execute(params![tenant, r.id, member_id, now]))
+                        .map_err(db_err("mark a membership removed"))?;
+                    summary.removed += n as u64;
+                }
+                MemberChange::Add(member) => {
+                    upsert_member(tx, tenant, r.id, member, now)?;
+                }
             }
         }
     }
     Ok(())
 }
 
+/// A directory role (as a snapshot item, not counted) and its members.
+fn write_role(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    role: &ItemRow<'_>,
+    members: &[MemberRow<'_>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    write_items(
+        tx,
+        tenant,
+        now,
+        ItemKind::DirectoryRoles,
+        std::slice::from_ref(role),
+        &mut WriteSummary::default(),
+    )?;
+    for m in members {
+        let inserted = upsert(
+            tx,
+            "INSERT INTO role_members (tenant_id, role_id, member_id, member_type, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            "UPDATE role_members SET member_type = ?4, seen_at = ?5 WHERE tenant_id = ?1 AND role_id = ?2 AND member_id = ?3",
+            &[&tenant, &role.id, &m.member_id, &m.member_type, &now],
+        )?;
+        count(summary, inserted);
+    }
+    Ok(())
+}
+
+fn write_applications(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    rows: &[ApplicationRow<'_>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for a in rows {
+        let inserted = upsert(
+            tx,
+            "INSERT INTO applications (tenant_id, id, app_id, display_name, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            "UPDATE applications SET app_id = ?3, display_name = ?4, seen_at = ?5, raw_json = ?6 WHERE tenant_id = ?1 AND id = ?2",
+            &[&tenant, &a.id, &a.app_id, &a.display_name, &now, &a.raw_json],
+        )?;
+        count(summary, inserted);
+        write_credentials(tx, tenant, &a.credentials)?;
+    }
+    Ok(())
+}
+
+fn write_service_principals(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    rows: &[ServicePrincipalRow<'_>],
+    summary: &mut WriteSummary,
+) -> Result<(), StoreError> {
+    for sp in rows {
+        let inserted = upsert(
+            tx,
+            "INSERT INTO service_principals (tenant_id, id, app_id, display_name, service_principal_type, app_owner_organization_id, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            "UPDATE service_principals SET app_id = ?3, display_name = ?4, service_principal_type = ?5, app_owner_organization_id = ?6, seen_at = ?7, raw_json = ?8 WHERE tenant_id = ?1 AND id = ?2",
+            &[&tenant, &sp.id, &sp.app_id, &sp.display_name, &sp.service_principal_type, &sp.app_owner_organization_id, &now, &sp.raw_json],
+        )?;
+        count(summary, inserted);
+        write_credentials(tx, tenant, &sp.credentials)?;
+    }
+    Ok(())
+}
+
+/// Replaces an owner's stored credentials with `set`.
 fn write_credentials(
     tx: &Transaction<'_>,
     tenant: &str,
-    owner: CredentialOwner,
-    owner_id: &str,
-    app_id: Option<&str>,
-    owner_name: Option<&str>,
-    credentials: &[AppCredential],
+    set: &CredentialSet<'_>,
 ) -> Result<(), StoreError> {
+    let owner = set.owner.as_str();
     tx.prepare_cached(
         "DELETE FROM app_credentials WHERE tenant_id = ?1 AND owner_kind = ?2 AND owner_id = ?3",
     )
-    .and_then(|mut s| s.execute(params![tenant, owner.as_str(), owner_id]))
+    .and_then(|mut s| s.execute(params![tenant, owner, set.owner_id]))
     .map_err(db_err("replace credentials"))?;
-    for c in credentials {
+    for c in set.rows() {
         tx.prepare_cached(
             "INSERT OR REPLACE INTO app_credentials (tenant_id, owner_kind, owner_id, key_id, kind, app_id, owner_display_name, display_name, start_at, end_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
         .and_then(|mut s| {
             s.execute(params![
                 tenant,
-                owner.as_str(),
-                owner_id,
-                c.key_id.as_deref().unwrap_or_default(),
-                c.kind.as_str(),
-                app_id,
-                owner_name,
+                owner,
+                set.owner_id,
+                c.key_id,
+                c.kind,
+                set.app_id,
+                set.owner_name,
                 c.display_name,
-                opt_ts(c.start),
-                opt_ts(c.end)
+                opt_ts(c.start_at),
+                opt_ts(c.end_at)
             ])
         })
         .map_err(db_err("store a credential"))?;
@@ -334,220 +503,60 @@ fn write_credentials(
     Ok(())
 }
 
+/// Replaces a user's stored methods with `methods`.
+fn write_auth_methods(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    now: &str,
+    user_id: &str,
+    methods: &[MethodRow<'_>],
+) -> Result<WriteSummary, StoreError> {
+    let before: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM auth_methods WHERE tenant_id = ?1 AND user_id = ?2",
+            params![tenant, user_id],
+            |r| r.get(0),
+        )
+        .map_err(db_err("count a user's methods"))?;
+    tx.prepare_cached("DELETE FROM auth_methods WHERE tenant_id = ?1 AND user_id = ?2")
+        .and_then(|mut s| s.execute(params![tenant, user_id]))
+        .map_err(db_err("replace a user's methods"))?;
+    for m in methods {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO auth_methods (tenant_id, user_id, method_id, method_type, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                tenant,
+                user_id,
+                m.method_id,
+                m.method_type,
+                now,
+                m.raw_json
+            ])
+        })
+        .map_err(db_err("store a method"))?;
+    }
+    Ok(batch_rows::replaced(before as u64, methods.len() as u64))
+}
+
 fn write_items(
     tx: &Transaction<'_>,
     tenant: &str,
     now: &str,
     kind: ItemKind,
-    items: impl Iterator<Item = (String, String)>,
+    items: &[ItemRow<'_>],
     summary: &mut WriteSummary,
 ) -> Result<(), StoreError> {
     let kind = kind.as_str();
-    for (id, raw) in items {
+    for item in items {
         let inserted = upsert(
             tx,
             "INSERT INTO directory_items (tenant_id, kind, id, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
             "UPDATE directory_items SET seen_at = ?4, raw_json = ?5 WHERE tenant_id = ?1 AND kind = ?2 AND id = ?3",
-            &[&tenant, &kind, &id, &now, &raw],
+            &[&tenant, &kind, &item.id, &now, &item.raw_json],
         )?;
         count(summary, inserted);
     }
     Ok(())
-}
-
-fn id_raw<T>(items: &[Raw<T>], id: fn(&T) -> &str) -> impl Iterator<Item = (String, String)> + '_ {
-    items
-        .iter()
-        .map(move |r| (id(r.value()).to_owned(), r.json().to_owned()))
-}
-
-fn write_batch(
-    tx: &Transaction<'_>,
-    tenant: &str,
-    now: &str,
-    batch: &Batch,
-) -> Result<WriteSummary, StoreError> {
-    let mut summary = WriteSummary::default();
-    match batch {
-        Batch::SignIns(items) => write_sign_ins(tx, tenant, items, &mut summary)?,
-        Batch::DirectoryAudits(items) => {
-            for item in items {
-                let r = rows::audit_row(item);
-                let at = opt_ts(r.activity_at);
-                let inserted = upsert(
-                    tx,
-                    "INSERT INTO directory_audits (tenant_id, id, activity_at, activity_display_name, category, result, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-                    "UPDATE directory_audits SET activity_at = ?3, activity_display_name = ?4, category = ?5, result = ?6, raw_json = ?7 WHERE tenant_id = ?1 AND id = ?2",
-                    &[&tenant, &r.id, &at, &r.activity_display_name, &r.category, &r.result, &r.raw_json],
-                )?;
-                count(&mut summary, inserted);
-            }
-        }
-        Batch::Users(items) => write_users(tx, tenant, now, items, &mut summary)?,
-        Batch::Groups(items) => write_groups(tx, tenant, now, items, &mut summary)?,
-        Batch::SignInActivity(items) => {
-            for item in items {
-                let u = item.value();
-                let activity = u
-                    .sign_in_activity
-                    .as_ref()
-                    .and_then(|a| serde_json::to_string(a).ok());
-                let n = tx
-                    .prepare_cached("UPDATE users SET sign_in_activity_json = ?3, last_sign_in_at = ?4, last_successful_sign_in_at = ?5 WHERE tenant_id = ?1 AND id = ?2")
-                    .and_then(|mut st| st.execute(params![tenant, u.id, activity, opt_ts(u.last_sign_in()), opt_ts(u.last_successful_sign_in())]))
-                    .map_err(db_err("store sign-in activity"))?;
-                summary.updated += n as u64;
-            }
-        }
-        Batch::GroupMembers { group_id, members } => {
-            for m in members {
-                if let Some((id, member_type)) = rows::member_key(m) {
-                    count(
-                        &mut summary,
-                        upsert_member(tx, tenant, group_id, id, member_type, now)?,
-                    );
-                }
-            }
-        }
-        Batch::RoleMembers { role, members } => {
-            let role_id = role.value().id.as_str();
-            write_items(
-                tx,
-                tenant,
-                now,
-                ItemKind::DirectoryRoles,
-                std::iter::once((role_id.to_owned(), role.json().to_owned())),
-                &mut WriteSummary::default(),
-            )?;
-            for m in members {
-                if let Some((id, member_type)) = rows::member_key(m) {
-                    let inserted = upsert(
-                        tx,
-                        "INSERT INTO role_members (tenant_id, role_id, member_id, member_type, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                        "UPDATE role_members SET member_type = ?4, seen_at = ?5 WHERE tenant_id = ?1 AND role_id = ?2 AND member_id = ?3",
-                        &[&tenant, &role_id, &id, &member_type, &now],
-                    )?;
-                    count(&mut summary, inserted);
-                }
-            }
-        }
-        Batch::Applications(items) => {
-            for item in items {
-                let a = item.value();
-                let inserted = upsert(
-                    tx,
-                    "INSERT INTO applications (tenant_id, id, app_id, display_name, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                    "UPDATE applications SET app_id = ?3, display_name = ?4, seen_at = ?5, raw_json = ?6 WHERE tenant_id = ?1 AND id = ?2",
-                    &[&tenant, &a.id, &a.app_id, &a.display_name, &now, &item.json()],
-                )?;
-                count(&mut summary, inserted);
-                write_credentials(
-                    tx,
-                    tenant,
-                    CredentialOwner::Application,
-                    &a.id,
-                    a.app_id.as_deref(),
-                    a.display_name.as_deref(),
-                    &a.credentials(),
-                )?;
-            }
-        }
-        Batch::ServicePrincipals(items) => {
-            for item in items {
-                let sp = item.value();
-                let sp_type = rows::service_principal_type(sp);
-                let inserted = upsert(
-                    tx,
-                    "INSERT INTO service_principals (tenant_id, id, app_id, display_name, service_principal_type, app_owner_organization_id, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
-                    "UPDATE service_principals SET app_id = ?3, display_name = ?4, service_principal_type = ?5, app_owner_organization_id = ?6, seen_at = ?7, raw_json = ?8 WHERE tenant_id = ?1 AND id = ?2",
-                    &[&tenant, &sp.id, &sp.app_id, &sp.display_name, &sp_type, &sp.app_owner_organization_id, &now, &item.json()],
-                )?;
-                count(&mut summary, inserted);
-                write_credentials(
-                    tx,
-                    tenant,
-                    CredentialOwner::ServicePrincipal,
-                    &sp.id,
-                    sp.app_id.as_deref(),
-                    sp.display_name.as_deref(),
-                    &sp.credentials(),
-                )?;
-            }
-        }
-        Batch::AuthMethods { user_id, methods } => {
-            let before: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM auth_methods WHERE tenant_id = ?1 AND user_id = ?2",
-                    params![tenant, user_id],
-                    |r| r.get(0),
-                )
-                .map_err(db_err("count a user's methods"))?;
-            tx.prepare_cached("DELETE FROM auth_methods WHERE tenant_id = ?1 AND user_id = ?2")
-                .and_then(|mut s| s.execute(params![tenant, user_id]))
-                .map_err(db_err("replace a user's methods"))?;
-            for m in methods {
-                let method = m.value();
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO auth_methods (tenant_id, user_id, method_id, method_type, seen_at, raw_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        tenant,
-                        user_id,
-                        method.id().unwrap_or_default(),
-                        rows::method_type(method),
-                        now,
-                        m.json()
-                    ])
-                })
-                .map_err(db_err("store a method"))?;
-            }
-            let before = before as u64;
-            let after = methods.len() as u64;
-            summary.inserted = after.saturating_sub(before);
-            summary.updated = after.min(before);
-            summary.removed = before.saturating_sub(after);
-        }
-        Batch::RegistrationDetails(items) => write_items(
-            tx,
-            tenant,
-            now,
-            ItemKind::RegistrationDetails,
-            id_raw(items, |v| v.id.as_str()),
-            &mut summary,
-        )?,
-        Batch::RiskyUsers(items) => write_items(
-            tx,
-            tenant,
-            now,
-            ItemKind::RiskyUsers,
-            id_raw(items, |v| v.id.as_str()),
-            &mut summary,
-        )?,
-        Batch::RiskDetections(items) => write_items(
-            tx,
-            tenant,
-            now,
-            ItemKind::RiskDetections,
-            id_raw(items, |v| v.id.as_str()),
-            &mut summary,
-        )?,
-        Batch::ConditionalAccessPolicies(items) => write_items(
-            tx,
-            tenant,
-            now,
-            ItemKind::ConditionalAccessPolicies,
-            id_raw(items, |v| v.id.as_str()),
-            &mut summary,
-        )?,
-        Batch::ManagedDevices(items) => write_items(
-            tx,
-            tenant,
-            now,
-            ItemKind::ManagedDevices,
-            id_raw(items, |v| v.id.as_str()),
-            &mut summary,
-        )?,
-    }
-    Ok(summary)
 }
