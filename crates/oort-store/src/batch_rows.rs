@@ -142,6 +142,39 @@ impl<'a> SignInRows<'a> {
     }
 }
 
+/// The values of a [`SignInRow`] in the column order of `sign_ins` (`tenant_id, id,
+/// created_at, user_id, ... raw_json`: 22 columns), as an array of references that coerce to
+/// either dialect's parameter type; `$created_at` is the time as the dialect binds it.
+macro_rules! sign_in_values {
+    ($tenant:expr, $row:expr, $created_at:expr) => {
+        [
+            $tenant,
+            &$row.id,
+            $created_at,
+            &$row.user_id,
+            &$row.user_principal_name,
+            &$row.app_id,
+            &$row.app_display_name,
+            &$row.ip_address,
+            &$row.country,
+            &$row.city,
+            &$row.latitude,
+            &$row.longitude,
+            &$row.client_app_used,
+            &$row.user_agent,
+            &$row.error_code,
+            &$row.is_interactive,
+            &$row.event_type,
+            &$row.conditional_access_status,
+            &$row.risk_level_aggregated,
+            &$row.risk_level_during_sign_in,
+            &$row.risk_state,
+            &$row.raw_json,
+        ]
+    };
+}
+pub(crate) use sign_in_values;
+
 pub(crate) struct SignInRow<'a> {
     pub(crate) id: &'a str,
     pub(crate) created_at: Option<OffsetDateTime>,
@@ -386,13 +419,13 @@ fn application_row(raw: &Raw<Application>) -> ApplicationRow<'_> {
         app_id: a.app_id.as_deref(),
         display_name: a.display_name.as_deref(),
         raw_json: raw.json(),
-        credentials: CredentialSet {
-            owner: CredentialOwner::Application,
-            owner_id: &a.id,
-            app_id: a.app_id.as_deref(),
-            owner_name: a.display_name.as_deref(),
-            credentials: a.credentials(),
-        },
+        credentials: CredentialSet::new(
+            CredentialOwner::Application,
+            &a.id,
+            &a.app_id,
+            &a.display_name,
+            a.credentials(),
+        ),
     }
 }
 
@@ -415,13 +448,13 @@ fn service_principal_row(raw: &Raw<ServicePrincipal>) -> ServicePrincipalRow<'_>
         service_principal_type: sp.service_principal_type.as_ref().map(|t| t.as_str()),
         app_owner_organization_id: sp.app_owner_organization_id.as_deref(),
         raw_json: raw.json(),
-        credentials: CredentialSet {
-            owner: CredentialOwner::ServicePrincipal,
-            owner_id: &sp.id,
-            app_id: sp.app_id.as_deref(),
-            owner_name: sp.display_name.as_deref(),
-            credentials: sp.credentials(),
-        },
+        credentials: CredentialSet::new(
+            CredentialOwner::ServicePrincipal,
+            &sp.id,
+            &sp.app_id,
+            &sp.display_name,
+            sp.credentials(),
+        ),
     }
 }
 
@@ -434,7 +467,24 @@ pub(crate) struct CredentialSet<'a> {
     credentials: Vec<AppCredential>,
 }
 
-impl CredentialSet<'_> {
+impl<'a> CredentialSet<'a> {
+    /// The set of an owner with its id, app id and display name.
+    fn new(
+        owner: CredentialOwner,
+        owner_id: &'a str,
+        app_id: &'a Option<String>,
+        owner_name: &'a Option<String>,
+        credentials: Vec<AppCredential>,
+    ) -> Self {
+        CredentialSet {
+            owner,
+            owner_id,
+            app_id: app_id.as_deref(),
+            owner_name: owner_name.as_deref(),
+            credentials,
+        }
+    }
+
     pub(crate) fn rows(&self) -> impl Iterator<Item = CredentialRow<'_>> {
         self.credentials.iter().map(|c| CredentialRow {
             key_id: c.key_id.as_deref().unwrap_or_default(),

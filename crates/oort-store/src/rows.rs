@@ -5,11 +5,26 @@
 use entra_model::{AppCredential, CredentialKind, Raw};
 use time::format_description::well_known::Rfc3339;
 
-use crate::{CredentialOwner, StoreError, UnknownValue};
+use crate::{CredentialOwner, PruneSummary, StoreError, UnknownValue};
 use time::{OffsetDateTime, UtcOffset};
 
 /// Rows deleted per transaction by `prune`.
 pub(crate) const PRUNE_BATCH: usize = 10_000;
+
+/// The tables retention prunes: each with the time column it is pruned by and its count in
+/// `summary`.
+pub(crate) fn prune_targets(
+    summary: &mut PruneSummary,
+) -> [(&'static str, &'static str, &mut u64); 2] {
+    [
+        ("sign_ins", "created_at", &mut summary.sign_ins),
+        (
+            "directory_audits",
+            "activity_at",
+            &mut summary.directory_audits,
+        ),
+    ]
+}
 
 /// Fixed-width UTC text (`2024-05-01T10:11:12.1234567Z`) whose lexical order is time order:
 /// how SQLite stores times.

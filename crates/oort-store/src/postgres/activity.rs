@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use entra_model::{Raw, SignIn};
 use time::OffsetDateTime;
 
-use super::{pg_err, PostgresStore};
-use crate::error::StoreError;
-use crate::rows::{parse_raw, PRUNE_BATCH};
+use super::PostgresStore;
+use crate::error::{db_err, StoreError};
+use crate::rows::{parse_raw, prune_targets, PRUNE_BATCH};
 use crate::{ActivityStore, PruneSummary, SignInChanges, SignInQuery};
 
 #[async_trait]
@@ -79,14 +79,7 @@ impl ActivityStore for PostgresStore {
         before: OffsetDateTime,
     ) -> Result<PruneSummary, StoreError> {
         let mut summary = PruneSummary::default();
-        for (table, column, count) in [
-            ("sign_ins", "created_at", &mut summary.sign_ins),
-            (
-                "directory_audits",
-                "activity_at",
-                &mut summary.directory_audits,
-            ),
-        ] {
+        for (table, column, count) in prune_targets(&mut summary) {
             // Through the time index, a batch per transaction.
             let sql = format!(
                 "DELETE FROM {table} WHERE tenant_id = $1 AND id IN (SELECT id FROM {table} \
@@ -98,7 +91,7 @@ impl ActivityStore for PostgresStore {
                     client
                         .execute(sql.as_str(), &[&tenant, &before])
                         .await
-                        .map_err(pg_err("delete rows older than the retention"))?
+                        .map_err(db_err("delete rows older than the retention"))?
                 };
                 *count += deleted;
                 if deleted < PRUNE_BATCH as u64 {

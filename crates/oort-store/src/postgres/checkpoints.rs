@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use tokio_postgres::Transaction;
 
-use super::{mark, pg_err, PostgresStore};
-use crate::error::StoreError;
+use super::{mark, PostgresStore};
+use crate::error::{db_err, StoreError};
 use crate::rows;
 use crate::{Checkpoint, CheckpointStore, CollectionRun};
 
@@ -33,9 +33,9 @@ impl CheckpointStore for PostgresStore {
         let tx = client
             .transaction()
             .await
-            .map_err(pg_err("begin a transaction"))?;
+            .map_err(db_err("begin a transaction"))?;
         put_checkpoint(&tx, tenant, &checkpoint).await?;
-        tx.commit().await.map_err(pg_err("commit a checkpoint"))
+        tx.commit().await.map_err(db_err("commit a checkpoint"))
     }
     async fn checkpoints(&self, tenant: &str, stream: &str) -> Result<Vec<Checkpoint>, StoreError> {
         let rows = self.query("SELECT key, value FROM checkpoints WHERE tenant_id = $1 AND stream = $2 ORDER BY key", &[&tenant, &stream]).await?;

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::{pg_err, upsert, PostgresStore};
-use crate::error::StoreError;
+use super::{upsert, PostgresStore};
+use crate::error::{db_err, StoreError};
 use crate::rows;
 use crate::{FindingFilter, FindingStore, StoredFinding, WriteContext, WriteSummary};
 
@@ -18,7 +18,7 @@ impl FindingStore for PostgresStore {
         let tx = client
             .transaction()
             .await
-            .map_err(pg_err("begin a transaction"))?;
+            .map_err(db_err("begin a transaction"))?;
         let mut summary = WriteSummary::default();
         for f in &findings {
             upsert(
@@ -32,7 +32,7 @@ impl FindingStore for PostgresStore {
             )
             .await?;
         }
-        tx.commit().await.map_err(pg_err("commit findings"))?;
+        tx.commit().await.map_err(db_err("commit findings"))?;
         Ok(summary)
     }
     async fn findings(

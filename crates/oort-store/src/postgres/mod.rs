@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Transaction};
 
-use crate::error::{StoreError, StoreErrorKind};
+use crate::error::{db_err, StoreError, StoreErrorKind};
 use crate::rows::parse_raw;
 use crate::{schema, WriteSummary};
 
@@ -40,10 +40,6 @@ impl fmt::Debug for PostgresStore {
             .field("target", &self.target)
             .finish_non_exhaustive()
     }
-}
-
-fn pg_err(context: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::database(context, e)
 }
 
 /// Host, port and database of a connection string, without user or password.
@@ -104,18 +100,18 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let tx = client
         .transaction()
         .await
-        .map_err(pg_err("begin a migration"))?;
+        .map_err(db_err("begin a migration"))?;
     // One migrator at a time across the fleet.
     tx.execute("SELECT pg_advisory_xact_lock(7301)", &[])
         .await
-        .map_err(pg_err("lock the schema"))?;
+        .map_err(db_err("lock the schema"))?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         .await
-        .map_err(pg_err("create the schema_version table"))?;
+        .map_err(db_err("create the schema_version table"))?;
     let current: i64 = tx
         .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
         .await
-        .map_err(pg_err("read the schema version"))?
+        .map_err(db_err("read the schema version"))?
         .get(0);
     let supported = schema::POSTGRES.len() as i64;
     if current > supported {
@@ -131,18 +127,18 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     for (i, sql) in schema::POSTGRES.iter().enumerate().skip(current as usize) {
         tx.batch_execute(sql)
             .await
-            .map_err(pg_err("apply a schema migration"))?;
+            .map_err(db_err("apply a schema migration"))?;
         tx.execute("DELETE FROM schema_version", &[])
             .await
-            .map_err(pg_err("record the schema version"))?;
+            .map_err(db_err("record the schema version"))?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",
             &[&(i as i64 + 1)],
         )
         .await
-        .map_err(pg_err("record the schema version"))?;
+        .map_err(db_err("record the schema version"))?;
     }
-    tx.commit().await.map_err(pg_err("commit migrations"))
+    tx.commit().await.map_err(db_err("commit migrations"))
 }
 
 fn summarize(rows: &[Row], summary: &mut WriteSummary) {
@@ -164,7 +160,7 @@ async fn upsert(
     let rows = tx
         .query(sql, params)
         .await
-        .map_err(pg_err("upsert a row"))?;
+        .map_err(db_err("upsert a row"))?;
     summarize(&rows, summary);
     Ok(())
 }
@@ -174,7 +170,7 @@ async fn mark(
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<u64, StoreError> {
-    tx.execute(sql, params).await.map_err(pg_err("mark rows"))
+    tx.execute(sql, params).await.map_err(db_err("mark rows"))
 }
 
 impl PostgresStore {
@@ -187,7 +183,7 @@ impl PostgresStore {
         client
             .query(sql, params)
             .await
-            .map_err(pg_err("run a query"))
+            .map_err(db_err("run a query"))
     }
 
     async fn raw_rows<T: serde::de::DeserializeOwned>(

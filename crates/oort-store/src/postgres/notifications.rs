@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{pg_err, PostgresStore};
-use crate::error::StoreError;
+use super::PostgresStore;
+use crate::error::{db_err, StoreError};
 use crate::rows;
 use crate::{FindingStatus, NotificationRecord, NotificationStore};
 
@@ -48,18 +48,18 @@ impl NotificationStore for PostgresStore {
         let tx = client
             .transaction()
             .await
-            .map_err(pg_err("begin a transaction"))?;
+            .map_err(db_err("begin a transaction"))?;
         let channel = tx
             .prepare(
                 "INSERT INTO finding_notifications (tenant_id, fingerprint, channel, status, notified_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (tenant_id, fingerprint, channel) DO UPDATE SET status = EXCLUDED.status, notified_at = EXCLUDED.notified_at",
             )
             .await
-            .map_err(pg_err("record a notification"))?;
+            .map_err(db_err("record a notification"))?;
         let finding = tx
             .prepare("UPDATE findings SET notified_status = $3, notified_at = $4 WHERE tenant_id = $1 AND fingerprint = $2")
             .await
-            .map_err(pg_err("record a notification"))?;
+            .map_err(db_err("record a notification"))?;
         for r in records {
             tx.execute(
                 &channel,
@@ -72,14 +72,14 @@ impl NotificationStore for PostgresStore {
                 ],
             )
             .await
-            .map_err(pg_err("record a notification"))?;
+            .map_err(db_err("record a notification"))?;
             tx.execute(
                 &finding,
                 &[&tenant, &r.fingerprint, &r.status.as_str(), &r.notified_at],
             )
             .await
-            .map_err(pg_err("record a notification"))?;
+            .map_err(db_err("record a notification"))?;
         }
-        tx.commit().await.map_err(pg_err("commit notifications"))
+        tx.commit().await.map_err(db_err("commit notifications"))
     }
 }

@@ -12,12 +12,13 @@ use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
 use super::checkpoints::put_checkpoint;
-use super::{mark, pg_err, summarize, upsert, PostgresStore};
+use super::{mark, summarize, upsert, PostgresStore};
 use crate::batch_rows::{
-    self, ApplicationRow, AuditRow, BatchRows, CredentialSet, GroupChange, ItemRow, MemberChange,
-    MemberRow, MethodRow, Removal, ServicePrincipalRow, SignInActivityRow, SignInRows, UserChange,
+    self, sign_in_values, ApplicationRow, AuditRow, BatchRows, CredentialSet, GroupChange, ItemRow,
+    MemberChange, MemberRow, MethodRow, Removal, ServicePrincipalRow, SignInActivityRow,
+    SignInRows, UserChange,
 };
-use crate::error::StoreError;
+use crate::error::{db_err, StoreError};
 use crate::{
     Batch, Checkpoint, CredentialOwner, IngestStore, ItemKind, SnapshotScope, WriteContext,
     WriteSummary,
@@ -35,12 +36,12 @@ impl IngestStore for PostgresStore {
         let tx = client
             .transaction()
             .await
-            .map_err(pg_err("begin a transaction"))?;
+            .map_err(db_err("begin a transaction"))?;
         let summary = write_batch(&tx, ctx.tenant, &ctx.now, &BatchRows::new(&batch)).await?;
         if let Some(c) = &checkpoint {
             put_checkpoint(&tx, ctx.tenant, c).await?;
         }
-        tx.commit().await.map_err(pg_err("commit a batch"))?;
+        tx.commit().await.map_err(db_err("commit a batch"))?;
         Ok(summary)
     }
 
@@ -54,9 +55,9 @@ impl IngestStore for PostgresStore {
         let tx = client
             .transaction()
             .await
-            .map_err(pg_err("begin a transaction"))?;
+            .map_err(db_err("begin a transaction"))?;
         let n = reconcile(&tx, &scope, ctx.tenant, &ctx.now, &started_at).await?;
-        tx.commit().await.map_err(pg_err("commit a snapshot"))?;
+        tx.commit().await.map_err(db_err("commit a snapshot"))?;
         Ok(n)
     }
 }
@@ -164,46 +165,23 @@ async fn write_sign_ins(
         "CREATE TEMP TABLE IF NOT EXISTS sign_ins_stage (LIKE sign_ins) ON COMMIT DELETE ROWS",
     )
     .await
-    .map_err(pg_err("create the sign-in staging table"))?;
+    .map_err(db_err("create the sign-in staging table"))?;
     let sink = tx
         .copy_in(&format!(
             "COPY sign_ins_stage ({SIGN_IN_COLUMNS}) FROM STDIN BINARY"
         ))
         .await
-        .map_err(pg_err("start a COPY"))?;
+        .map_err(db_err("start a COPY"))?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &SIGN_IN_TYPES));
     // One statement upserts the staged rows: it cannot touch a row twice.
     for r in rows.last_of_each_id() {
         writer
             .as_mut()
-            .write(&[
-                &tenant,
-                &r.id,
-                &r.created_at,
-                &r.user_id,
-                &r.user_principal_name,
-                &r.app_id,
-                &r.app_display_name,
-                &r.ip_address,
-                &r.country,
-                &r.city,
-                &r.latitude,
-                &r.longitude,
-                &r.client_app_used,
-                &r.user_agent,
-                &r.error_code,
-                &r.is_interactive,
-                &r.event_type,
-                &r.conditional_access_status,
-                &r.risk_level_aggregated,
-                &r.risk_level_during_sign_in,
-                &r.risk_state,
-                &r.raw_json,
-            ])
+            .write(&sign_in_values!(&tenant, r, &r.created_at))
             .await
-            .map_err(pg_err("copy a sign-in"))?;
+            .map_err(db_err("copy a sign-in"))?;
     }
-    writer.finish().await.map_err(pg_err("finish a COPY"))?;
+    writer.finish().await.map_err(db_err("finish a COPY"))?;
     let updates: Vec<String> = SIGN_IN_COLUMNS
         .split(", ")
         .skip(2)
@@ -219,7 +197,7 @@ async fn write_sign_ins(
             &[],
         )
         .await
-        .map_err(pg_err("upsert staged sign-ins"))?;
+        .map_err(db_err("upsert staged sign-ins"))?;
     summarize(&upserted, summary);
     // The staging table empties itself at commit (ON COMMIT DELETE ROWS); a batch is staged once
     // per transaction.
@@ -231,7 +209,7 @@ async fn write_sign_ins(
             &[&tenant, &earliest],
         )
         .await
-        .map_err(pg_err("mark the sign-ins for the analysis"))?;
+        .map_err(db_err("mark the sign-ins for the analysis"))?;
     }
     Ok(())
 }

@@ -5,9 +5,9 @@ use entra_model::{Raw, SignIn};
 use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
 
-use super::{db_err, SqliteStore};
-use crate::error::{StoreError, StoreErrorKind};
-use crate::rows::{parse_raw, parse_ts, ts_text, PRUNE_BATCH};
+use super::SqliteStore;
+use crate::error::{db_err, StoreError, StoreErrorKind};
+use crate::rows::{parse_raw, parse_ts, prune_targets, ts_text, PRUNE_BATCH};
 use crate::{ActivityStore, PruneSummary, SignInChanges, SignInQuery};
 
 #[async_trait]
@@ -120,14 +120,7 @@ impl ActivityStore for SqliteStore {
         before: OffsetDateTime,
     ) -> Result<PruneSummary, StoreError> {
         let mut summary = PruneSummary::default();
-        for (table, column, count) in [
-            ("sign_ins", "created_at", &mut summary.sign_ins),
-            (
-                "directory_audits",
-                "activity_at",
-                &mut summary.directory_audits,
-            ),
-        ] {
+        for (table, column, count) in prune_targets(&mut summary) {
             // Through the time index, a batch per transaction.
             let sql = format!(
                 "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} \

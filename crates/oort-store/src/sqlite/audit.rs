@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::{db_err, opt_ts, required, SqliteStore};
-use crate::error::StoreError;
+use super::{opt_ts, required, SqliteStore};
+use crate::error::{db_err, StoreError};
 use crate::rows::{self, ts_text};
 use crate::{AuditRecord, AuditStore};
 

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use rusqlite::{params, Transaction};
 
-use super::{db_err, opt_ts, SqliteStore};
-use crate::error::StoreError;
+use super::{opt_ts, SqliteStore};
+use crate::error::{db_err, StoreError};
 use crate::rows::{self, ts_text};
 use crate::{Checkpoint, CheckpointStore, CollectionRun};
 

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use entra_model::{Application, AuthenticationMethod, Group, Raw, ServicePrincipal};
 use rusqlite::{params, Connection};
 
-use super::{db_err, SqliteStore};
-use crate::error::StoreError;
+use super::SqliteStore;
+use crate::error::{db_err, StoreError};
 use crate::rows::{self, parse_raw};
 use crate::{DirectoryStore, ItemKind, Membership, StoredCredential, StoredUser};
 

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::{count, db_err, required, upsert, SqliteStore};
-use crate::error::StoreError;
+use super::{count, required, upsert, SqliteStore};
+use crate::error::{db_err, StoreError};
 use crate::rows::{self, ts_text};
 use crate::{FindingFilter, FindingStore, StoredFinding, WriteContext, WriteSummary};
 

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use super::{db_err, SqliteStore};
-use crate::error::StoreError;
+use super::SqliteStore;
+use crate::error::{db_err, StoreError};
 use crate::rows::ts_text;
 use crate::LeaseStore;
 

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, Transaction};
 use time::OffsetDateTime;
 
-use crate::error::{StoreError, StoreErrorKind};
+use crate::error::{db_err, StoreError, StoreErrorKind};
 use crate::rows::ts_text;
 use crate::{schema, WriteSummary};
 
@@ -42,10 +42,6 @@ impl fmt::Debug for SqliteStore {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
-}
-
-fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |e| StoreError::database(context, e)
 }
 
 fn opt_ts(t: Option<OffsetDateTime>) -> Option<String> {

@@ -7,12 +7,13 @@ use rusqlite::{params, ToSql, Transaction};
 use time::OffsetDateTime;
 
 use super::checkpoints::put_checkpoint;
-use super::{count, db_err, opt_ts, upsert, SqliteStore};
+use super::{count, opt_ts, upsert, SqliteStore};
 use crate::batch_rows::{
-    self, ApplicationRow, AuditRow, BatchRows, CredentialSet, GroupChange, ItemRow, MemberChange,
-    MemberRow, MethodRow, Removal, ServicePrincipalRow, SignInActivityRow, SignInRows, UserChange,
+    self, sign_in_values, ApplicationRow, AuditRow, BatchRows, CredentialSet, GroupChange, ItemRow,
+    MemberChange, MemberRow, MethodRow, Removal, ServicePrincipalRow, SignInActivityRow,
+    SignInRows, UserChange,
 };
-use crate::error::StoreError;
+use crate::error::{db_err, StoreError};
 use crate::rows::ts_text;
 use crate::{
     Batch, Checkpoint, CredentialOwner, IngestStore, ItemKind, SnapshotScope, WriteContext,
@@ -169,30 +170,7 @@ fn write_sign_ins(
 ) -> Result<(), StoreError> {
     for r in rows.iter() {
         let created = opt_ts(r.created_at);
-        let p: [&dyn ToSql; 22] = [
-            &tenant,
-            &r.id,
-            &created,
-            &r.user_id,
-            &r.user_principal_name,
-            &r.app_id,
-            &r.app_display_name,
-            &r.ip_address,
-            &r.country,
-            &r.city,
-            &r.latitude,
-            &r.longitude,
-            &r.client_app_used,
-            &r.user_agent,
-            &r.error_code,
-            &r.is_interactive,
-            &r.event_type,
-            &r.conditional_access_status,
-            &r.risk_level_aggregated,
-            &r.risk_level_during_sign_in,
-            &r.risk_state,
-            &r.raw_json,
-        ];
+        let p: [&dyn ToSql; 22] = sign_in_values!(&tenant, r, &created);
         count(summary, upsert(tx, SIGN_IN_INSERT, SIGN_IN_UPDATE, &p)?);
     }
     // Tell the analysis how far back this batch reaches (see `Store::sign_in_changes`).
