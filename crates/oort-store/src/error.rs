@@ -134,3 +134,13 @@ impl std::error::Error for StoreError {
         self.source.as_deref().map(|e| e as _)
     }
 }
+
+/// For `map_err` on a database call (either backend's driver error): the error as
+/// [`StoreErrorKind::Database`], with what was being done.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn db_err<E>(context: &'static str) -> impl Fn(E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |e| StoreError::database(context, e)
+}

@@ -67,6 +67,8 @@ mod run;
 mod traits;
 mod write;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod batch_rows;
 mod error;
 #[cfg(feature = "postgres")]
 mod postgres;
