@@ -5,7 +5,7 @@ use entra_model::{Raw, SignIn};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// What [`Store::prune`] deleted.
+/// What [`ActivityStore::prune`](crate::ActivityStore::prune) deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PruneSummary {
@@ -15,7 +15,7 @@ pub struct PruneSummary {
     pub directory_audits: u64,
 }
 
-/// Sign-ins written since an analysis last looked ([`Store::sign_in_changes`]): how far back it
+/// Sign-ins written since an analysis last looked ([`ActivityStore::sign_in_changes`](crate::ActivityStore::sign_in_changes)): how far back it
 /// must read to see them all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -219,8 +219,8 @@ pub trait LeaseStore: Send + Sync + fmt::Debug {
     async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError>;
 }
 
-/// Every concern at once: what [`SqliteStore`](crate::SqliteStore) and
-/// [`PostgresStore`](crate::PostgresStore) are, and what a process that collects, analyses and
+/// Every concern at once: what `SqliteStore` (feature `sqlite`) and
+/// `PostgresStore` (feature `postgres`) are, and what a process that collects, analyses and
 /// remediates holds (`Arc<dyn Store>`, which coerces to any one concern's `Arc<dyn ...>`).
 /// Implemented automatically for every type that implements all of the concerns.
 pub trait Store:
