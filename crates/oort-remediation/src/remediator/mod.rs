@@ -180,83 +180,9 @@ impl Remediator {
     /// Returns the report of a dry run, a success or a partial reset; a refusal or failure is an
     /// error carrying the report where one was made.
     pub async fn run(&self, request: &RemediationRequest) -> Result<Report, RemediationError> {
-        let action = request.action.kind();
-        let at = self.clock.now();
-        let report = Report {
-            audit_id: uuid::Uuid::new_v4().to_string(),
-            action,
-            new_user_type: match &request.action {
-                Action::UpdateUserType(t) => Some(t.clone()),
-                _ => None,
-            },
-            mode: if request.confirmed {
-                Mode::Execute
-            } else {
-                Mode::DryRun
-            },
-            outcome: AuditOutcome::Incomplete,
-            operator: request.operator.name.clone(),
-            role: request.operator.role,
-            target_given: request.target.as_str().to_owned(),
-            global_admin_override: request.override_global_admin_protection,
-            target: None,
-            gates: Vec::new(),
-            plan: Vec::new(),
-            calls: Vec::new(),
-            methods: Vec::new(),
-            undo: None,
-            notes: Vec::new(),
-            error: None,
-        };
-        let mut attempt = Attempt {
-            r: self,
-            report,
-            at,
-            intent_written: false,
-        };
-
-        // Gate 1: the operator's role.
-        let role = request.operator.role;
-        if !role.may(action) {
-            let kind = ErrorKind::RoleNotAllowed {
-                operator: request.operator.name.clone(),
-                role,
-                action,
-            };
-            return Err(attempt.refuse(Gate::OperatorRole, kind).await);
-        }
-        attempt.pass(Gate::OperatorRole, format!("role {role} may {action}"));
-
-        // Gate 2: the app's granted permissions (the token's roles).
-        let token = match self.credential.get_token(&self.scope).await {
-            Ok(t) => t,
-            Err(e) => {
-                let err = RemediationError::new(ErrorKind::Token).with_source(Box::new(e));
-                return Err(attempt.finish_err(err).await);
-            }
-        };
-        let granted = token.claims.roles;
-        let mut missing: Vec<Clause> = action.requirement().missing(&granted);
-        if !request.override_global_admin_protection {
-            missing.extend(Capability::DirectoryRoles.requirement().missing(&granted));
-        }
-        if !missing.is_empty() {
-            let kind = ErrorKind::MissingPermissions { action, missing };
-            return Err(attempt.refuse(Gate::Permissions, kind).await);
-        }
-        let names: Vec<&str> = granted.names().collect();
-        attempt.pass(
-            Gate::Permissions,
-            format!(
-                "the token's roles ({}) cover every call of {action}{}",
-                names.join(", "),
-                if request.override_global_admin_protection {
-                    ""
-                } else {
-                    " and the Global Administrator check"
-                }
-            ),
-        );
+        let mut attempt = Attempt::new(self, request);
+        attempt.check_role(request).await?;
+        attempt.check_permissions(request).await?;
 
         // The intent, before the first Graph call.
         attempt.write_intent().await?;
@@ -287,11 +213,107 @@ impl Remediator {
     }
 }
 
+/// One attempt on its way through the gates: the report it fills, and whether its intent is in
+/// the audit trail yet.
 struct Attempt<'a> {
     r: &'a Remediator,
     report: Report,
     at: OffsetDateTime,
     intent_written: bool,
+}
+
+impl<'a> Attempt<'a> {
+    /// An attempt at `request`, dated now, with an empty report.
+    fn new(r: &'a Remediator, request: &RemediationRequest) -> Self {
+        let at = r.clock.now();
+        let report = Report {
+            audit_id: uuid::Uuid::new_v4().to_string(),
+            action: request.action.kind(),
+            new_user_type: match &request.action {
+                Action::UpdateUserType(t) => Some(t.clone()),
+                _ => None,
+            },
+            mode: if request.confirmed {
+                Mode::Execute
+            } else {
+                Mode::DryRun
+            },
+            outcome: AuditOutcome::Incomplete,
+            operator: request.operator.name.clone(),
+            role: request.operator.role,
+            target_given: request.target.as_str().to_owned(),
+            global_admin_override: request.override_global_admin_protection,
+            target: None,
+            gates: Vec::new(),
+            plan: Vec::new(),
+            calls: Vec::new(),
+            methods: Vec::new(),
+            undo: None,
+            notes: Vec::new(),
+            error: None,
+        };
+        Attempt {
+            r,
+            report,
+            at,
+            intent_written: false,
+        }
+    }
+
+    /// Gate 1: the operator's role. A refusal is recorded (no intent: nothing was sent yet).
+    async fn check_role(&mut self, request: &RemediationRequest) -> Result<(), RemediationError> {
+        let action = request.action.kind();
+        let role = request.operator.role;
+        if !role.may(action) {
+            let kind = ErrorKind::RoleNotAllowed {
+                operator: request.operator.name.clone(),
+                role,
+                action,
+            };
+            return Err(self.refuse(Gate::OperatorRole, kind).await);
+        }
+        self.pass(Gate::OperatorRole, format!("role {role} may {action}"));
+        Ok(())
+    }
+
+    /// Gate 2: the app's granted permissions (the token's roles) cover every call of the action,
+    /// and the Global Administrator check unless overridden. A refusal is recorded.
+    async fn check_permissions(
+        &mut self,
+        request: &RemediationRequest,
+    ) -> Result<(), RemediationError> {
+        let action = request.action.kind();
+        let token = match self.r.credential.get_token(&self.r.scope).await {
+            Ok(t) => t,
+            Err(e) => {
+                let err = RemediationError::new(ErrorKind::Token).with_source(Box::new(e));
+                return Err(self.finish_err(err).await);
+            }
+        };
+        let granted = token.claims.roles;
+        let mut missing: Vec<Clause> = action.requirement().missing(&granted);
+        if !request.override_global_admin_protection {
+            missing.extend(Capability::DirectoryRoles.requirement().missing(&granted));
+        }
+        if !missing.is_empty() {
+            let kind = ErrorKind::MissingPermissions { action, missing };
+            return Err(self.refuse(Gate::Permissions, kind).await);
+        }
+        let names: Vec<&str> = granted.names().collect();
+        self.pass(
+            Gate::Permissions,
+            format!(
+                "the token's roles ({}) cover every call of {action}{}",
+                names.join(", "),
+                if request.override_global_admin_protection {
+                    ""
+                } else {
+                    " and the Global Administrator check"
+                }
+            ),
+        );
+        Ok(())
+    }
 }
 
 #[cfg(test)]
