@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use entra_auth::parse_retry_after;
+use bytes::Bytes;
+use entra_auth::{parse_retry_after, RetryPolicy};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
@@ -15,6 +16,76 @@ use crate::observe::{self, RequestEvent};
 use crate::request::Method;
 use crate::retry::is_retryable_status;
 use crate::throttle::ThrottleClass;
+
+/// Where one logical request stands across its attempts: the URL (a redirect moves it), and
+/// what the retry policy, the redirect limit and the token refresh count.
+struct Progress {
+    start: Instant,
+    url: Url,
+    attempt: u32,
+    retries: u32,
+    reauthenticated: bool,
+    redirects: u32,
+    /// The time waited before retries so far (the span's `wait_ms`).
+    waited: Duration,
+    idempotent: bool,
+}
+
+impl Progress {
+    fn new(call: &Call) -> Self {
+        Progress {
+            start: Instant::now(),
+            url: call.url.clone(),
+            attempt: 0,
+            retries: 0,
+            reauthenticated: false,
+            redirects: 0,
+            waited: Duration::ZERO,
+            idempotent: call.method.is_idempotent(),
+        }
+    }
+
+    /// The policy's wait before the next retry, counted as one (with `retry_after` from the
+    /// answer); `None` once the retry budget is spent.
+    fn next_retry(
+        &mut self,
+        policy: &RetryPolicy,
+        retry_after: Option<Duration>,
+        span: &tracing::Span,
+    ) -> Option<Duration> {
+        let wait = policy.delay(self.retries + 1, self.start.elapsed(), retry_after)?;
+        self.retries += 1;
+        self.waited += wait;
+        span.record("wait_ms", self.waited.as_millis() as u64);
+        Some(wait)
+    }
+}
+
+/// An answer as it came off the wire.
+struct Received {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// What follows an attempt.
+enum Step {
+    /// The request is over: this is its result.
+    Return(Result<Answer, GraphError>),
+    /// Send again (to a redirect's location, with a fresh token, or after a retry wait).
+    Again,
+}
+
+/// Reports a retry and waits it out.
+async fn wait_to_retry(call: &Call, status: Option<u16>, wait: Duration, attempt: u32) {
+    observe::emit(|| RequestEvent::Retrying {
+        class: call.class,
+        status,
+        wait,
+        attempt,
+    });
+    tokio::time::sleep(wait).await;
+}
 
 fn tracing_path(url: &Url) -> String {
     url.path().to_owned()
@@ -44,175 +115,260 @@ impl Inner {
 
     async fn execute_inner(&self, call: &Call) -> Result<Answer, GraphError> {
         let span = tracing::Span::current();
-        let start = Instant::now();
-        let mut url = call.url.clone();
-        let mut attempt: u32 = 0;
-        let mut retries: u32 = 0;
-        let mut reauthenticated = false;
-        let mut redirects = 0;
-        let mut waited = Duration::ZERO;
-        let idempotent = call.method.is_idempotent();
+        let mut progress = Progress::new(call);
         loop {
-            attempt += 1;
-            span.record("attempt", attempt);
-            self.check_origin(&url)?;
-            let path = url.path().to_owned();
-            let query = url.query().unwrap_or("").to_owned();
-            let paced = self
-                .throttle
-                .acquire(call.class, call.method, &path, &query)
-                .await;
-            if !paced.is_zero() {
-                tracing::debug!(wait_ms = paced.as_millis() as u64, class = ?call.class, "paced by the client-side throttle");
-                observe::emit(|| RequestEvent::Paced {
-                    class: call.class,
-                    wait: paced,
-                });
-            }
-            let token = self
-                .credential
-                .get_token(&self.scope)
-                .await
-                .map_err(GraphError::Auth)?;
-            let (request, client_request_id) =
-                self.build_request(call, &url, &token.token, attempt)?;
-            drop(token);
-
-            let outcome = match self.http.execute(request).await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(body) => Ok((status, headers, body)),
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
-            };
-
-            let (status, headers, body) = match outcome {
-                Ok(parts) => parts,
+            progress.attempt += 1;
+            span.record("attempt", progress.attempt);
+            self.check_origin(&progress.url)?;
+            let path = progress.url.path().to_owned();
+            let (sent, client_request_id) = self
+                .send_attempt(call, &progress.url, &path, progress.attempt)
+                .await?;
+            let step = match sent {
                 Err(e) => {
-                    let err = GraphError::Transport {
-                        method: call.method.as_str().to_owned(),
-                        path: path.clone(),
-                        timed_out: e.is_timeout(),
-                        source: Box::new(e.without_url()),
-                    };
-                    if idempotent {
-                        if let Some(wait) = self.retry.delay(retries + 1, start.elapsed(), None) {
-                            retries += 1;
-                            waited += wait;
-                            span.record("wait_ms", waited.as_millis() as u64);
-                            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %err, "transport error, retrying");
-                            observe::emit(|| RequestEvent::Retrying {
-                                class: call.class,
-                                status: None,
-                                wait,
-                                attempt,
-                            });
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                    }
-                    return Err(err);
+                    self.after_transport_error(call, &mut progress, &span, path, e)
+                        .await
+                }
+                Ok(received) => {
+                    self.observe_answer(call, &span, &received);
+                    self.after_answer(
+                        call,
+                        &mut progress,
+                        &span,
+                        received,
+                        path,
+                        client_request_id,
+                    )
+                    .await
                 }
             };
+            if let Step::Return(result) = step {
+                return result;
+            }
+        }
+    }
 
-            span.record("status", status);
-            if let Some(id) = header_str(&headers, "request-id") {
-                span.record("request_id", id.as_str());
-            }
-            if let Some(p) = header_str(&headers, "x-ms-throttle-limit-percentage")
-                .and_then(|v| v.trim().parse::<f64>().ok())
-            {
-                self.throttle.observe_limit_percentage(call.class, p);
-            }
+    /// One attempt on the wire: waits for the client-side throttle, takes a token, sends and
+    /// reads the whole body. The outer error ends the request (no token, a request that cannot
+    /// be built); the inner one is the transport's, which may be retried. Also returns the
+    /// `client-request-id` sent.
+    async fn send_attempt(
+        &self,
+        call: &Call,
+        url: &Url,
+        path: &str,
+        attempt: u32,
+    ) -> Result<(Result<Received, reqwest::Error>, String), GraphError> {
+        self.pace(call, path, url.query().unwrap_or("")).await;
+        let token = self
+            .credential
+            .get_token(&self.scope)
+            .await
+            .map_err(GraphError::Auth)?;
+        let (request, client_request_id) = self.build_request(call, url, &token.token, attempt)?;
+        drop(token);
+        Ok((self.receive(request).await, client_request_id))
+    }
 
-            if (200..300).contains(&status) {
-                observe::emit(|| RequestEvent::Answered {
-                    class: call.class,
-                    status,
-                    elapsed: start.elapsed(),
-                });
-                return Ok(Answer {
-                    status,
-                    headers,
-                    body,
-                    method: call.method,
-                    path,
-                });
-            }
+    /// Waits for the client-side throttle of the call's class, and reports a wait.
+    async fn pace(&self, call: &Call, path: &str, query: &str) {
+        let paced = self
+            .throttle
+            .acquire(call.class, call.method, path, query)
+            .await;
+        if !paced.is_zero() {
+            tracing::debug!(wait_ms = paced.as_millis() as u64, class = ?call.class, "paced by the client-side throttle");
+            observe::emit(|| RequestEvent::Paced {
+                class: call.class,
+                wait: paced,
+            });
+        }
+    }
 
-            if (300..400).contains(&status) {
-                if let Some(location) = header_str(&headers, "location") {
-                    let next = url.join(&location).map_err(|e| {
-                        GraphError::InvalidRequest(format!("bad redirect location ({e})"))
-                    })?;
-                    self.check_origin(&next)?;
-                    redirects += 1;
-                    if redirects <= 5 {
-                        url = next;
-                        continue;
-                    }
-                }
-            }
+    /// Sends the request and reads the answer's status, headers and whole body.
+    async fn receive(&self, request: reqwest::Request) -> Result<Received, reqwest::Error> {
+        let response = self.http.execute(request).await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?;
+        Ok(Received {
+            status,
+            headers,
+            body,
+        })
+    }
 
-            let header = |name: &str| header_str(&headers, name);
-            let mut api = ApiError::from_parts(status, &header, &body, call.method.as_str(), &path);
-            if api.client_request_id.is_none() {
-                api.client_request_id = Some(client_request_id);
+    /// After a transport error (no answer, or a body cut short): an idempotent request is
+    /// retried while the policy allows; otherwise the error is returned.
+    async fn after_transport_error(
+        &self,
+        call: &Call,
+        progress: &mut Progress,
+        span: &tracing::Span,
+        path: String,
+        e: reqwest::Error,
+    ) -> Step {
+        let err = GraphError::Transport {
+            method: call.method.as_str().to_owned(),
+            path,
+            timed_out: e.is_timeout(),
+            source: Box::new(e.without_url()),
+        };
+        if progress.idempotent {
+            if let Some(wait) = progress.next_retry(&self.retry, None, span) {
+                tracing::warn!(attempt = progress.attempt, wait_ms = wait.as_millis() as u64, error = %err, "transport error, retrying");
+                wait_to_retry(call, None, wait, progress.attempt).await;
+                return Step::Again;
             }
-            if api.retry_after.is_none() {
-                if let Some(v) = header("retry-after") {
-                    // No readable `Date` in the answer: measured against our clock.
-                    api.retry_after = parse_retry_after(&v, None, Some(self.clock.now()));
-                }
-            }
+        }
+        Step::Return(Err(err))
+    }
 
-            if status == 401 && !reauthenticated && is_invalid_token(&api) {
-                reauthenticated = true;
-                tracing::info!(
-                    "Graph rejected the token (InvalidAuthenticationToken): refreshing it once"
-                );
-                self.credential.invalidate(&self.scope).await;
-                continue;
-            }
+    /// Records the answer's status and request id on the span, and feeds Graph's throttle
+    /// headroom (`x-ms-throttle-limit-percentage`) back to the client-side throttle.
+    fn observe_answer(&self, call: &Call, span: &tracing::Span, received: &Received) {
+        span.record("status", received.status);
+        if let Some(id) = header_str(&received.headers, "request-id") {
+            span.record("request_id", id.as_str());
+        }
+        if let Some(p) = header_str(&received.headers, "x-ms-throttle-limit-percentage")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+        {
+            self.throttle.observe_limit_percentage(call.class, p);
+        }
+    }
 
-            if is_retryable_status(status, idempotent) {
-                if let Some(wait) = self
-                    .retry
-                    .delay(retries + 1, start.elapsed(), api.retry_after)
-                {
-                    retries += 1;
-                    waited += wait;
-                    span.record("wait_ms", waited.as_millis() as u64);
-                    tracing::info!(
-                        attempt,
-                        status,
-                        code = api.code.as_deref().unwrap_or(""),
-                        request_id = api.request_id.as_deref().unwrap_or(""),
-                        wait_ms = wait.as_millis() as u64,
-                        "Graph answered a retryable status, waiting"
-                    );
-                    observe::emit(|| RequestEvent::Retrying {
-                        class: call.class,
-                        status: Some(status),
-                        wait,
-                        attempt,
-                    });
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                tracing::warn!(attempt, status, "retry budget exhausted");
-            }
+    /// After an answer: a 2xx is returned; a redirect on the same origin is followed (five at
+    /// most); a rejected token is refreshed once; anything else is an error, retried when the
+    /// status and the policy allow.
+    async fn after_answer(
+        &self,
+        call: &Call,
+        progress: &mut Progress,
+        span: &tracing::Span,
+        received: Received,
+        path: String,
+        client_request_id: String,
+    ) -> Step {
+        let Received {
+            status,
+            headers,
+            body,
+        } = received;
+        if (200..300).contains(&status) {
             observe::emit(|| RequestEvent::Answered {
                 class: call.class,
                 status,
-                elapsed: start.elapsed(),
+                elapsed: progress.start.elapsed(),
             });
-            return Err(GraphError::from_api(api));
+            return Step::Return(Ok(Answer {
+                status,
+                headers,
+                body,
+                method: call.method,
+                path,
+            }));
         }
+        if (300..400).contains(&status) {
+            if let Some(location) = header_str(&headers, "location") {
+                match self.follow_redirect(progress, &location) {
+                    Ok(true) => return Step::Again,
+                    Ok(false) => {}
+                    Err(e) => return Step::Return(Err(e)),
+                }
+            }
+        }
+        let api = self.api_error(
+            status,
+            &headers,
+            &body,
+            call.method,
+            &path,
+            client_request_id,
+        );
+        if status == 401 && !progress.reauthenticated && is_invalid_token(&api) {
+            progress.reauthenticated = true;
+            tracing::info!(
+                "Graph rejected the token (InvalidAuthenticationToken): refreshing it once"
+            );
+            self.credential.invalidate(&self.scope).await;
+            return Step::Again;
+        }
+        self.retry_or_fail(call, progress, span, status, api).await
+    }
+
+    /// Moves the request to a redirect's `location`, refused unless on the configured origin.
+    /// `false` once five redirects have been followed (the answer is then an error).
+    fn follow_redirect(&self, progress: &mut Progress, location: &str) -> Result<bool, GraphError> {
+        let next = progress
+            .url
+            .join(location)
+            .map_err(|e| GraphError::InvalidRequest(format!("bad redirect location ({e})")))?;
+        self.check_origin(&next)?;
+        progress.redirects += 1;
+        if progress.redirects <= 5 {
+            progress.url = next;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The error of a non-2xx answer, with the `client-request-id` sent when Graph did not echo
+    /// it, and a `Retry-After` measured against our clock when the answer has no readable `Date`.
+    fn api_error(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        method: Method,
+        path: &str,
+        client_request_id: String,
+    ) -> ApiError {
+        let header = |name: &str| header_str(headers, name);
+        let mut api = ApiError::from_parts(status, &header, body, method.as_str(), path);
+        if api.client_request_id.is_none() {
+            api.client_request_id = Some(client_request_id);
+        }
+        if api.retry_after.is_none() {
+            if let Some(v) = header("retry-after") {
+                // No readable `Date` in the answer: measured against our clock.
+                api.retry_after = parse_retry_after(&v, None, Some(self.clock.now()));
+            }
+        }
+        api
+    }
+
+    /// An error answer: retried after the policy's wait when the status is retryable and the
+    /// budget allows, else returned.
+    async fn retry_or_fail(
+        &self,
+        call: &Call,
+        progress: &mut Progress,
+        span: &tracing::Span,
+        status: u16,
+        api: ApiError,
+    ) -> Step {
+        if is_retryable_status(status, progress.idempotent) {
+            if let Some(wait) = progress.next_retry(&self.retry, api.retry_after, span) {
+                tracing::info!(
+                    attempt = progress.attempt,
+                    status,
+                    code = api.code.as_deref().unwrap_or(""),
+                    request_id = api.request_id.as_deref().unwrap_or(""),
+                    wait_ms = wait.as_millis() as u64,
+                    "Graph answered a retryable status, waiting"
+                );
+                wait_to_retry(call, Some(status), wait, progress.attempt).await;
+                return Step::Again;
+            }
+            tracing::warn!(attempt = progress.attempt, status, "retry budget exhausted");
+        }
+        observe::emit(|| RequestEvent::Answered {
+            class: call.class,
+            status,
+            elapsed: progress.start.elapsed(),
+        });
+        Step::Return(Err(GraphError::from_api(api)))
     }
 
     pub(crate) async fn throttle_acquire(
