@@ -472,149 +472,221 @@ async fn produce<T>(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<
 where
     T: DeserializeOwned + Send + 'static,
 {
-    let fetch = |call: Call| {
-        let inner = Arc::clone(&inner);
-        let request = call.clone();
-        Fetching {
-            call,
-            answer: Box::pin(async move { inner.execute(&request).await }),
-        }
-    };
-    // Pages handed over that the consumer has not taken yet.
-    let in_channel = |tx: &mpsc::Sender<PageResult<T>>| tx.max_capacity() - tx.capacity();
-    let mut queue: VecDeque<Ahead<T>> = VecDeque::with_capacity(ahead);
-    let mut fetching = Some(fetch(first));
-    // The page to fetch after the last one in the pipeline, once there is room.
-    let mut next: Option<Call> = None;
-    let mut reserve: Option<Reserve<T>> = None;
-    loop {
-        if fetching.is_none() && queue.len() + in_channel(&tx) < ahead {
-            fetching = next.take().map(&fetch);
-        }
-        if queue.is_empty() && fetching.is_none() && next.is_none() {
-            return;
-        }
-        // When a fetch waits for room with pages in the queue, the head's decode or its
-        // reservation wakes this loop up. With nothing in the queue (one page ahead: the page
-        // handed over is all the stream may hold), a reservation does: it completes when the
-        // consumer takes that page, and is given back at once.
-        let event = std::future::poll_fn(|cx| {
-            if let Some(f) = fetching.as_mut() {
-                if let Poll::Ready(answer) = f.answer.as_mut().poll(cx) {
-                    return Poll::Ready(Event::Fetched(answer));
-                }
-            }
-            let Some(head) = queue.front_mut() else {
-                if fetching.is_some() || next.is_none() {
-                    return Poll::Pending;
-                }
-                let room = reserve.get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
-                return room.as_mut().poll(cx).map(|permit| {
-                    reserve = None;
-                    match permit {
-                        Ok(_) => Event::Room,
-                        Err(_) => Event::Closed,
-                    }
-                });
-            };
-            if let Stage::Decoding(decode) = &mut head.stage {
-                match decode.as_mut().poll(cx) {
-                    Poll::Ready(page) => head.stage = Stage::Ready(page),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-            let permit = reserve.get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
-            permit.as_mut().poll(cx).map(|permit| {
-                reserve = None;
-                match permit {
-                    Ok(permit) => Event::Deliver(permit),
-                    Err(_) => Event::Closed,
-                }
-            })
-        })
-        .await;
+    Producer::new(inner, first, tx, ahead).run().await
+}
 
-        match event {
-            Event::Closed => return,
-            Event::Room => continue,
-            Event::Fetched(answer) => {
-                let Some(Fetching { call, .. }) = fetching.take() else {
-                    unreachable!("only a fetch in flight answers")
-                };
-                let answer = match answer {
-                    Ok(answer) => answer,
-                    Err(e) => {
-                        // Nothing follows a failed page (unless the page before it links
-                        // elsewhere: see the delivery below).
-                        queue.push_back(Ahead::failed(call, e));
-                        continue;
-                    }
-                };
-                // Only a guess that stays on the configured origin is fetched early, and the
-                // fetch is started before this page's decode: it is the critical path.
-                next = guess_next_link(&answer.body)
-                    .and_then(|link| call.url.join(&link).ok())
-                    .filter(|url| inner.check_origin(url).is_ok())
-                    .map(|url| call.next_page(url));
-                if queue.len() + 1 + in_channel(&tx) < ahead {
-                    fetching = next.take().map(&fetch);
-                }
-                let decode = start_decode(answer, &call);
-                queue.push_back(Ahead {
-                    call,
-                    stage: Stage::Decoding(decode),
-                });
+/// The state of [`produce`]'s pipeline.
+struct Producer<T> {
+    inner: Arc<Inner>,
+    tx: mpsc::Sender<PageResult<T>>,
+    /// Most pages held ahead of the consumer.
+    ahead: usize,
+    /// The pages fetched, in collection order: being decoded, or waiting for room.
+    queue: VecDeque<Ahead<T>>,
+    fetching: Option<Fetching>,
+    /// The page to fetch after the last one in the pipeline, once there is room.
+    next: Option<Call>,
+    /// Room asked for in the channel (for the head of the queue, or to learn that the consumer
+    /// took the page handed over).
+    reserve: Option<Reserve<T>>,
+}
+
+impl<T> Producer<T>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    fn new(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>, ahead: usize) -> Self {
+        let fetching = Some(fetch(&inner, first));
+        Producer {
+            inner,
+            tx,
+            ahead,
+            queue: VecDeque::with_capacity(ahead),
+            fetching,
+            next: None,
+            reserve: None,
+        }
+    }
+
+    async fn run(mut self) {
+        loop {
+            if self.fetching.is_none() && self.held() < self.ahead {
+                self.fetching = self.next.take().map(|call| fetch(&self.inner, call));
             }
-            Event::Deliver(permit) => {
-                let Some(Ahead {
-                    call,
-                    stage: Stage::Ready(page),
-                }) = queue.pop_front()
-                else {
-                    unreachable!("a permit is only reserved for a decoded head")
-                };
-                let page = match page {
-                    Ok(page) => page,
-                    Err(e) => {
-                        permit.send(Err(e));
+            if self.queue.is_empty() && self.fetching.is_none() && self.next.is_none() {
+                return;
+            }
+            let event = std::future::poll_fn(|cx| self.poll_event(cx)).await;
+            match event {
+                Event::Closed => return,
+                Event::Room => {}
+                Event::Fetched(answer) => self.fetched(answer),
+                Event::Deliver(permit) => {
+                    if !self.deliver(permit) {
                         return;
                     }
-                };
-                // The page's own nextLink decides what follows it.
-                let follows = queue
-                    .front()
-                    .map(|ahead| &ahead.call.url)
-                    .or(fetching.as_ref().map(|f| &f.call.url))
-                    .or(next.as_ref().map(|call| &call.url));
-                let real = match &page.next_link {
-                    None => None,
-                    Some(link) => Some(call.url.join(link).map_err(|e| {
-                        GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})"))
-                    })),
-                };
-                let guessed_right = match (&real, follows) {
-                    (Some(Ok(real)), Some(follows)) => real == follows,
-                    (None, None) => true,
-                    _ => false,
-                };
-                if !guessed_right {
-                    queue.clear();
-                    fetching = None;
-                    next = None;
-                    match real {
-                        None => {}
-                        Some(Err(e)) => queue.push_back(Ahead::failed(call, e)),
-                        // A nextLink elsewhere is refused before anything (token included)
-                        // is sent.
-                        Some(Ok(real)) => match inner.check_origin(&real) {
-                            Ok(()) => next = Some(call.next_page(real)),
-                            Err(e) => queue.push_back(Ahead::failed(call, e)),
-                        },
-                    }
                 }
-                permit.send(Ok(page));
             }
         }
+    }
+
+    /// Pages handed over that the consumer has not taken yet.
+    fn in_channel(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Pages held ahead of the consumer: in the queue and in the channel.
+    fn held(&self) -> usize {
+        self.queue.len() + self.in_channel()
+    }
+
+    /// What happens next: the fetch in flight answers, the head of the queue can be handed
+    /// over, the consumer makes room, or the consumer is gone.
+    ///
+    /// When a fetch waits for room with pages in the queue, the head's decode or its
+    /// reservation wakes this up. With nothing in the queue (one page ahead: the page handed
+    /// over is all the stream may hold), a reservation does: it completes when the consumer
+    /// takes that page, and is given back at once.
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Event<T>> {
+        if let Some(f) = self.fetching.as_mut() {
+            if let Poll::Ready(answer) = f.answer.as_mut().poll(cx) {
+                return Poll::Ready(Event::Fetched(answer));
+            }
+        }
+        let Some(head) = self.queue.front_mut() else {
+            if self.fetching.is_some() || self.next.is_none() {
+                return Poll::Pending;
+            }
+            let tx = &self.tx;
+            let room = self
+                .reserve
+                .get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
+            return room.as_mut().poll(cx).map(|permit| {
+                self.reserve = None;
+                match permit {
+                    Ok(_) => Event::Room,
+                    Err(_) => Event::Closed,
+                }
+            });
+        };
+        if let Stage::Decoding(decode) = &mut head.stage {
+            match decode.as_mut().poll(cx) {
+                Poll::Ready(page) => head.stage = Stage::Ready(page),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let tx = &self.tx;
+        let permit = self
+            .reserve
+            .get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
+        permit.as_mut().poll(cx).map(|permit| {
+            self.reserve = None;
+            match permit {
+                Ok(permit) => Event::Deliver(permit),
+                Err(_) => Event::Closed,
+            }
+        })
+    }
+
+    /// A page's answer is in: the next page is asked for at the guessed link when there is
+    /// room (before this page's decode starts: the fetch is the critical path), and the page
+    /// goes to the queue to be decoded. A failed fetch goes to the queue as the error.
+    fn fetched(&mut self, answer: Result<Answer, GraphError>) {
+        let Some(Fetching { call, .. }) = self.fetching.take() else {
+            unreachable!("only a fetch in flight answers")
+        };
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                // Nothing follows a failed page (unless the page before it links
+                // elsewhere: see `deliver`).
+                self.queue.push_back(Ahead::failed(call, e));
+                return;
+            }
+        };
+        // Only a guess that stays on the configured origin is fetched early.
+        self.next = guess_next_link(&answer.body)
+            .and_then(|link| call.url.join(&link).ok())
+            .filter(|url| self.inner.check_origin(url).is_ok())
+            .map(|url| call.next_page(url));
+        if self.held() + 1 < self.ahead {
+            self.fetching = self.next.take().map(|call| fetch(&self.inner, call));
+        }
+        let decode = start_decode(answer, &call);
+        self.queue.push_back(Ahead {
+            call,
+            stage: Stage::Decoding(decode),
+        });
+    }
+
+    /// Hands the decoded head of the queue over, first checking that what follows it in the
+    /// pipeline is what its own nextLink says (see [`follow_real_link`](Self::follow_real_link)).
+    /// `false` when the stream ends here (the head was an error).
+    fn deliver(&mut self, permit: mpsc::OwnedPermit<PageResult<T>>) -> bool {
+        let Some(Ahead {
+            call,
+            stage: Stage::Ready(page),
+        }) = self.queue.pop_front()
+        else {
+            unreachable!("a permit is only reserved for a decoded head")
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                permit.send(Err(e));
+                return false;
+            }
+        };
+        self.follow_real_link(call, page.next_link.as_deref());
+        permit.send(Ok(page));
+        true
+    }
+
+    /// The page of `call` links to `next_link`: when the pipeline after it went elsewhere (a
+    /// wrong guess, or none), what it holds is dropped and the real link is fetched next. A
+    /// nextLink that is not a URL, or on another origin, is refused in order, before anything
+    /// (token included) is sent.
+    fn follow_real_link(&mut self, call: Call, next_link: Option<&str>) {
+        let follows = self
+            .queue
+            .front()
+            .map(|ahead| &ahead.call.url)
+            .or(self.fetching.as_ref().map(|f| &f.call.url))
+            .or(self.next.as_ref().map(|call| &call.url));
+        let real = next_link.map(|link| {
+            call.url
+                .join(link)
+                .map_err(|e| GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})")))
+        });
+        let guessed_right = match (&real, follows) {
+            (Some(Ok(real)), Some(follows)) => real == follows,
+            (None, None) => true,
+            _ => false,
+        };
+        if guessed_right {
+            return;
+        }
+        self.queue.clear();
+        self.fetching = None;
+        self.next = None;
+        match real {
+            None => {}
+            Some(Err(e)) => self.queue.push_back(Ahead::failed(call, e)),
+            Some(Ok(real)) => match self.inner.check_origin(&real) {
+                Ok(()) => self.next = Some(call.next_page(real)),
+                Err(e) => self.queue.push_back(Ahead::failed(call, e)),
+            },
+        }
+    }
+}
+
+/// Starts the fetch of `call` through the client's pipeline (throttle, token, retry).
+fn fetch(inner: &Arc<Inner>, call: Call) -> Fetching {
+    let inner = Arc::clone(inner);
+    let request = call.clone();
+    Fetching {
+        call,
+        answer: Box::pin(async move { inner.execute(&request).await }),
     }
 }
 
