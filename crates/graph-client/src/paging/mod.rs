@@ -1,23 +1,24 @@
-//! OData paging as streams: pages, items, continuations, delta links.
+//! OData paging as streams: pages, items, continuations, delta links. The task that fetches
+//! the pages ahead of the consumer is in `prefetch`.
 
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use std::collections::VecDeque;
-
-use futures::future::BoxFuture;
 use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::SendError;
 use tokio::task::JoinHandle;
 
-use crate::client::{Answer, Call, GraphClient, Inner};
+use crate::client::{Call, GraphClient};
 use crate::error::GraphError;
 use crate::throttle::ThrottleClass;
+
+mod prefetch;
+
+use prefetch::{produce, PAGES_AHEAD};
 
 /// One page of a collection: its items and its OData control values.
 ///
@@ -346,278 +347,6 @@ where
     }
 }
 
-/// Bodies at least this large are decoded on the blocking pool, so that a large page's decode
-/// runs beside the fetch of the next one (and beside the decode of another page) even on a
-/// single-threaded runtime.
-const BLOCKING_DECODE_BYTES: usize = 256 * 1024;
-
-/// How many pages a stream holds ahead of its consumer at most: fetched or being fetched,
-/// being decoded, or decoded and waiting to be taken.
-///
-/// Three, so that the next fetch never waits for a slow decode: while page `n` is still
-/// decoding (a 1,000-sign-in page is about 4 MB of JSON, and its decode can take longer than
-/// the next page's round trip on a busy machine), page `n + 1` may decode beside it and page
-/// `n + 2` be fetched. A dropped stream may therefore have fetched up to three pages it never
-/// yielded; resuming fetches them again.
-pub(crate) const PAGES_AHEAD: usize = 3;
-
-/// Starts decoding a page: on the blocking pool when the body is large (the decode then runs on
-/// its own, whoever polls it), in place otherwise.
-fn start_decode<T>(answer: Answer, call: &Call) -> BoxFuture<'static, PageResult<T>>
-where
-    T: DeserializeOwned + Send + 'static,
-{
-    let headers = Arc::clone(&call.headers);
-    let class = call.class;
-    let finish = move |page: PageResult<T>| {
-        page.map(|mut page| {
-            page.headers = headers;
-            page.class = Some(class);
-            page
-        })
-    };
-    if answer.body.len() < BLOCKING_DECODE_BYTES {
-        let page = finish(answer.decode::<Page<T>>());
-        return Box::pin(std::future::ready(page));
-    }
-    let (method, path) = (answer.method, answer.path.clone());
-    let decode = tokio::task::spawn_blocking(move || answer.decode::<Page<T>>());
-    Box::pin(async move {
-        match decode.await {
-            Ok(page) => finish(page),
-            Err(e) => Err(GraphError::InvalidRequest(format!(
-                "decoding the page of {method} {path} panicked or was cancelled ({e})"
-            ))),
-        }
-    })
-}
-
-/// A guess of the page's `@odata.nextLink`, found by a byte search instead of a parse, so that
-/// the next fetch can start while this page is decoded. The guess is only a prefetch hint: the
-/// decoded page's own nextLink decides, and a wrong guess is discarded (its answer unused).
-///
-/// The search stays off the items: the head before `"value":` (the directory style), else from
-/// the end backwards (the reports style), so a page of megabytes costs a few hundred bytes of
-/// search, not a scan of the whole body.
-fn guess_next_link(body: &[u8]) -> Option<String> {
-    const KEY: &[u8] = b"\"@odata.nextLink\":\"";
-    let head = match memchr::memmem::find(body, b"\"value\":") {
-        Some(value_at) => &body[..value_at],
-        None => body,
-    };
-    let at = match memchr::memmem::find(head, KEY) {
-        // Before the items: a top-level key (the directory style).
-        Some(first) => first,
-        // After the items: the last occurrence (the reports style).
-        None => memchr::memmem::rfind(body, KEY)?,
-    };
-    let rest = &body[at + KEY.len()..];
-    let end = memchr::memchr(b'"', rest)?;
-    let link = std::str::from_utf8(&rest[..end]).ok()?;
-    // Escapes (`\/`) are left to the real parse.
-    (!link.contains('\\')).then(|| link.to_owned())
-}
-
-/// A page in the pipeline, in collection order.
-struct Ahead<T> {
-    /// The request of this page (its URL is what the page before it must link to).
-    call: Call,
-    stage: Stage<T>,
-}
-
-enum Stage<T> {
-    /// Being decoded (on the blocking pool for a large page).
-    Decoding(BoxFuture<'static, PageResult<T>>),
-    /// Decoded, or failed: waiting for the consumer to have room.
-    Ready(PageResult<T>),
-}
-
-impl<T> Ahead<T> {
-    fn failed(call: Call, error: GraphError) -> Self {
-        Ahead {
-            call,
-            stage: Stage::Ready(Err(error)),
-        }
-    }
-}
-
-/// The fetch in flight (at most one: a page's link is only known once the page before it is in).
-struct Fetching {
-    call: Call,
-    answer: BoxFuture<'static, Result<Answer, GraphError>>,
-}
-
-type Reserve<T> = BoxFuture<'static, Result<mpsc::OwnedPermit<PageResult<T>>, SendError<()>>>;
-
-enum Event<T> {
-    Fetched(Result<Answer, GraphError>),
-    Deliver(mpsc::OwnedPermit<PageResult<T>>),
-    /// The consumer took the page handed over: there is room for the next fetch.
-    Room,
-    Closed,
-}
-
-/// Fetches, decodes and hands over the pages, as a pipeline whose critical path is the chain of
-/// fetches.
-///
-/// The reports APIs put the nextLink after the items, so page `n + 1` cannot be asked for
-/// before page `n` has arrived whole. As soon as it has, page `n + 1` is asked for at the link
-/// [guessed](guess_next_link) from page `n`'s bytes, and page `n` is decoded meanwhile; decoded
-/// pages are handed over in order, each the moment it is decoded and the consumer has room. A
-/// page's own decoded nextLink decides: when it is not where the guess went, what was fetched
-/// after it is dropped and the real link is fetched (a link to another origin is refused, in
-/// order, before any request). At most [`PAGES_AHEAD`] pages are in the pipeline and the channel
-/// together; a fetch or decode error is handed over in its place and ends the stream.
-async fn produce<T>(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>, ahead: usize)
-where
-    T: DeserializeOwned + Send + 'static,
-{
-    let fetch = |call: Call| {
-        let inner = Arc::clone(&inner);
-        let request = call.clone();
-        Fetching {
-            call,
-            answer: Box::pin(async move { inner.execute(&request).await }),
-        }
-    };
-    // Pages handed over that the consumer has not taken yet.
-    let in_channel = |tx: &mpsc::Sender<PageResult<T>>| tx.max_capacity() - tx.capacity();
-    let mut queue: VecDeque<Ahead<T>> = VecDeque::with_capacity(ahead);
-    let mut fetching = Some(fetch(first));
-    // The page to fetch after the last one in the pipeline, once there is room.
-    let mut next: Option<Call> = None;
-    let mut reserve: Option<Reserve<T>> = None;
-    loop {
-        if fetching.is_none() && queue.len() + in_channel(&tx) < ahead {
-            fetching = next.take().map(&fetch);
-        }
-        if queue.is_empty() && fetching.is_none() && next.is_none() {
-            return;
-        }
-        // When a fetch waits for room with pages in the queue, the head's decode or its
-        // reservation wakes this loop up. With nothing in the queue (one page ahead: the page
-        // handed over is all the stream may hold), a reservation does: it completes when the
-        // consumer takes that page, and is given back at once.
-        let event = std::future::poll_fn(|cx| {
-            if let Some(f) = fetching.as_mut() {
-                if let Poll::Ready(answer) = f.answer.as_mut().poll(cx) {
-                    return Poll::Ready(Event::Fetched(answer));
-                }
-            }
-            let Some(head) = queue.front_mut() else {
-                if fetching.is_some() || next.is_none() {
-                    return Poll::Pending;
-                }
-                let room = reserve.get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
-                return room.as_mut().poll(cx).map(|permit| {
-                    reserve = None;
-                    match permit {
-                        Ok(_) => Event::Room,
-                        Err(_) => Event::Closed,
-                    }
-                });
-            };
-            if let Stage::Decoding(decode) = &mut head.stage {
-                match decode.as_mut().poll(cx) {
-                    Poll::Ready(page) => head.stage = Stage::Ready(page),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-            let permit = reserve.get_or_insert_with(|| Box::pin(tx.clone().reserve_owned()));
-            permit.as_mut().poll(cx).map(|permit| {
-                reserve = None;
-                match permit {
-                    Ok(permit) => Event::Deliver(permit),
-                    Err(_) => Event::Closed,
-                }
-            })
-        })
-        .await;
-
-        match event {
-            Event::Closed => return,
-            Event::Room => continue,
-            Event::Fetched(answer) => {
-                let Some(Fetching { call, .. }) = fetching.take() else {
-                    unreachable!("only a fetch in flight answers")
-                };
-                let answer = match answer {
-                    Ok(answer) => answer,
-                    Err(e) => {
-                        // Nothing follows a failed page (unless the page before it links
-                        // elsewhere: see the delivery below).
-                        queue.push_back(Ahead::failed(call, e));
-                        continue;
-                    }
-                };
-                // Only a guess that stays on the configured origin is fetched early, and the
-                // fetch is started before this page's decode: it is the critical path.
-                next = guess_next_link(&answer.body)
-                    .and_then(|link| call.url.join(&link).ok())
-                    .filter(|url| inner.check_origin(url).is_ok())
-                    .map(|url| call.next_page(url));
-                if queue.len() + 1 + in_channel(&tx) < ahead {
-                    fetching = next.take().map(&fetch);
-                }
-                let decode = start_decode(answer, &call);
-                queue.push_back(Ahead {
-                    call,
-                    stage: Stage::Decoding(decode),
-                });
-            }
-            Event::Deliver(permit) => {
-                let Some(Ahead {
-                    call,
-                    stage: Stage::Ready(page),
-                }) = queue.pop_front()
-                else {
-                    unreachable!("a permit is only reserved for a decoded head")
-                };
-                let page = match page {
-                    Ok(page) => page,
-                    Err(e) => {
-                        permit.send(Err(e));
-                        return;
-                    }
-                };
-                // The page's own nextLink decides what follows it.
-                let follows = queue
-                    .front()
-                    .map(|ahead| &ahead.call.url)
-                    .or(fetching.as_ref().map(|f| &f.call.url))
-                    .or(next.as_ref().map(|call| &call.url));
-                let real = match &page.next_link {
-                    None => None,
-                    Some(link) => Some(call.url.join(link).map_err(|e| {
-                        GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})"))
-                    })),
-                };
-                let guessed_right = match (&real, follows) {
-                    (Some(Ok(real)), Some(follows)) => real == follows,
-                    (None, None) => true,
-                    _ => false,
-                };
-                if !guessed_right {
-                    queue.clear();
-                    fetching = None;
-                    next = None;
-                    match real {
-                        None => {}
-                        Some(Err(e)) => queue.push_back(Ahead::failed(call, e)),
-                        // A nextLink elsewhere is refused before anything (token included)
-                        // is sent.
-                        Some(Ok(real)) => match inner.check_origin(&real) {
-                            Ok(()) => next = Some(call.next_page(real)),
-                            Err(e) => queue.push_back(Ahead::failed(call, e)),
-                        },
-                    }
-                }
-                permit.send(Ok(page));
-            }
-        }
-    }
-}
-
 /// A stream of the items of a collection (the pages of a [`PageStream`], flattened).
 pub struct ItemStream<T> {
     pages: PageStream<T>,
@@ -673,28 +402,5 @@ where
                 Poll::Ready(Some(Ok(page))) => this.buffer = page.items.into_iter(),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::guess_next_link;
-
-    #[test]
-    fn next_link_guess_finds_the_directory_and_reports_styles() {
-        let directory = br#"{"@odata.context":"c","@odata.nextLink":"https://g/v1.0/users?$skiptoken=a","value":[{"id":"1"}]}"#;
-        assert_eq!(
-            guess_next_link(directory).as_deref(),
-            Some("https://g/v1.0/users?$skiptoken=a")
-        );
-        let reports = br#"{"value":[{"x":{"@odata.nextLink":"https://g/decoy"}}],"@odata.nextLink":"https://g/real"}"#;
-        assert_eq!(guess_next_link(reports).as_deref(), Some("https://g/real"));
-        assert_eq!(guess_next_link(br#"{"value":[]}"#), None);
-        let escaped = br#"{"value":[],"@odata.nextLink":"https:\/\/g\/x"}"#;
-        assert_eq!(
-            guess_next_link(escaped),
-            None,
-            "escaped links are left to the parser"
-        );
     }
 }
