@@ -7,4 +7,5 @@ mod findings;
 mod ground_truth;
 mod notify;
 mod posture;
+mod stored;
 mod threat;
