@@ -78,7 +78,7 @@ pub(crate) struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CollectArgs {
-    /// Collect on a schedule until Ctrl-C.
+    /// Collect on a schedule until Ctrl-C or SIGTERM.
     #[arg(long)]
     pub(crate) watch: bool,
     /// Time between collections with `--watch` (e.g. `90s`, `15m`, `1h`).

@@ -23,6 +23,7 @@ mod error;
 mod logging;
 mod output;
 mod progress;
+mod signals;
 
 use std::process::ExitCode;
 

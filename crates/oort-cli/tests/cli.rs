@@ -484,6 +484,18 @@ async fn watch_until(
     extra: &[&str],
     until: &'static str,
 ) -> (std::process::Output, String, String) {
+    watch_until_signal(fake, dir, env, extra, until, "-INT").await
+}
+
+/// [`watch_until`], stopping with `signal` (a `kill` flag such as `-TERM`).
+async fn watch_until_signal(
+    fake: &FakeTenant,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    extra: &[&str],
+    until: &'static str,
+    signal: &'static str,
+) -> (std::process::Output, String, String) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
@@ -522,7 +534,7 @@ async fn watch_until(
             }
         }
         let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([signal, &child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -560,6 +572,25 @@ async fn collect_watch_runs_until_ctrl_c_then_stops_cleanly_with_a_summary() {
         text.contains("collection run-") && text.contains("succeeded"),
         "{text}"
     );
+    assert!(text.contains("1 run (0 with failed streams)"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_watch_stops_as_cleanly_on_sigterm_as_on_ctrl_c() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let (out, _, rest) =
+        watch_until_signal(&fake, dir.path(), &[], &[], "collect: run run-", "-TERM").await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "SIGTERM is a clean stop: {rest}"
+    );
+    assert!(
+        rest.contains("SIGTERM: stopping after the page in hand"),
+        "{rest}"
+    );
+    let text = stdout(&out);
     assert!(text.contains("1 run (0 with failed streams)"), "{text}");
 }
 

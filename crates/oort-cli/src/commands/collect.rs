@@ -88,15 +88,16 @@ pub(super) async fn run(
     job.after_one(cycle)
 }
 
-/// Ctrl-C stops the collection after the page in hand; a second one aborts.
+/// Ctrl-C or SIGTERM (systemd's stop) stops the collection after the page in hand; a second
+/// one aborts.
 fn stop_on_ctrl_c(cancel: CancelHandle, out: Out) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if let Some(signal) = crate::signals::stop_requested().await {
             cancel.cancel();
             if !out.json {
-                eprintln!("stopping after the page in hand (Ctrl-C again to abort)");
+                eprintln!("{signal}: stopping after the page in hand (Ctrl-C again to abort)");
             }
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if crate::signals::stop_requested().await.is_some() {
                 std::process::exit(130);
             }
         }
@@ -114,7 +115,7 @@ impl Collecting {
     ) -> Result<ExitCode, CliError> {
         let (args, out) = (&self.args, self.out);
         out.info(format!(
-            "collecting every {}s until Ctrl-C{}",
+            "collecting every {}s until Ctrl-C or SIGTERM{}",
             args.interval.as_secs(),
             match (args.checks || args.notify, args.notify) {
                 (_, true) => ", each run followed by the checks and notifications",

@@ -1,4 +1,4 @@
-//! `oort fake-tenant`: serves an `entra-fake` tenant on loopback until Ctrl-C and prints how to
+//! `oort fake-tenant`: serves an `entra-fake` tenant on loopback until Ctrl-C (or SIGTERM) and prints how to
 //! point oort at it.
 
 use std::process::ExitCode;
@@ -12,7 +12,7 @@ use crate::cli::FakeTenantArgs;
 use crate::error::CliError;
 use crate::output::Out;
 
-/// Serves a fake tenant until Ctrl-C and prints how to point oort at it.
+/// Serves a fake tenant until Ctrl-C (or SIGTERM) and prints how to point oort at it.
 pub(super) async fn run(args: FakeTenantArgs, out: Out) -> Result<ExitCode, CliError> {
     let fake = FakeTenant::builder()
         .seed(args.seed)
@@ -57,9 +57,9 @@ pub(super) async fn run(args: FakeTenantArgs, out: Out) -> Result<ExitCode, CliE
         "env": env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<std::collections::BTreeMap<_, _>>(),
         "planted_attacks": fake.ground_truth().len(),
     }));
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::failure(format!("cannot wait for Ctrl-C: {e}")))?;
+    if crate::signals::stop_requested().await.is_none() {
+        return Err(CliError::failure("cannot wait for Ctrl-C or SIGTERM"));
+    }
     drop(fake);
     Ok(ExitCode::SUCCESS)
 }
