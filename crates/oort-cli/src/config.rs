@@ -464,32 +464,34 @@ fn read_file(path: &Path) -> Result<FileConfig, CliError> {
 }
 
 /// The commented template `oort init` writes.
-pub(crate) const TEMPLATE: &str = r#"# oort configuration. Every key may also be set in the environment (OORT_<KEY> in upper
-# case, e.g. OORT_TENANT_ID); the environment wins. See docs/entra-setup.md for the app
-# registration these values come from.
+pub(crate) const TEMPLATE: &str = r#"# oort configuration. A key marked "env: NAME" may also be set in that environment variable,
+# and the environment wins; the other keys are read from this file only. See
+# docs/entra-setup.md for the app registration these values come from, and docs/cli.md for
+# every key. This file is created readable only by you (mode 600): keep it so if it holds a
+# secret.
 
 # The directory (tenant) id and the application (client) id of the oort app registration.
-tenant_id = ""
-client_id = ""
+tenant_id = ""                            # env: OORT_TENANT_ID
+client_id = ""                            # env: OORT_CLIENT_ID
 
 # The credential: a client secret or a certificate. Never put a secret on the command line.
-# Prefer the environment (OORT_CLIENT_SECRET) or a file readable only by you:
-# client_secret_file = "/etc/oort/client-secret"
-# client_secret = ""                      # allowed, but keep this file private (chmod 600)
-# certificate = "/etc/oort/oort.pfx"      # PEM (certificate and key in one file) or PFX
-# certificate_password = ""               # PFX password; better: OORT_CERTIFICATE_PASSWORD
+# Prefer a file readable only by you (chmod 600):
+# client_secret_file = "/etc/oort/client-secret"   # env: OORT_CLIENT_SECRET_FILE
+# client_secret = ""                      # env: OORT_CLIENT_SECRET; allowed, but keep this file private
+# certificate = "/etc/oort/oort.pfx"      # env: OORT_CERTIFICATE; PEM (certificate and key) or PFX
+# certificate_password = ""               # env: OORT_CERTIFICATE_PASSWORD (better there)
 
 # The cloud: global, usgov, usgov-dod or china.
-cloud = "global"
+cloud = "global"                          # env: OORT_CLOUD
 # Override both hosts instead (e.g. a fake tenant on loopback, see `oort fake-tenant`):
-# authority_host = "http://127.0.0.1:8400"
-# graph_url = "http://127.0.0.1:8400"
+# authority_host = "http://127.0.0.1:8400"   # env: OORT_AUTHORITY_HOST
+# graph_url = "http://127.0.0.1:8400"        # env: OORT_GRAPH_URL
 
 # Where collected data and findings are kept: sqlite:PATH or a postgres:// URL.
-store = "sqlite:oort.db"
+store = "sqlite:oort.db"                  # env: OORT_STORE
 
 # Collect Intune managed devices (needs Intune and DeviceManagementManagedDevices.Read.All).
-devices = false
+devices = false                           # env: OORT_DEVICES
 
 # Who acts in `oort remediate`, for the audit trail, and their role:
 # administrator, help-desk or read-only.
@@ -498,10 +500,11 @@ devices = false
 
 # Emergency-access accounts (UPNs or object ids): any sign-in is a finding, and remediation
 # never acts on them. More accounts remediation must refuse go in protected_accounts.
-break_glass_accounts = []
-protected_accounts = []
+break_glass_accounts = []                 # env: OORT_BREAK_GLASS_ACCOUNTS (comma-separated)
+protected_accounts = []                   # env: OORT_PROTECTED_ACCOUNTS (comma-separated)
 
 [collect]
+# (file only)
 # How far back the first collection reaches, how far behind the watermark later runs start
 # again, how far behind now a window ends, and the time slices a window is cut into.
 # backfill = "30d"
@@ -517,34 +520,34 @@ protected_accounts = []
 
 [notify]
 # `oort checks --notify` tells people about new and reopened findings, once per finding and
-# channel. Every key also has an OORT_NOTIFY_* variable (see docs/cli.md); the environment wins.
-# Secrets (SMTP password, Teams URL, webhook URL and secret) are better kept in the environment.
-# min_severity = "medium"         # info, low, medium, high or critical
-# digest = false                  # one message per channel per run instead of one per finding
+# channel. Secrets (SMTP password, Teams URL, webhook URL and secret) are better kept in the
+# environment or a file.
+# min_severity = "medium"         # env: OORT_NOTIFY_MIN_SEVERITY; info, low, medium, high or critical
+# digest = false                  # env: OORT_NOTIFY_DIGEST; one message per channel per run
 # digest_threshold = 10           # more messages than this in one run: one digest instead
 # digest_limit = 25               # findings listed in a digest (the rest are counted)
-# notify_resolved = false         # also send finding.resolved
+# notify_resolved = false         # env: OORT_NOTIFY_RESOLVED; also send finding.resolved
 # retry_attempts = 4              # attempts per message (backoff from retry_base_delay_ms)
 # retry_base_delay_ms = 1000
 # retry_max_delay_ms = 60000
 # timeout_secs = 30
 
 # [notify.email]
-# host = "smtp.contoso.com"
-# port = 587                      # default: 25, 587 or 465 by security
-# security = "starttls"           # none (local relay only), starttls or tls
-# username = "oort@contoso.com"
-# password_file = "/etc/oort/smtp-password"   # or OORT_NOTIFY_SMTP_PASSWORD
-# from = "oort <oort@contoso.com>"
-# to = ["soc@contoso.com"]
+# host = "smtp.contoso.com"       # env: OORT_NOTIFY_SMTP_HOST
+# port = 587                      # env: OORT_NOTIFY_SMTP_PORT; default 25, 587 or 465 by security
+# security = "starttls"           # env: OORT_NOTIFY_SMTP_SECURITY; none (local relay only), starttls or tls
+# username = "oort@contoso.com"   # env: OORT_NOTIFY_SMTP_USERNAME
+# password_file = "/etc/oort/smtp-password"   # env: OORT_NOTIFY_SMTP_PASSWORD_FILE (or _PASSWORD)
+# from = "oort <oort@contoso.com>"            # env: OORT_NOTIFY_EMAIL_FROM
+# to = ["soc@contoso.com"]                    # env: OORT_NOTIFY_EMAIL_TO (comma-separated)
 # subject_prefix = "[oort]"
 
 # [notify.teams]
-# url = ""                        # incoming webhook or Workflows URL; better: OORT_NOTIFY_TEAMS_URL
+# url = ""                        # env: OORT_NOTIFY_TEAMS_URL (better there); incoming webhook or Workflows URL
 
 # [notify.webhook]
-# url = ""                        # better: OORT_NOTIFY_WEBHOOK_URL
-# secret = ""                     # HMAC-SHA256 signing key; better: OORT_NOTIFY_WEBHOOK_SECRET
+# url = ""                        # env: OORT_NOTIFY_WEBHOOK_URL (better there)
+# secret = ""                     # env: OORT_NOTIFY_WEBHOOK_SECRET (better there); HMAC-SHA256 key
 # headers = { Authorization = "Bearer ..." }
 "#;
 

@@ -167,6 +167,50 @@ async fn test_connectivity_of_a_free_tenant_connects_and_reports_the_licence_sig
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connectivity_of_a_free_tenant_says_the_mfa_checks_are_blind_without_the_p1_registration_report(
+) {
+    let fake = small().licence(TenantLicence::Free).start().await.unwrap();
+    let dir = workdir();
+    let o = oort(dir.path(), Some(&fake), &[], &["test-connectivity"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("registration_details "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("P1") && line.contains("no-mfa") && line.contains("admin-without-mfa"),
+        "{line}"
+    );
+    let doc = json(
+        &oort(
+            dir.path(),
+            Some(&fake),
+            &[],
+            &["test-connectivity", "--json"],
+        )
+        .await,
+    );
+    let caps = doc["capabilities"].as_array().unwrap();
+    let reg = caps
+        .iter()
+        .find(|c| c["capability"] == "registration_details")
+        .unwrap();
+    let blind: Vec<&str> = reg["checks_blind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(
+        blind.contains(&"no-mfa") && blind.contains(&"admin-without-mfa"),
+        "{reg}"
+    );
+    let users = caps.iter().find(|c| c["capability"] == "users").unwrap();
+    assert_eq!(users["checks_blind"], serde_json::json!([]), "{users}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collect_then_collect_again_takes_only_what_is_new_then_checks_find_the_attacks() {
     // The tenant's now is just behind the real now: the first run's window covers it all.
     let fake = small()

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use entra_model::Capability;
 use oort_collector::{test_connectivity, CapabilityStatus, ConnectivityError, ConnectivityReport};
 use serde_json::json;
 
@@ -39,7 +40,7 @@ pub(super) fn print_connectivity(report: &ConnectivityReport, out: &Out) -> bool
         table.row([
             c.capability.to_string(),
             status_word(&c.status).to_owned(),
-            c.status.advice(),
+            advice_with_blind_checks(&c.capability, &c.status),
         ]);
     }
     out.table(&table);
@@ -50,12 +51,41 @@ pub(super) fn print_connectivity(report: &ConnectivityReport, out: &Out) -> bool
     connected
 }
 
+/// The checks that cannot run while `capability` cannot be read (empty when it can).
+fn blind_checks(capability: &Capability, status: &CapabilityStatus) -> Vec<&'static str> {
+    if status.is_ok() {
+        return Vec::new();
+    }
+    oort_checks::blinded_checks(*capability)
+        .into_iter()
+        .map(|c| c.as_str())
+        .collect()
+}
+
+/// The advice, followed by the checks that stay blind until it is followed: on Entra ID Free,
+/// for example, the registration report (P1) is missing, so `no-mfa` and `admin-without-mfa`
+/// cannot run, and the table says so rather than letting them report nothing.
+fn advice_with_blind_checks(capability: &Capability, status: &CapabilityStatus) -> String {
+    let advice = status.advice();
+    let blind = blind_checks(capability, status);
+    if blind.is_empty() {
+        return advice;
+    }
+    let checks = if blind.len() > 4 {
+        format!("{} checks (all threat detections)", blind.len())
+    } else {
+        blind.join(", ")
+    };
+    format!("{advice}; until then these checks cannot run: {checks}")
+}
+
 pub(super) fn connectivity_json(report: &ConnectivityReport) -> serde_json::Value {
     let mut doc = serde_json::to_value(report).unwrap_or_default();
     doc["connected"] = json!(report.is_connected());
     if let Some(caps) = doc["capabilities"].as_array_mut() {
         for (c, r) in caps.iter_mut().zip(&report.capabilities) {
             c["advice"] = json!(r.status.advice());
+            c["checks_blind"] = json!(blind_checks(&r.capability, &r.status));
         }
     }
     doc
