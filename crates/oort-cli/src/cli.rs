@@ -34,6 +34,22 @@ pub(crate) struct Global {
     /// The configuration file. Default: `oort.toml` in the working directory, if present.
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
+    /// Log lines as text (default) or JSON, one object per line. Which events are logged:
+    /// `-v`/`-q`, or `RUST_LOG` (e.g. `warn,oort_collector=debug`) when set.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "OORT_LOG_FORMAT")]
+    pub(crate) log_format: LogFormat,
+    /// Append log lines to this file (created mode 0600) instead of stderr.
+    #[arg(long, global = true, value_name = "PATH", env = "OORT_LOG_FILE")]
+    pub(crate) log_file: Option<PathBuf>,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (time, level, target, fields), for log shippers.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

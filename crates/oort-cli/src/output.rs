@@ -33,6 +33,17 @@ impl Out {
     }
 
     /// The JSON document (only with `--json`).
+    /// One JSON document on one line (with `--json`): what `--watch` prints per run, so that
+    /// monitoring can follow the output line by line (NDJSON).
+    pub(crate) fn json_line<T: Serialize>(&self, doc: &T) {
+        if self.json {
+            match serde_json::to_string(doc) {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("error: cannot serialise the output: {e}"),
+            }
+        }
+    }
+
     pub(crate) fn json<T: Serialize>(&self, doc: &T) {
         if self.json {
             match serde_json::to_string_pretty(doc) {

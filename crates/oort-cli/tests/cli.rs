@@ -639,6 +639,97 @@ async fn collect_watch_stops_as_cleanly_on_sigterm_as_on_ctrl_c() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_watch_json_prints_one_json_line_per_run_and_logs_json_lines_to_a_private_file() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Stdio;
+
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let log = dir.path().join("logs.ndjson");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
+    cmd.current_dir(dir.path())
+        .args([
+            "collect",
+            "--watch",
+            "--interval",
+            "1h",
+            "--checks",
+            "--json",
+        ])
+        .args(["--log-format", "json", "--log-file"])
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in OORT_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("RUST_LOG", "debug")
+        .env("OORT_TENANT_ID", fake.tenant_id())
+        .env("OORT_CLIENT_ID", fake.client_id())
+        .env("OORT_CLIENT_SECRET", fake.client_secret())
+        .env("OORT_AUTHORITY_HOST", fake.authority_host())
+        .env("OORT_GRAPH_URL", fake.graph_url())
+        .env(
+            "OORT_STORE",
+            format!("sqlite:{}", dir.path().join("oort.db").display()),
+        );
+    let (first, rest, status) = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+        (first, rest, child.wait().unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The run's document, on one line, as soon as the run is over.
+    let run: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert!(run["run_id"].as_str().is_some(), "{first}");
+    assert!(run["checks"]["findings"].as_array().is_some(), "{first}");
+    // Then, after SIGTERM, the summary: one more line.
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    let summary: serde_json::Value = serde_json::from_str(&rest[0]).unwrap();
+    assert_eq!(summary["runs"], 1, "{summary}");
+    // The libraries' events went to the file, as JSON objects, and nowhere else.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!events.is_empty(), "RUST_LOG=debug logs something");
+    assert!(events
+        .iter()
+        .all(|e| e["level"].is_string() && e["timestamp"].is_string()));
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_rust_log_is_a_configuration_error_naming_it() {
+    let dir = workdir();
+    let out = oort(
+        dir.path(),
+        None,
+        &[("RUST_LOG", "oort_collector=loud")],
+        &["status"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("RUST_LOG=oort_collector=loud"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collect_checks_runs_the_checks_after_one_collection() {
     let fake = small().start().await.unwrap();
     let dir = workdir();

@@ -158,7 +158,8 @@ impl Collecting {
         if self.analysing {
             doc["analysis_failures"] = json!(report.analysis_failures);
         }
-        out.json(&doc);
+        // After one line per run, the summary is one line too.
+        out.json_line(&doc);
         Ok(if report.is_success() {
             ExitCode::SUCCESS
         } else {
@@ -206,8 +207,15 @@ impl Collecting {
     }
 }
 
-/// Under `--watch`, after each collection's line: the analysis's line, or what failed.
+/// Under `--watch`, after each collection's line: the analysis's line, or what failed; with
+/// `--json`, the run's document on one line of stdout.
 fn cycle_lines(cycle: &CycleReport, out: Out) {
+    if out.json {
+        match cycle_doc(cycle) {
+            Ok(doc) => out.json_line(&doc),
+            Err(e) => eprintln!("error: {}", e.message),
+        }
+    }
     if let Some(analysis) = cycle.analysis() {
         if !out.json && !out.quiet {
             eprintln!(
@@ -222,6 +230,20 @@ fn cycle_lines(cycle: &CycleReport, out: Out) {
     if let Some(e) = cycle.analysis_error() {
         eprintln!("error: checks after the collection: {}", CliError::from(e));
     }
+}
+
+/// One run's JSON document under `--watch --json`: the collection's, with `checks` (the
+/// `oort checks --json` document) when the checks ran, or `checks_error` when they failed.
+fn cycle_doc(cycle: &CycleReport) -> Result<serde_json::Value, CliError> {
+    let mut doc = serde_json::to_value(&cycle.collection)
+        .map_err(|e| CliError::failure(format!("cannot serialise the output: {e}")))?;
+    if let Some(analysis) = cycle.analysis() {
+        doc["checks"] = checks_doc(&analysis.checks, analysis.notifications.as_ref())?;
+    }
+    if let Some(e) = cycle.analysis_error() {
+        doc["checks_error"] = json!(CliError::from(e).message);
+    }
+    Ok(doc)
 }
 
 pub(super) fn print_collection(report: &CollectionReport, out: &Out) {

@@ -27,7 +27,12 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         quiet: cli.global.quiet,
         verbose: cli.global.verbose,
     };
-    init_logging(&out);
+    init_logging(
+        &out,
+        cli.global.log_format,
+        cli.global.log_file.as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    )?;
     let load = || Settings::load(cli.global.config.as_deref(), &ProcessEnv);
     match cli.command {
         Command::Demo(args) => demo::run(args, out).await,
