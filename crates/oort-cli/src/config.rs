@@ -456,11 +456,30 @@ fn read_file(path: &Path) -> Result<FileConfig, CliError> {
     })?;
     toml::from_str(&text).map_err(|e| {
         let msg = e.message().to_owned();
+        let at = e
+            .span()
+            .map(|span| {
+                let (line, column) = line_and_column(&text, span.start);
+                format!(" at line {line}, column {column}")
+            })
+            .unwrap_or_default();
         CliError::config(format!(
-            "the configuration file {} is not valid: {msg}",
+            "the configuration file {} is not valid{at}: {msg}; see the template oort init writes",
             path.display()
         ))
     })
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// The commented template `oort init` writes.
@@ -581,6 +600,24 @@ mod tests {
         assert_eq!(s.collector.backfill, time::Duration::days(30));
         assert!(!s.notify.has_channels());
         assert_eq!(s.notify.min_severity, Severity::Medium);
+    }
+
+    #[test]
+    fn an_invalid_configuration_file_is_named_with_the_line_and_column_of_the_mistake() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oort.toml");
+        std::fs::write(&path, "tenant_id = \"x\"\n[collect]\nbackfill = 3\n").unwrap();
+        let e = read_file(&path).unwrap_err();
+        assert!(
+            e.message
+                .contains("oort.toml is not valid at line 3, column 12"),
+            "{}",
+            e.message
+        );
+        std::fs::write(&path, "tenant_id = \"é\"\nclient_id = \n").unwrap();
+        let e = read_file(&path).unwrap_err();
+        assert!(e.message.contains("at line 2, column 13"), "{}", e.message);
+        assert_eq!(line_and_column("ab\ncé\nd", 7), (3, 1));
     }
 
     #[test]

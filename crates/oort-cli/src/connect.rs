@@ -112,11 +112,17 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
 pub(crate) async fn open_store(url: &str) -> Result<Arc<dyn Store>, CliError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = PostgresStore::connect(url).await.map_err(|e| {
-            CliError::config(format!(
-                "cannot open the PostgreSQL store: {e}; check OORT_STORE"
-            ))
+            CliError::config(format!("cannot open the PostgreSQL store: {}", causes(&e)))
         })?;
         return Ok(Arc::new(store));
+    }
+    if let Some((scheme, _)) = url.split_once("://").filter(|(s, _)| *s != "sqlite") {
+        // Only the scheme: the rest may hold a password.
+        return Err(CliError::config(format!(
+            "OORT_STORE names a {scheme}:// store, which oort does not have: use SQLite \
+             (sqlite:PATH, e.g. sqlite:/var/lib/oort/oort.db) or PostgreSQL \
+             (postgres://USER@HOST/DATABASE)"
+        )));
     }
     let path = url.strip_prefix("sqlite:").unwrap_or(url);
     let path = path.strip_prefix("//").unwrap_or(path);
@@ -127,10 +133,26 @@ pub(crate) async fn open_store(url: &str) -> Result<Arc<dyn Store>, CliError> {
     }
     let store = SqliteStore::open(path).map_err(|e| {
         CliError::config(format!(
-            "cannot open the SQLite store {path}: {e}; check OORT_STORE"
+            "cannot open the SQLite store {path}: {}",
+            causes(&e)
         ))
     })?;
     Ok(Arc::new(store))
+}
+
+/// An error and its causes, outermost first (the store's message says what to check; the
+/// database's own reason follows it).
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(" ({more})"));
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The store location for display, without a PostgreSQL password.

@@ -962,3 +962,55 @@ async fn checks_notify_without_a_channel_is_a_configuration_error() {
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_url_of_an_unknown_scheme_names_the_schemes_oort_has_without_the_password() {
+    let dir = workdir();
+    let out = oort(
+        dir.path(),
+        None,
+        &[
+            ("OORT_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("OORT_CLIENT_ID", "00000000-0000-0000-0000-000000000001"),
+            ("OORT_STORE", "mysql://oort:hunter2@db/oort"),
+        ],
+        &["status"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("mysql://") && err.contains("sqlite:PATH") && err.contains("postgres://"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    assert_eq!(
+        err.matches("OORT_STORE").count(),
+        1,
+        "one hint, once: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_be_opened_says_why_and_gives_its_hint_once() {
+    let dir = workdir();
+    let out = oort(
+        dir.path(),
+        None,
+        &[
+            ("OORT_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("OORT_CLIENT_ID", "00000000-0000-0000-0000-000000000001"),
+            ("OORT_STORE", "sqlite:/nonexistent-dir/oort.db"),
+        ],
+        &["status"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("/nonexistent-dir/oort.db"), "{err}");
+    assert!(
+        err.contains("unable to open"),
+        "the database's reason: {err}"
+    );
+    assert_eq!(err.matches("check OORT_STORE").count(), 1, "{err}");
+}
