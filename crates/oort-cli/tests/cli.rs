@@ -1014,3 +1014,32 @@ async fn a_store_that_cannot_be_opened_says_why_and_gives_its_hint_once() {
     );
     assert_eq!(err.matches("check OORT_STORE").count(), 1, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_fit_the_terminal_width_by_wrapping_the_advice() {
+    let fake = small()
+        .permissions(["User.Read.All", "GroupMember.Read.All"])
+        .start()
+        .await
+        .unwrap();
+    let dir = workdir();
+    let o = oort(
+        dir.path(),
+        Some(&fake),
+        &[("COLUMNS", "90")],
+        &["test-connectivity"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 90,
+            "{line:?} is wider than 90 in\n{text}"
+        );
+    }
+    // The advice is wrapped, not lost: the permission to grant is still there.
+    assert!(text.contains("AuditLog.Read.All"), "{text}");
+    let rule = text.lines().nth(1).unwrap();
+    assert!(rule.chars().all(|c| c == '-' || c == ' '), "{rule}");
+}

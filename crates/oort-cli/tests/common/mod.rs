@@ -41,6 +41,11 @@ pub(crate) const OORT_VARS: &[&str] = &[
     "OORT_NOTIFY_TEAMS_URL",
     "OORT_NOTIFY_WEBHOOK_URL",
     "OORT_NOTIFY_WEBHOOK_SECRET",
+    "OORT_LOG_FORMAT",
+    "OORT_LOG_FILE",
+    // Not oort's own, but they change its output: the log filter and the width tables fit.
+    "RUST_LOG",
+    "COLUMNS",
 ];
 
 /// Runs `oort args...` in `dir` with `store` as `OORT_STORE`, the environment pointing at `fake`
