@@ -25,7 +25,22 @@ pub(crate) struct Fix {
     t: i64,
     point: (f64, f64),
     device: Option<Box<str>>,
+    /// "City, CC" (or the country alone) for the finding's summary.
+    place: Box<str>,
     ev: Arc<Ev>,
+}
+
+/// Where sign-in `s` came from, as a person names it: "Lyon, FR", or "FR" without a city.
+fn place(s: &entra_model::SignIn, ev: &Ev) -> Box<str> {
+    let city = s
+        .location
+        .as_ref()
+        .and_then(|l| nonempty(&l.city))
+        .map(str::trim);
+    match city {
+        Some(city) => format!("{city}, {}", ev.country_str()).into(),
+        None => ev.country_str().into(),
+    }
 }
 
 impl Detection for ImpossibleTravel {
@@ -55,6 +70,7 @@ impl Detection for ImpossibleTravel {
             .as_ref()
             .and_then(|d| nonempty(&d.device_id))
             .map(Box::<str>::from);
+        let place = place(s, ev);
         if let Some(prev) = last {
             let same_device =
                 it.skip_same_known_device && device.is_some() && device == prev.device;
@@ -66,13 +82,14 @@ impl Detection for ImpossibleTravel {
                 f64::INFINITY
             };
             if !same_device && km >= it.min_distance_km && kmh >= it.min_speed_kmh {
-                fire(prev, ev, km, hours, kmh, incidents);
+                fire(prev, ev, &place, km, hours, kmh, incidents);
             }
         }
         *last = Some(Fix {
             t: ev.t,
             point,
             device,
+            place,
             ev: Arc::clone(ev),
         });
     }
@@ -88,8 +105,16 @@ impl Detection for ImpossibleTravel {
     }
 }
 
-/// Reports the travel from `prev` to `ev`: `km` in `hours` at `kmh`.
-fn fire(prev: &Fix, ev: &Arc<Ev>, km: f64, hours: f64, kmh: f64, incidents: &mut Incidents) {
+/// Reports the travel from `prev` to `ev` (at `place`): `km` in `hours` at `kmh`.
+fn fire(
+    prev: &Fix,
+    ev: &Arc<Ev>,
+    place: &str,
+    km: f64,
+    hours: f64,
+    kmh: f64,
+    incidents: &mut Incidents,
+) {
     let (speed, pace) = if kmh.is_finite() {
         (serde_json::json!(kmh.round()), format!("{kmh:.0} km/h"))
     } else {
@@ -103,12 +128,14 @@ fn fire(prev: &Fix, ev: &Arc<Ev>, km: f64, hours: f64, kmh: f64, incidents: &mut
             summary: format!(
                 "{} signed in from {} and {} {:.0} km apart within {:.0} minutes ({pace})",
                 ev.who(),
-                prev.ev.country_str(),
-                ev.country_str(),
+                prev.place,
+                place,
                 km,
                 hours * 60.0,
             ),
             facts: vec![
+                ("from", serde_json::json!(&*prev.place)),
+                ("to", serde_json::json!(place)),
                 ("distance_km", serde_json::json!(km.round())),
                 ("speed_kmh", speed),
             ],
@@ -151,6 +178,28 @@ mod tests {
             .get("speed_kmh")
             .and_then(|v| v.as_f64());
         assert!(speed.is_some_and(|v| v > 5000.0), "{speed:?}");
+    }
+
+    #[test]
+    fn the_summary_names_both_places_by_city_and_country() {
+        let mut run = Run::<ImpossibleTravel>::new();
+        let city = |secs, (lat, lon): (f64, f64), city: &str, cc: &str| {
+            let extra = json!({
+                "location": {"city": city, "countryOrRegion": cc,
+                             "geoCoordinates": {"latitude": lat, "longitude": lon}},
+            });
+            sign_in("u1", secs, 0, extra)
+        };
+        run.feed(&city(0, PARIS, "Paris", "FR"));
+        let f = run.feed(&city(HOUR, NEW_YORK, "New York", "US"));
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].summary.contains("from Paris, FR and New York, US"),
+            "{}",
+            f[0].summary
+        );
+        assert_eq!(f[0].evidence.facts.get("from"), Some(&json!("Paris, FR")));
+        assert_eq!(f[0].evidence.facts.get("to"), Some(&json!("New York, US")));
     }
 
     #[test]
