@@ -61,6 +61,8 @@ pub struct ClientCertificate {
     chain: Vec<CertificateDer<'static>>,
     sha1: [u8; 20],
     sha256: [u8; 32],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
 }
 
 impl ClientCertificate {
@@ -180,12 +182,33 @@ impl ClientCertificate {
         }
         let sha1 = digest_array(&digest::SHA1_FOR_LEGACY_USE_ONLY, leaf);
         let sha256 = digest_array(&digest::SHA256, leaf);
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf).map_err(|e| {
+            AuthError::certificate(format!("the certificate is not valid X.509 ({e})"))
+        })?;
+        let validity = parsed.validity();
+        let (not_before, not_after) = (
+            validity.not_before.to_datetime(),
+            validity.not_after.to_datetime(),
+        );
         Ok(ClientCertificate {
             key: Arc::new(key),
             chain,
             sha1,
             sha256,
+            not_before,
+            not_after,
         })
+    }
+
+    /// When the certificate becomes valid (`notBefore`).
+    pub fn not_before(&self) -> OffsetDateTime {
+        self.not_before
+    }
+
+    /// When the certificate expires (`notAfter`): Entra refuses its assertions from then on, so
+    /// `oort status` shows it like a client secret's expiry.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
     }
 
     /// The certificate's SHA-1 thumbprint in upper-case hex, as the Entra portal shows it.

@@ -68,6 +68,8 @@ pub(crate) struct Settings {
     pub(crate) tenant_id: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) secret: Option<Secret>,
+    /// Every credential configured, in the order oort picks them: the first is the one used.
+    pub(crate) credential_sources: Vec<&'static str>,
     pub(crate) cloud: Cloud,
     pub(crate) scope: String,
     pub(crate) store: String,
@@ -177,15 +179,14 @@ impl Settings {
         let pick = |name: &str, file: Option<String>| env.var(name).or(file);
         let tenant_id = pick("OORT_TENANT_ID", f.tenant_id);
         let client_id = pick("OORT_CLIENT_ID", f.client_id);
-        let secret = secret_settings(
-            env,
-            FileSecret {
-                client_secret: f.client_secret,
-                client_secret_file: f.client_secret_file,
-                certificate: f.certificate,
-                certificate_password: f.certificate_password,
-            },
-        )?;
+        let file_secret = FileSecret {
+            client_secret: f.client_secret,
+            client_secret_file: f.client_secret_file,
+            certificate: f.certificate,
+            certificate_password: f.certificate_password,
+        };
+        let credential_sources = credential_sources(env, &file_secret);
+        let secret = secret_settings(env, file_secret)?;
         let (cloud, scope) = cloud_settings(
             pick("OORT_CLOUD", f.cloud),
             pick("OORT_AUTHORITY_HOST", f.authority_host),
@@ -212,6 +213,7 @@ impl Settings {
             tenant_id,
             client_id,
             secret,
+            credential_sources,
             cloud,
             scope,
             store,
@@ -232,6 +234,31 @@ struct FileSecret {
     client_secret_file: Option<PathBuf>,
     certificate: Option<PathBuf>,
     certificate_password: Option<String>,
+}
+
+/// The credentials configured, in the order [`secret_settings`] picks them, named as the user
+/// set them: the first is used, the others are reported as configured but not used.
+fn credential_sources(env: &dyn Env, f: &FileSecret) -> Vec<&'static str> {
+    let mut sources = Vec::new();
+    for name in [
+        "OORT_CLIENT_SECRET",
+        "OORT_CLIENT_SECRET_FILE",
+        "OORT_CERTIFICATE",
+    ] {
+        if env.var(name).is_some() {
+            sources.push(name);
+        }
+    }
+    if f.client_secret.is_some() {
+        sources.push("client_secret in oort.toml");
+    }
+    if f.client_secret_file.is_some() {
+        sources.push("client_secret_file in oort.toml");
+    }
+    if f.certificate.is_some() {
+        sources.push("certificate in oort.toml");
+    }
+    sources
 }
 
 /// The secret: environment first (value, then file), then the file's keys.
@@ -618,6 +645,26 @@ mod tests {
         let e = read_file(&path).unwrap_err();
         assert!(e.message.contains("at line 2, column 13"), "{}", e.message);
         assert_eq!(line_and_column("ab\ncé\nd", 7), (3, 1));
+    }
+
+    #[test]
+    fn with_a_secret_and_a_certificate_both_configured_the_sources_say_which_is_used() {
+        let env = MapEnv(HashMap::from([("OORT_CLIENT_SECRET", "s3cret")]));
+        let both =
+            Settings::resolve(file("certificate = \"/etc/oort/oort.pem\"\n"), None, &env).unwrap();
+        assert_eq!(
+            both.credential_sources,
+            ["OORT_CLIENT_SECRET", "certificate in oort.toml"]
+        );
+        assert!(matches!(both.secret, Some(Secret::ClientSecret(_))));
+        let only_file = Settings::resolve(
+            file("certificate = \"/etc/oort/oort.pem\"\n"),
+            None,
+            &MapEnv(HashMap::new()),
+        )
+        .unwrap();
+        assert_eq!(only_file.credential_sources, ["certificate in oort.toml"]);
+        assert!(matches!(only_file.secret, Some(Secret::Certificate { .. })));
     }
 
     #[test]

@@ -68,16 +68,7 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
                 .build()?,
         ),
         Some(Secret::Certificate { path, password }) => {
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let certificate = if ext == "pfx" || ext == "p12" {
-                ClientCertificate::from_pkcs12_file(path, password.as_ref())?
-            } else {
-                ClientCertificate::from_pem_files(path, path)?
-            };
+            let certificate = load_certificate(path, password.as_ref())?;
             Arc::new(
                 ClientCertificateCredential::builder(
                     tenant_id.clone(),
@@ -106,6 +97,44 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
         scope: settings.scope.clone(),
         tenant_id,
     })
+}
+
+/// Loads the certificate file: a PFX (`.pfx`, `.p12`) with its password, or a PEM holding the
+/// certificate and its key.
+pub(crate) fn load_certificate(
+    path: &std::path::Path,
+    password: Option<&secrecy::SecretString>,
+) -> Result<ClientCertificate, CliError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Ok(if ext == "pfx" || ext == "p12" {
+        ClientCertificate::from_pkcs12_file(path, password)?
+    } else {
+        ClientCertificate::from_pem_files(path, path)?
+    })
+}
+
+/// Which credential is used, and the others configured but not used, as one line:
+/// `client secret (OORT_CLIENT_SECRET_FILE); also configured, not used: certificate in oort.toml`.
+pub(crate) fn credential_line(settings: &Settings) -> String {
+    let Some((used, unused)) = settings.credential_sources.split_first() else {
+        return "none configured (set OORT_CLIENT_SECRET_FILE or OORT_CERTIFICATE)".to_owned();
+    };
+    let kind = match settings.secret {
+        Some(Secret::Certificate { .. }) => "certificate",
+        _ => "client secret",
+    };
+    if unused.is_empty() {
+        format!("{kind} ({used})")
+    } else {
+        format!(
+            "{kind} ({used}); also configured, not used: {}",
+            unused.join(", ")
+        )
+    }
 }
 
 /// Opens the store named by `url`: `sqlite:PATH` (or a bare path) or `postgres://...`.

@@ -1043,3 +1043,56 @@ async fn tables_fit_the_terminal_width_by_wrapping_the_advice() {
     let rule = text.lines().nth(1).unwrap();
     assert!(rule.chars().all(|c| c == '-' || c == ' '), "{rule}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_certificate_expiry_and_which_credential_is_used_when_two_are_configured()
+{
+    let dir = workdir();
+    let pem = dir.path().join("oort.pem");
+    std::fs::write(
+        &pem,
+        format!(
+            "{}\n{}",
+            entra_fake::test_certificate::CERTIFICATE_PEM,
+            entra_fake::test_certificate::PRIVATE_KEY_PEM
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("oort.toml"),
+        "client_secret_file = \"/etc/oort/client-secret\"\n",
+    )
+    .unwrap();
+    let pem = pem.display().to_string();
+    let env = [
+        ("OORT_TENANT_ID", "contoso.onmicrosoft.com"),
+        ("OORT_CLIENT_ID", "00000000-0000-0000-0000-000000000001"),
+        ("OORT_CERTIFICATE", pem.as_str()),
+    ];
+    let o = oort(dir.path(), None, &env, &["status"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "credential: certificate (OORT_CERTIFICATE); also configured, not used: client_secret_file in oort.toml"
+        ),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("certificate: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("expires ") && line.contains("thumbprint"),
+        "{line}"
+    );
+    let doc = json(&oort(dir.path(), None, &env, &["status", "--json"]).await);
+    assert_eq!(doc["credential"]["kind"], "certificate", "{doc}");
+    assert_eq!(doc["credential"]["source"], "OORT_CERTIFICATE");
+    assert_eq!(
+        doc["credential"]["not_used"],
+        serde_json::json!(["client_secret_file in oort.toml"])
+    );
+    assert!(doc["certificate"]["not_after"].as_str().is_some(), "{doc}");
+    assert_eq!(doc["certificate"]["expired"], false);
+}

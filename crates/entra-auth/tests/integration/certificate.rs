@@ -256,6 +256,19 @@ fn the_chain_is_sent_in_x5c_when_asked() {
 }
 
 #[test]
+fn the_certificate_validity_is_read_from_the_leaf_of_pem_and_pfx_alike() {
+    use time::macros::datetime;
+    // `openssl x509 -noout -dates` of tests/fixtures/test-only-cert.pem.
+    let pem = pem_certificate();
+    assert_eq!(pem.not_before(), datetime!(2026-11-27 08:08:09 UTC));
+    assert_eq!(pem.not_after(), datetime!(2126-11-03 08:08:09 UTC));
+    let pfx =
+        ClientCertificate::from_pkcs12(PFX_WITH_PASSWORD, Some(&SecretString::from(PFX_PASSWORD)))
+            .unwrap();
+    assert_eq!(pfx.not_after(), pem.not_after());
+}
+
+#[test]
 fn pem_and_pfx_load_the_same_certificate() {
     let password = SecretString::from(PFX_PASSWORD);
     let empty = SecretString::from("");

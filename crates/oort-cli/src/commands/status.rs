@@ -9,8 +9,8 @@ use oort_store::CollectionRun;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::config::Settings;
-use crate::connect::{open_store, store_display, tenant_of};
+use crate::config::{Secret, Settings};
+use crate::connect::{credential_line, load_certificate, open_store, store_display, tenant_of};
 use crate::error::CliError;
 use crate::output::{clip, ts, Out, Table};
 
@@ -39,7 +39,17 @@ pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliEr
         None => out.line("last collection: none (run oort collect)"),
     }
     let streams = print_streams(store.as_ref(), &tenant, last, &out).await?;
-    let next = print_secret_expiry(settings, store.as_ref(), &tenant, now, &out).await?;
+    out.line(format!("credential: {}", credential_line(settings)));
+    let (next, certificate) = match &settings.secret {
+        Some(Secret::Certificate { path, password }) => (
+            None,
+            print_certificate_expiry(path, password.as_ref(), now, &out),
+        ),
+        _ => (
+            print_secret_expiry(settings, store.as_ref(), &tenant, now, &out).await?,
+            None,
+        ),
+    };
     let analysis = oort_checks::analysis_state(store.as_ref(), &tenant).await?;
     let sign_ins = store.sign_in_count(&tenant).await?;
     out.line(match (analysis.analysed_through, analysis.pending_since) {
@@ -64,12 +74,61 @@ pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliEr
         "store": store_display(&settings.store),
         "last_run": last,
         "streams": streams,
+        "credential": {
+            "kind": match settings.secret {
+                Some(Secret::Certificate { .. }) => "certificate",
+                Some(Secret::ClientSecret(_)) => "client_secret",
+                None => "none",
+            },
+            "source": settings.credential_sources.first(),
+            "not_used": settings.credential_sources.get(1..).unwrap_or_default(),
+        },
         "client_secret_expires": next.map(ts),
+        "certificate": certificate,
         "sign_ins": sign_ins,
         "analysis": analysis,
         "retention_days": retention_days,
     }));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints when the configured certificate expires (read from the file itself: that is the
+/// certificate oort signs with) and returns it as JSON; a file that cannot be read is said so.
+fn print_certificate_expiry(
+    path: &std::path::Path,
+    password: Option<&secrecy::SecretString>,
+    now: OffsetDateTime,
+    out: &Out,
+) -> Option<serde_json::Value> {
+    match load_certificate(path, password) {
+        Ok(cert) => {
+            let end = cert.not_after();
+            let days = (end - now).whole_days();
+            out.line(if end <= now {
+                format!(
+                    "certificate: expired {} ({} days ago): upload a new certificate to oort's app registration and point OORT_CERTIFICATE at it",
+                    ts(end),
+                    -days
+                )
+            } else {
+                format!(
+                    "certificate: expires {} (in {days} days), SHA-1 thumbprint {}",
+                    ts(end),
+                    cert.thumbprint_sha1_hex()
+                )
+            });
+            Some(json!({
+                "path": path.display().to_string(),
+                "thumbprint_sha1": cert.thumbprint_sha1_hex(),
+                "not_after": ts(end),
+                "expired": end <= now,
+            }))
+        }
+        Err(e) => {
+            out.line(format!("certificate: cannot be read: {}", e.message));
+            Some(json!({"path": path.display().to_string(), "error": e.message}))
+        }
+    }
 }
 
 /// Prints one row per stream (its state in the last run, its watermark) and returns their JSON.

@@ -7,15 +7,18 @@ use oort_collector::{test_connectivity, CapabilityStatus, ConnectivityError, Con
 use serde_json::json;
 
 use crate::config::Settings;
-use crate::connect::{connect, Connection};
+use crate::connect::{connect, credential_line, Connection};
 use crate::error::CliError;
 use crate::output::{Out, Table};
 
 pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
     let conn = connect(settings, false)?;
     let report = probe(&conn).await?;
+    out.line(format!("credential: {}", credential_line(settings)));
     let connected = print_connectivity(&report, &out);
-    out.json(&connectivity_json(&report));
+    let mut doc = connectivity_json(&report);
+    doc["credential"] = json!(credential_line(settings));
+    out.json(&doc);
     if connected {
         Ok(ExitCode::SUCCESS)
     } else {
