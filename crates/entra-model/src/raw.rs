@@ -39,6 +39,13 @@ impl<T: DeserializeOwned> Raw<T> {
 }
 
 impl<T> Raw<T> {
+    /// A value and the JSON text it was read from, when the caller read it (for example after
+    /// completing it from an envelope, as an Event Hubs sign-in's event type comes from its
+    /// category): the text is what is stored, the value what is analysed.
+    pub fn from_parts(value: T, raw: Box<RawValue>) -> Self {
+        Raw { raw, value }
+    }
+
     /// The typed value.
     pub fn value(&self) -> &T {
         &self.value
