@@ -269,7 +269,7 @@ impl TokenEndpoint {
 
 /// The crate's default HTTP client: no redirects (the secret is never re-sent elsewhere),
 /// 10 s to connect, 30 s per request.
-fn default_http_client() -> Result<reqwest::Client, AuthError> {
+pub(crate) fn default_http_client() -> Result<reqwest::Client, AuthError> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))

@@ -167,6 +167,33 @@ pub enum AuthError {
         expired_at: OffsetDateTime,
     },
 
+    /// The managed identity endpoint (the instance metadata service, or App Service's identity
+    /// endpoint) refused or failed: no identity assigned, an unknown user-assigned client id, or
+    /// the service busy (retried automatically when `retryable`).
+    #[error("the managed identity endpoint answered HTTP {status}: {message}")]
+    ManagedIdentity {
+        /// The HTTP status.
+        status: u16,
+        /// What it means and what to do (never contains a token).
+        message: String,
+        /// Whether asking again later may succeed (429, 5xx, IMDS's 410 while it updates).
+        retryable: bool,
+        /// How long the endpoint asked to wait (`Retry-After`), when it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// No managed identity endpoint answered: oort is not running on an Azure resource with a
+    /// managed identity (or the endpoint is blocked).
+    #[error(
+        "no managed identity endpoint answered at {endpoint}: run oort on an Azure resource with a \
+         managed identity enabled (a virtual machine, scale set, container or App Service), or \
+         configure a client secret or a certificate"
+    )]
+    ManagedIdentityUnreachable {
+        /// The endpoint that was tried.
+        endpoint: String,
+    },
+
     /// Any other refusal of the token endpoint, with its `error`, AADSTS codes, `trace_id` and
     /// `correlation_id`.
     #[error("{}", .0.other_message())]
@@ -221,8 +248,12 @@ impl AuthError {
 
     /// How long the endpoint asked to wait (`Retry-After`), when it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.endpoint_error()
-            .and_then(TokenEndpointError::retry_after)
+        match self {
+            AuthError::ManagedIdentity { retry_after, .. } => *retry_after,
+            _ => self
+                .endpoint_error()
+                .and_then(TokenEndpointError::retry_after),
+        }
     }
 
     /// Whether asking again later may succeed: throttling, an unavailable service, or a transport
@@ -230,7 +261,13 @@ impl AuthError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            AuthError::Throttled(_) | AuthError::ServiceUnavailable(_) | AuthError::Transport(_)
+            AuthError::Throttled(_)
+                | AuthError::ServiceUnavailable(_)
+                | AuthError::Transport(_)
+                | AuthError::ManagedIdentity {
+                    retryable: true,
+                    ..
+                }
         )
     }
 

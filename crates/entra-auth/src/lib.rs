@@ -8,8 +8,11 @@
 //!   [`ClientCertificateCredential`] (a [`ClientCertificate`] from PEM or PKCS#12/PFX; the client
 //!   assertion is a JWT signed PS256 with the `x5t#S256` header, or RS256 + `x5t` with
 //!   [`AssertionProfile::Rs256`]). No OpenSSL: keys are parsed and used through aws-lc-rs, PEM
-//!   through `rustls-pki-types`, PFX through `p12-keystore`. [`StaticTokenCredential`] hands out a
-//!   token obtained elsewhere.
+//!   through `rustls-pki-types`, PFX through `p12-keystore`. Without any secret:
+//!   [`ManagedIdentityCredential`] (the instance metadata service, or App Service's identity
+//!   endpoint) and [`WorkloadIdentityCredential`] (a federated token file, as Kubernetes
+//!   workload identity and CI systems provide, exchanged as a client assertion).
+//!   [`StaticTokenCredential`] hands out a token obtained elsewhere.
 //! - **Clouds**: [`Cloud`] gives the authority host, Graph root, `.default` scope and token
 //!   endpoint of the global, US Government (L4, L5) and China clouds, or of a custom pair of URLs
 //!   (which is how tests point the crate at a loopback fake). Plain `http://` is refused except to
@@ -31,8 +34,7 @@
 //! `secrecy` or zeroizing types and never appear in `Debug`, `Display`, errors or `tracing`
 //! events; `Debug` of a credential shows its tenant, client id and authority only.
 //!
-//! Not here: delegated (user) flows, managed identity, workload identity federation, persistent
-//! token caches, and the Graph requests themselves (the `graph-client` crate).
+//! Not here: delegated (user) flows, persistent token caches, and the Graph requests themselves (the `graph-client` crate).
 //!
 //! # Example
 //!
@@ -91,9 +93,11 @@ mod cloud;
 mod credential;
 mod endpoint;
 mod error;
+mod managed_identity;
 mod retry;
 mod static_token;
 mod token;
+mod workload_identity;
 
 pub use cache::{TokenCache, TokenCacheBuilder};
 pub use certificate::{
@@ -105,6 +109,10 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use cloud::Cloud;
 pub use credential::{CredentialIdentity, TokenCredential};
 pub use error::{AuthError, TokenEndpointError, TransportError};
+pub use managed_identity::{
+    ManagedIdentityCredential, ManagedIdentityCredentialBuilder, IMDS_TOKEN_ENDPOINT,
+};
 pub use retry::{jitter, parse_retry_after, RetryPolicy};
 pub use static_token::StaticTokenCredential;
 pub use token::{AccessToken, TokenClaims};
+pub use workload_identity::{WorkloadIdentityCredential, WorkloadIdentityCredentialBuilder};

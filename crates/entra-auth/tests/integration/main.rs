@@ -7,6 +7,7 @@ mod claims;
 mod cloud;
 mod errors;
 mod hygiene;
+mod keyless;
 mod retry;
 mod secret;
 mod send_sync;
