@@ -193,13 +193,22 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("empty.pem");
         std::fs::write(&path, "not a certificate\n").unwrap();
-        let err = NetworkSettings::new().ca_file(&path).unwrap_err().to_string();
-        assert!(err.contains("empty.pem") && err.contains("no certificate"), "{err}");
+        let err = NetworkSettings::new()
+            .ca_file(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("empty.pem") && err.contains("no certificate"),
+            "{err}"
+        );
         let err = NetworkSettings::new()
             .ca_file(dir.join("missing.pem"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("missing.pem") && err.contains("OORT_CA_FILE"), "{err}");
+        assert!(
+            err.contains("missing.pem") && err.contains("OORT_CA_FILE"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -31,7 +31,13 @@ async fn https_proxy_of_the_environment_is_used_and_no_proxy_bypasses_it() {
     let settings = NetworkSettings::new()
         .ca_pem(pki.ca_pem.as_bytes())
         .unwrap();
-    for name in ["https_proxy", "no_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY"] {
+    for name in [
+        "https_proxy",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+    ] {
         std::env::remove_var(name);
     }
 

@@ -139,7 +139,9 @@ impl ConnectProxy {
                     let mut words = head.split_whitespace();
                     if words.next() != Some("CONNECT") {
                         let _ = client
-                            .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+                            .write_all(
+                                b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n",
+                            )
                             .await;
                         return;
                     }

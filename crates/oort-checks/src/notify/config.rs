@@ -104,13 +104,25 @@ impl NotifyConfig {
     pub fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, NotifyError> {
         let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
         if let Some(c) = &self.email {
-            out.push(Arc::new(SmtpNotifier::with_network(c, self.timeout(), &self.network)?));
+            out.push(Arc::new(SmtpNotifier::with_network(
+                c,
+                self.timeout(),
+                &self.network,
+            )?));
         }
         if let Some(c) = &self.teams {
-            out.push(Arc::new(TeamsNotifier::with_network(c, self.timeout(), &self.network)?));
+            out.push(Arc::new(TeamsNotifier::with_network(
+                c,
+                self.timeout(),
+                &self.network,
+            )?));
         }
         if let Some(c) = &self.webhook {
-            out.push(Arc::new(WebhookNotifier::with_network(c, self.timeout(), &self.network)?));
+            out.push(Arc::new(WebhookNotifier::with_network(
+                c,
+                self.timeout(),
+                &self.network,
+            )?));
         }
         Ok(out)
     }

@@ -5,12 +5,12 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use entra_auth::NetworkSettings;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use entra_auth::NetworkSettings;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Notification, Notifier, NotifyError, NotifyErrorKind, SmtpConfig, SmtpSecurity};

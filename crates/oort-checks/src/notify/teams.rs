@@ -4,9 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use entra_auth::NetworkSettings;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Url};
-use entra_auth::NetworkSettings;
 use serde_json::{json, Value};
 
 use super::render::{self, evidence_facts, finding_facts, finding_title};

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
+use entra_auth::NetworkSettings;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Url};
 use secrecy::ExposeSecret;
-use entra_auth::NetworkSettings;
 use serde_json::{json, Value};
 
 use super::{Notification, Notifier, NotifyError, NotifyErrorKind, WebhookConfig};
