@@ -106,7 +106,7 @@ pub use certificate::{
 };
 pub use client_secret::{ClientSecretCredential, ClientSecretCredentialBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use cloud::Cloud;
+pub use cloud::{Cloud, MICROSOFT_AUTHORITY_HOSTS};
 pub use credential::{CredentialIdentity, TokenCredential};
 pub use error::{AuthError, TokenEndpointError, TransportError};
 pub use network::NetworkSettings;

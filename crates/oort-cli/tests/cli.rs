@@ -83,6 +83,15 @@ async fn test_connectivity_of_a_full_tenant_prints_connected_and_exits_0() {
     let doc = json(&o);
     assert_eq!(doc["connected"], true);
     assert_eq!(doc["tenant_id"], fake.tenant_id());
+    // Where the credential went is named, in the table's preamble and in the JSON.
+    let authority = fake.authority_host();
+    let authority = authority.trim_end_matches('/');
+    assert_eq!(doc["authority_host"], authority);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("authority host: {authority}"))),
+        "{text}"
+    );
     assert!(doc["capabilities"]
         .as_array()
         .unwrap()
@@ -427,6 +436,16 @@ async fn init_writes_a_template_that_loads_and_refuses_to_overwrite_it() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(dir.path().join("oort.toml")).unwrap();
     assert!(text.contains("tenant_id"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dir.path().join("oort.toml")).unwrap();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o600,
+            "oort.toml is private"
+        );
+    }
     let again = oort(dir.path(), None, &[], &["init"]).await;
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("--force"));
@@ -795,4 +814,66 @@ async fn checks_notify_without_a_channel_is_a_configuration_error() {
         "{}",
         stderr(&out)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authority_host_only_in_oort_toml_that_is_not_microsofts_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oort.toml"),
+        "tenant_id = \"t\"\nclient_id = \"c\"\nauthority_host = \"https://login.attacker.example\"\n",
+    )
+    .unwrap();
+    let o = oort(
+        dir.path(),
+        None,
+        &[("OORT_CLIENT_SECRET", "s")],
+        &["test-connectivity"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("login.attacker.example") && err.contains("OORT_AUTHORITY_HOST"),
+        "{err}"
+    );
+    assert!(!err.contains("Connected"), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_file_others_can_read_gets_a_warning_with_the_chmod_that_fixes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let secret = dir.path().join("client-secret");
+    std::fs::write(&secret, fake.client_secret()).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let path = secret.display().to_string();
+    let run = |dir: std::path::PathBuf, path: String| {
+        let fake = &fake;
+        async move {
+            oort(
+                &dir,
+                Some(fake),
+                &[
+                    ("OORT_CLIENT_SECRET", ""),
+                    ("OORT_CLIENT_SECRET_FILE", &path),
+                ],
+                &["test-connectivity"],
+            )
+            .await
+        }
+    };
+    let o = run(dir.path().to_path_buf(), path.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("chmod 600 {path}")),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run(dir.path().to_path_buf(), path).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("chmod"), "{}", stderr(&o));
 }

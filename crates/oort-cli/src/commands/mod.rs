@@ -28,7 +28,13 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         verbose: cli.global.verbose,
     };
     init_logging(&out);
-    let load = || Settings::load(cli.global.config.as_deref(), &ProcessEnv);
+    let load = || {
+        let settings = Settings::load(cli.global.config.as_deref(), &ProcessEnv)?;
+        for warning in &settings.warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok::<_, CliError>(settings)
+    };
     match cli.command {
         Command::Demo(args) => demo::run(args, out).await,
         Command::FakeTenant(args) => fake_tenant::run(args, out).await,

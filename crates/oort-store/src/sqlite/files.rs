@@ -62,7 +62,10 @@ pub(super) fn match_sidecars(path: &Path) -> Result<(), StoreError> {
 fn restrict(path: &Path, mode: u32) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
-        StoreError::unavailable(format!("restricting the permissions of {}", path.display()), e)
+        StoreError::unavailable(
+            format!("restricting the permissions of {}", path.display()),
+            e,
+        )
     })
 }
 
