@@ -47,7 +47,7 @@ enum Proxy {
     Direct,
     /// This proxy for `https` URLs (it may carry a user and password), except the hosts listed.
     Https {
-        proxy: reqwest::Proxy,
+        proxy: Box<reqwest::Proxy>,
         no_proxy: Option<String>,
     },
 }
@@ -117,7 +117,7 @@ impl NetworkSettings {
             .map_err(|_| AuthError::config("the proxy URL is not a valid URL"))?
             .no_proxy(no_proxy.and_then(reqwest::NoProxy::from_string));
         self.proxy = Proxy::Https {
-            proxy,
+            proxy: Box::new(proxy),
             no_proxy: no_proxy.map(str::to_owned),
         };
         Ok(self)
@@ -157,7 +157,7 @@ impl NetworkSettings {
         match &self.proxy {
             Proxy::Environment => builder,
             Proxy::Direct => builder.no_proxy(),
-            Proxy::Https { proxy, .. } => builder.proxy(proxy.clone()),
+            Proxy::Https { proxy, .. } => builder.proxy(proxy.as_ref().clone()),
         }
     }
 }
