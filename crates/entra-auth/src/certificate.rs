@@ -484,7 +484,7 @@ impl ClientCertificateCredentialBuilder {
     }
 
     /// The proxy and the extra certificate authorities of the default HTTP client. Default
-    /// [`NetworkSettings::default`]: the system's trust store and the environment's proxies
+    /// [`NetworkSettings::default`](crate::NetworkSettings::default): the system's trust store and the environment's proxies
     /// (`HTTPS_PROXY`, `NO_PROXY`). Not used when [`http_client`](Self::http_client) is given.
     pub fn network(mut self, network: crate::NetworkSettings) -> Self {
         self.config.network = network;

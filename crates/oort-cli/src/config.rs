@@ -79,7 +79,15 @@ impl std::fmt::Debug for FileConfig {
             .field("ca_file", ca_file)
             .field(
                 "store",
-                &store.as_deref().map(crate::connect::store_display),
+                // The user's password is cut by `store_display`; a `password=` parameter is
+                // not, so such a connection string is not shown at all.
+                &store.as_deref().map(|url| {
+                    if url.to_ascii_lowercase().contains("password=") {
+                        "[REDACTED]".to_owned()
+                    } else {
+                        crate::connect::store_display(url)
+                    }
+                }),
             )
             .field("devices", devices)
             .field("operator", operator)
@@ -937,6 +945,11 @@ mod tests {
 
     #[test]
     fn file_config_debug_prints_no_secret() {
+        let key_value = file("store = \"host=db user=oort password=kv-SECRET-0\"\n");
+        assert!(
+            !format!("{key_value:?}").contains("SECRET"),
+            "{key_value:?}"
+        );
         let text = "client_secret = \"cs-SECRET-1\"\ncertificate_password = \"pfx-SECRET-2\"\nstore = \"postgres://oort:pg-SECRET-3@db/oort\"\n[notify.email]\nhost = \"smtp.example\"\nusername = \"u\"\npassword = \"smtp-SECRET-4\"\nfrom = \"a@x.com\"\nto = [\"b@x.com\"]\n[notify.teams]\nurl = \"https://teams.example/teams-SECRET-5\"\n[notify.webhook]\nurl = \"https://hooks.example/hook-SECRET-6\"\nsecret = \"hmac-SECRET-7\"\nheaders = { Authorization = \"Bearer hdr-SECRET-8\" }\n";
         let config = file(text);
         let debug = format!("{config:?}");
