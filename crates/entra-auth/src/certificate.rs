@@ -506,6 +506,14 @@ impl ClientCertificateCredentialBuilder {
         self
     }
 
+    /// The proxy and the extra certificate authorities of the default HTTP client. Default
+    /// [`NetworkSettings::default`](crate::NetworkSettings::default): the system's trust store and the environment's proxies
+    /// (`HTTPS_PROXY`, `NO_PROXY`). Not used when [`http_client`](Self::http_client) is given.
+    pub fn network(mut self, network: crate::NetworkSettings) -> Self {
+        self.config.network = network;
+        self
+    }
+
     /// The HTTP client. Default: a client that follows no redirect, with a 10 s connect timeout
     /// and a 30 s request timeout.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {

@@ -18,6 +18,17 @@ const US_GOV_DOD_GRAPH: &str = "https://dod-graph.microsoft.us";
 const CHINA_AUTHORITY: &str = "https://login.partner.microsoftonline.cn";
 const CHINA_GRAPH: &str = "https://microsoftgraph.chinacloudapi.cn";
 
+/// The login hosts of Microsoft's clouds: the global cloud, US Government (L4 and L5), and China
+/// (21Vianet, both names in use). Source: Microsoft identity platform, "National clouds",
+/// authentication endpoints (MicrosoftDocs/azure-docs
+/// `articles/active-directory/develop/authentication-national-cloud.md`).
+pub const MICROSOFT_AUTHORITY_HOSTS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.partner.microsoftonline.cn",
+    "login.chinacloudapi.cn",
+];
+
 /// A Microsoft cloud: where tokens come from and where Graph lives.
 ///
 /// | cloud | authority host | Graph root |
@@ -170,6 +181,29 @@ impl Cloud {
         Url::parse(&joined).unwrap_or(url)
     }
 
+    /// Whether the authority host is one of Microsoft's login hosts
+    /// ([`MICROSOFT_AUTHORITY_HOSTS`], over `https`): a custom cloud's may be anything, and the
+    /// client secret is sent to it.
+    pub fn has_microsoft_authority(&self) -> bool {
+        let authority = self.authority_host();
+        authority.scheme() == "https"
+            && authority.host_str().is_some_and(|host| {
+                MICROSOFT_AUTHORITY_HOSTS
+                    .iter()
+                    .any(|known| host.trim_end_matches('.').eq_ignore_ascii_case(known))
+            })
+    }
+
+    /// Whether the authority host is a loopback address (a fake tenant).
+    pub fn has_loopback_authority(&self) -> bool {
+        is_loopback(&self.authority_host())
+    }
+
+    /// Whether the Graph root is a loopback address (a fake tenant).
+    pub fn has_loopback_graph(&self) -> bool {
+        is_loopback(&self.graph_root())
+    }
+
     /// A short name: `global`, `usgov`, `usgovdod`, `china` or `custom`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -293,6 +327,22 @@ mod tests {
             assert_eq!(cloud.authority_host().scheme(), "https");
             assert_eq!(cloud.graph_root().scheme(), "https");
             assert!(cloud.validate().is_ok());
+            assert!(cloud.has_microsoft_authority(), "{cloud}");
         }
+    }
+
+    #[test]
+    fn only_microsoft_login_hosts_are_microsoft_authorities() {
+        let china = Cloud::china_with_authority_host("https://login.chinacloudapi.cn").unwrap();
+        assert!(china.has_microsoft_authority());
+        let custom = Cloud::custom(
+            "https://login.microsoftonline.com.evil.example",
+            "https://graph.microsoft.com",
+        )
+        .unwrap();
+        assert!(!custom.has_microsoft_authority());
+        let fake = Cloud::custom("http://127.0.0.1:8400", "http://127.0.0.1:8400").unwrap();
+        assert!(!fake.has_microsoft_authority());
+        assert!(fake.has_loopback_authority() && fake.has_loopback_graph());
     }
 }

@@ -12,7 +12,10 @@ use zeroize::Zeroizing;
 
 use crate::error::{EndpointAnswer, TokenEndpointError, TransportError};
 use crate::retry::{parse_retry_after, RetryPolicy};
-use crate::{AccessToken, AuthError, Clock, Cloud, CredentialIdentity, SystemClock, TokenClaims};
+use crate::{
+    AccessToken, AuthError, Clock, Cloud, CredentialIdentity, NetworkSettings, SystemClock,
+    TokenClaims,
+};
 
 /// `client_assertion_type` of a JWT client assertion.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -34,6 +37,7 @@ pub(crate) struct EndpointConfig {
     pub(crate) cloud: Cloud,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) http: Option<reqwest::Client>,
+    pub(crate) network: NetworkSettings,
     pub(crate) retry: RetryPolicy,
 }
 
@@ -43,6 +47,7 @@ impl Default for EndpointConfig {
             cloud: Cloud::Global,
             clock: Arc::new(SystemClock),
             http: None,
+            network: NetworkSettings::default(),
             retry: RetryPolicy::interactive(),
         }
     }
@@ -53,6 +58,7 @@ impl fmt::Debug for EndpointConfig {
         f.debug_struct("EndpointConfig")
             .field("cloud", &self.cloud)
             .field("clock", &self.clock)
+            .field("network", &self.network)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -81,7 +87,7 @@ impl TokenEndpoint {
         config.cloud.validate()?;
         let http = match config.http {
             Some(http) => http,
-            None => default_http_client()?,
+            None => default_http_client(&config.network)?,
         };
         Ok(TokenEndpoint {
             http,
@@ -267,10 +273,11 @@ impl TokenEndpoint {
     }
 }
 
-/// The crate's default HTTP client: no redirects (the secret is never re-sent elsewhere),
-/// 10 s to connect, 30 s per request.
-pub(crate) fn default_http_client() -> Result<reqwest::Client, AuthError> {
-    reqwest::Client::builder()
+/// The crate's default HTTP client: the network settings' roots and proxy, no redirects (the
+/// secret is never re-sent elsewhere), 10 s to connect, 30 s per request.
+pub(crate) fn default_http_client(network: &NetworkSettings) -> Result<reqwest::Client, AuthError> {
+    network
+        .client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))

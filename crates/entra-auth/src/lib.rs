@@ -27,6 +27,9 @@
 //! - **Claims**: [`TokenClaims`] decodes `roles` (the application permissions granted, as an
 //!   [`entra_model::PermissionSet`]), `tid`, `appid`/`azp`, `oid` and `idtyp` from the token,
 //!   without verifying it: that is the resource's job, and the claims are for diagnostics.
+//! - **Network**: [`NetworkSettings`] is where every HTTP client of the workspace starts from:
+//!   the environment's proxies (`HTTPS_PROXY`, `NO_PROXY`) or a given one, and certificate
+//!   authorities trusted besides the system's (a TLS-inspecting proxy's, from `OORT_CA_FILE`).
 //! - **Time** is read through an injected [`Clock`], so expiry and refresh are testable on a
 //!   [`ManualClock`]; retry waits use `tokio::time::sleep`, testable on paused time.
 //!
@@ -94,6 +97,7 @@ mod credential;
 mod endpoint;
 mod error;
 mod managed_identity;
+mod network;
 mod retry;
 mod static_token;
 mod token;
@@ -106,12 +110,13 @@ pub use certificate::{
 };
 pub use client_secret::{ClientSecretCredential, ClientSecretCredentialBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use cloud::Cloud;
+pub use cloud::{Cloud, MICROSOFT_AUTHORITY_HOSTS};
 pub use credential::{CredentialIdentity, TokenCredential};
 pub use error::{AuthError, TokenEndpointError, TransportError};
 pub use managed_identity::{
     ManagedIdentityCredential, ManagedIdentityCredentialBuilder, IMDS_TOKEN_ENDPOINT,
 };
+pub use network::NetworkSettings;
 pub use retry::{jitter, parse_retry_after, RetryPolicy};
 pub use static_token::StaticTokenCredential;
 pub use token::{AccessToken, TokenClaims};

@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 
 use crate::endpoint::default_http_client;
 use crate::retry::{parse_retry_after, RetryPolicy};
+use crate::NetworkSettings;
 use crate::{AccessToken, AuthError, Clock, CredentialIdentity, SystemClock, TokenCredential};
 
 /// The instance metadata service's token endpoint.
@@ -76,6 +77,7 @@ impl ManagedIdentityCredential {
             app_service_header: None,
             client_id: None,
             http: None,
+            network: NetworkSettings::default(),
             clock: Arc::new(SystemClock),
             retry: RetryPolicy::interactive(),
         }
@@ -298,11 +300,19 @@ pub struct ManagedIdentityCredentialBuilder {
     app_service_header: Option<SecretString>,
     client_id: Option<String>,
     http: Option<reqwest::Client>,
+    network: NetworkSettings,
     clock: Arc<dyn Clock>,
     retry: RetryPolicy,
 }
 
 impl ManagedIdentityCredentialBuilder {
+    /// Extra certificate authorities for an `https` endpoint. Proxies never apply: the identity
+    /// endpoints are on the machine or its link-local address, which a proxy cannot reach.
+    pub fn network(mut self, network: NetworkSettings) -> Self {
+        self.network = network;
+        self
+    }
+
     /// App Service's identity endpoint (`IDENTITY_ENDPOINT`) and header (`IDENTITY_HEADER`).
     pub fn app_service(mut self, endpoint: impl Into<String>, header: SecretString) -> Self {
         self.endpoint = Some(endpoint.into());
@@ -381,7 +391,7 @@ impl ManagedIdentityCredentialBuilder {
             client_id: self.client_id,
             http: match self.http {
                 Some(http) => http,
-                None => default_http_client()?,
+                None => default_http_client(&self.network.clone().no_proxy())?,
             },
             clock: self.clock,
             retry: self.retry,

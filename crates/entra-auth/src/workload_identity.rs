@@ -142,6 +142,12 @@ impl WorkloadIdentityCredentialBuilder {
         self
     }
 
+    /// Extra certificate authorities and the proxy for the token endpoint.
+    pub fn network(mut self, network: crate::NetworkSettings) -> Self {
+        self.config.network = network;
+        self
+    }
+
     /// How the token endpoint is retried. Default [`RetryPolicy::interactive`].
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;

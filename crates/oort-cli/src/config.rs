@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use entra_auth::Cloud;
+use entra_auth::{Cloud, NetworkSettings};
 use oort_checks::notify::{NotifyConfig, SmtpConfig, TeamsConfig, WebhookConfig};
 use oort_checks::Severity;
 use oort_collector::{CollectorConfig, StreamKind};
@@ -12,8 +12,9 @@ use serde::Deserialize;
 use crate::error::CliError;
 
 /// The file's shape. Every key is optional; unknown keys are refused (a typo should not be
-/// silently ignored).
-#[derive(Debug, Default, Deserialize)]
+/// silently ignored). `Debug` prints `[REDACTED]` for the secrets (the client secret, the
+/// certificate password, a password in the store URL, and the notification secrets).
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     tenant_id: Option<String>,
@@ -25,6 +26,7 @@ struct FileConfig {
     cloud: Option<String>,
     authority_host: Option<String>,
     graph_url: Option<String>,
+    ca_file: Option<PathBuf>,
     store: Option<String>,
     devices: Option<bool>,
     operator: Option<String>,
@@ -38,6 +40,64 @@ struct FileConfig {
     /// `[notify]`: the library's own shape (unknown keys refused there too).
     #[serde(default)]
     notify: NotifyConfig,
+}
+
+impl std::fmt::Debug for FileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field, named: a new field must be placed here, redacted if it is a secret.
+        let FileConfig {
+            tenant_id,
+            client_id,
+            client_secret,
+            client_secret_file,
+            certificate,
+            certificate_password,
+            cloud,
+            authority_host,
+            graph_url,
+            ca_file,
+            store,
+            devices,
+            operator,
+            role,
+            break_glass_accounts,
+            protected_accounts,
+            collect,
+            notify,
+        } = self;
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "[REDACTED]");
+        f.debug_struct("FileConfig")
+            .field("tenant_id", tenant_id)
+            .field("client_id", client_id)
+            .field("client_secret", &redacted(client_secret))
+            .field("client_secret_file", client_secret_file)
+            .field("certificate", certificate)
+            .field("certificate_password", &redacted(certificate_password))
+            .field("cloud", cloud)
+            .field("authority_host", authority_host)
+            .field("graph_url", graph_url)
+            .field("ca_file", ca_file)
+            .field(
+                "store",
+                // The user's password is cut by `store_display`; a `password=` parameter is
+                // not, so such a connection string is not shown at all.
+                &store.as_deref().map(|url| {
+                    if url.to_ascii_lowercase().contains("password=") {
+                        "[REDACTED]".to_owned()
+                    } else {
+                        crate::connect::store_display(url)
+                    }
+                }),
+            )
+            .field("devices", devices)
+            .field("operator", operator)
+            .field("role", role)
+            .field("break_glass_accounts", break_glass_accounts)
+            .field("protected_accounts", protected_accounts)
+            .field("collect", collect)
+            .field("notify", notify)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,8 +140,14 @@ pub(crate) struct Settings {
     pub(crate) collector: CollectorConfig,
     /// Notifications (`[notify]` and `OORT_NOTIFY_*`); holds secrets.
     pub(crate) notify: NotifyConfig,
+    /// Proxy (the environment's) and extra certificate authorities (`OORT_CA_FILE`) of every
+    /// connection: Graph, the token endpoint, notifications and PostgreSQL.
+    pub(crate) network: NetworkSettings,
     /// The file read, if any.
     pub(crate) file: Option<PathBuf>,
+    /// What the operator should fix but that does not stop the command (files holding secrets
+    /// that others can read), printed before the command runs.
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Reads the environment through a function, so that tests can give their own.
@@ -177,6 +243,52 @@ impl Settings {
 
     fn resolve(f: FileConfig, path: Option<PathBuf>, env: &dyn Env) -> Result<Settings, CliError> {
         let pick = |name: &str, file: Option<String>| env.var(name).or(file);
+        let mut warnings = Vec::new();
+        if let Some(p) = &path {
+            if file_holds_secret(&f) {
+                warn_if_shared(
+                    p,
+                    "the configuration file, which holds a secret,",
+                    &mut warnings,
+                );
+            }
+        }
+        for p in [
+            env.var("OORT_CLIENT_SECRET_FILE").map(PathBuf::from),
+            f.client_secret_file.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            warn_if_shared(&p, "the client secret file", &mut warnings);
+        }
+        for p in [
+            env.var("OORT_CERTIFICATE").map(PathBuf::from),
+            f.certificate.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            warn_if_shared(
+                &p,
+                "the certificate file (it holds the private key)",
+                &mut warnings,
+            );
+        }
+        if let Some(p) = env
+            .var("OORT_NOTIFY_SMTP_PASSWORD_FILE")
+            .map(PathBuf::from)
+            .or_else(|| {
+                f.notify
+                    .email
+                    .as_ref()
+                    .and_then(|e| e.password_file.clone())
+            })
+        {
+            warn_if_shared(&p, "the SMTP password file", &mut warnings);
+        }
+        let authority_from_file =
+            env.var("OORT_AUTHORITY_HOST").is_none() && f.authority_host.is_some();
         let tenant_id = pick("OORT_TENANT_ID", f.tenant_id);
         let client_id = pick("OORT_CLIENT_ID", f.client_id);
         let file_secret = FileSecret {
@@ -192,6 +304,13 @@ impl Settings {
             pick("OORT_AUTHORITY_HOST", f.authority_host),
             pick("OORT_GRAPH_URL", f.graph_url),
         )?;
+        check_authority(&cloud, authority_from_file, path.as_deref())?;
+        let network = match env.var("OORT_CA_FILE").map(PathBuf::from).or(f.ca_file) {
+            Some(ca) => NetworkSettings::new()
+                .ca_file(&ca)
+                .map_err(|e| CliError::config(format!("OORT_CA_FILE: {e}")))?,
+            None => NetworkSettings::new(),
+        };
 
         let store = pick("OORT_STORE", f.store).unwrap_or_else(|| "sqlite:oort.db".to_owned());
         let devices = match env.var("OORT_DEVICES") {
@@ -207,7 +326,8 @@ impl Settings {
             None => f.protected_accounts.unwrap_or_default(),
         };
         let collector = collector_settings(f.collect, devices)?;
-        let notify = notify_settings(f.notify, env)?;
+        let mut notify = notify_settings(f.notify, env)?;
+        notify.network = network.clone();
 
         Ok(Settings {
             tenant_id,
@@ -223,9 +343,73 @@ impl Settings {
             protected_accounts,
             collector,
             notify,
+            network,
             file: path,
+            warnings,
         })
     }
+}
+
+/// Whether the file's own keys hold a secret (a file only named by it is checked on its own).
+fn file_holds_secret(f: &FileConfig) -> bool {
+    let n = &f.notify;
+    f.client_secret.is_some()
+        || f.certificate_password.is_some()
+        || f.store.as_deref().is_some_and(store_url_has_password)
+        || n.email.as_ref().is_some_and(|e| e.password.is_some())
+        || n.teams.is_some()
+        || n.webhook.is_some()
+}
+
+/// Whether a `postgres://user:password@host/...` URL carries a password.
+fn store_url_has_password(url: &str) -> bool {
+    url.strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .and_then(|rest| rest.split_once('@'))
+        .is_some_and(|(auth, _)| auth.contains(':'))
+}
+
+/// Adds a warning when the file at `path` can be read by its group or by others (Unix), naming
+/// the file and the command that fixes it. A file that cannot be inspected is left to the
+/// code that reads it.
+fn warn_if_shared(path: &Path, what: &str, warnings: &mut Vec<String>) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                let shown = path.display();
+                warnings.push(format!(
+                    "{what} {shown} can be read by other users (mode {mode:03o}): run chmod 600 {shown}"
+                ));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, what, warnings);
+}
+
+/// Refuses an authority host the client secret should not be sent to: one that is not on
+/// loopback while Graph is (a fake tenant's Graph with a real login: the real token would go
+/// over plain http), and one that is not a Microsoft login host unless `OORT_AUTHORITY_HOST`
+/// itself names it (a value only in `oort.toml` could have been planted there).
+fn check_authority(cloud: &Cloud, from_file: bool, file: Option<&Path>) -> Result<(), CliError> {
+    let authority = cloud.authority_host();
+    let host = authority.host_str().unwrap_or_default();
+    if cloud.has_loopback_graph() && !cloud.has_loopback_authority() {
+        return Err(CliError::config(format!(
+            "the Graph URL is on loopback (a fake tenant) but the authority host {host} is not: a real token would be sent over plain http; point OORT_AUTHORITY_HOST at the same fake tenant (oort fake-tenant prints both)"
+        )));
+    }
+    if from_file && !cloud.has_microsoft_authority() {
+        let file = file.map_or_else(|| "oort.toml".to_owned(), |p| p.display().to_string());
+        return Err(CliError::config(format!(
+            "authority_host in {file} names {authority}, which is not a Microsoft login host ({}): the client secret is sent there, so set OORT_AUTHORITY_HOST in the environment to use it; a value only in the configuration file is refused",
+            entra_auth::MICROSOFT_AUTHORITY_HOSTS.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// The credential keys of `oort.toml`.
@@ -529,9 +713,16 @@ client_id = ""                            # env: OORT_CLIENT_ID
 
 # The cloud: global, usgov, usgov-dod or china.
 cloud = "global"                          # env: OORT_CLOUD
-# Override both hosts instead (e.g. a fake tenant on loopback, see `oort fake-tenant`):
-# authority_host = "http://127.0.0.1:8400"   # env: OORT_AUTHORITY_HOST
-# graph_url = "http://127.0.0.1:8400"        # env: OORT_GRAPH_URL
+# Override the hosts instead. An authority host that is not a Microsoft login host
+# (login.microsoftonline.com, .us, login.partner.microsoftonline.cn, login.chinacloudapi.cn),
+# e.g. a fake tenant on loopback (see `oort fake-tenant`), is accepted only from the
+# environment (OORT_AUTHORITY_HOST), never from this file: the client secret is sent there.
+# graph_url = "https://graph.microsoft.com"  # env: OORT_GRAPH_URL
+
+# Certificate authorities (PEM) trusted besides the system's, for every connection (Graph,
+# login, notifications, PostgreSQL): a TLS-inspecting proxy's. Proxies come from HTTPS_PROXY
+# and NO_PROXY in the environment.
+# ca_file = "/etc/oort/corporate-ca.pem"   # env: OORT_CA_FILE
 
 # Where collected data and findings are kept: sqlite:PATH or a postgres:// URL.
 store = "sqlite:oort.db"                  # env: OORT_STORE
@@ -796,5 +987,118 @@ mod tests {
             .unwrap();
         assert_eq!(err.code, 2);
         assert!(err.message.contains("usgov"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_authority_host_from_the_file_must_be_microsofts_unless_the_environment_names_it() {
+        let planted = "authority_host = \"https://login.attacker.example\"\n";
+        let err = Settings::resolve(file(planted), None, &MapEnv(HashMap::new()))
+            .err()
+            .expect("a planted authority host is refused");
+        assert_eq!(err.code, 2);
+        assert!(
+            err.message.contains("OORT_AUTHORITY_HOST")
+                && err.message.contains("login.attacker.example"),
+            "{}",
+            err.message
+        );
+        // The same host from the environment is the operator's explicit choice.
+        let env = MapEnv(HashMap::from([(
+            "OORT_AUTHORITY_HOST",
+            "https://login.attacker.example",
+        )]));
+        let s = Settings::resolve(FileConfig::default(), None, &env).unwrap();
+        assert_eq!(
+            s.cloud.authority_host().host_str(),
+            Some("login.attacker.example")
+        );
+        // A Microsoft login host from the file is fine.
+        let china = "cloud = \"china\"\nauthority_host = \"https://login.chinacloudapi.cn\"\n";
+        assert!(Settings::resolve(file(china), None, &MapEnv(HashMap::new())).is_ok());
+    }
+
+    #[test]
+    fn a_loopback_graph_with_an_authority_that_is_not_loopback_is_refused() {
+        let env = MapEnv(HashMap::from([
+            ("OORT_AUTHORITY_HOST", "https://login.microsoftonline.com"),
+            ("OORT_GRAPH_URL", "http://127.0.0.1:8400"),
+        ]));
+        let err = Settings::resolve(FileConfig::default(), None, &env)
+            .err()
+            .expect("a real login with a fake Graph is refused");
+        assert_eq!(err.code, 2);
+        assert!(err.message.contains("plain http"), "{}", err.message);
+    }
+
+    #[test]
+    fn file_config_debug_prints_no_secret() {
+        let key_value = file("store = \"host=db user=oort password=kv-SECRET-0\"\n");
+        assert!(
+            !format!("{key_value:?}").contains("SECRET"),
+            "{key_value:?}"
+        );
+        let text = "client_secret = \"cs-SECRET-1\"\ncertificate_password = \"pfx-SECRET-2\"\nstore = \"postgres://oort:pg-SECRET-3@db/oort\"\n[notify.email]\nhost = \"smtp.example\"\nusername = \"u\"\npassword = \"smtp-SECRET-4\"\nfrom = \"a@x.com\"\nto = [\"b@x.com\"]\n[notify.teams]\nurl = \"https://teams.example/teams-SECRET-5\"\n[notify.webhook]\nurl = \"https://hooks.example/hook-SECRET-6\"\nsecret = \"hmac-SECRET-7\"\nheaders = { Authorization = \"Bearer hdr-SECRET-8\" }\n";
+        let config = file(text);
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert!(debug.contains("[REDACTED]"), "{debug}");
+        assert!(
+            debug.contains("smtp.example"),
+            "identifiers stay visible: {debug}"
+        );
+        // The resolved notification settings too.
+        let s = Settings::resolve(config, None, &MapEnv(HashMap::new())).unwrap();
+        let debug = format!("{:?}", s.notify);
+        assert!(!debug.contains("SECRET"), "{debug}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_holding_secrets_that_others_can_read_get_a_warning_naming_the_chmod() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("oort.toml");
+        std::fs::write(&toml, "client_secret = \"x\"\n").unwrap();
+        std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cert = dir.path().join("oort.pem");
+        std::fs::write(&cert, "key").unwrap();
+        std::fs::set_permissions(&cert, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let cert_text = cert.display().to_string();
+        let env = MapEnv(HashMap::from([(
+            "OORT_CERTIFICATE",
+            cert_text.leak() as &str,
+        )]));
+        let s = Settings::load(Some(&toml), &env).unwrap();
+        let joined = s.warnings.join("\n");
+        assert!(
+            joined.contains(&format!("chmod 600 {}", toml.display())),
+            "{joined}"
+        );
+        assert!(
+            joined.contains(&format!("chmod 600 {}", cert.display())),
+            "{joined}"
+        );
+
+        // Private files, or a file without a secret, are not mentioned.
+        std::fs::set_permissions(&cert, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&toml, "tenant_id = \"t\"\n").unwrap();
+        let s = Settings::load(Some(&toml), &env).unwrap();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn oort_ca_file_adds_its_certificates_and_an_unreadable_one_is_a_configuration_error() {
+        let env = MapEnv(HashMap::from([("OORT_CA_FILE", "/nonexistent/ca.pem")]));
+        let err = Settings::resolve(FileConfig::default(), None, &env)
+            .err()
+            .expect("a missing CA file is refused");
+        assert_eq!(err.code, 2);
+        assert!(
+            err.message.contains("/nonexistent/ca.pem"),
+            "{}",
+            err.message
+        );
+        let s = Settings::resolve(FileConfig::default(), None, &MapEnv(HashMap::new())).unwrap();
+        assert!(s.network.extra_roots().is_empty());
     }
 }

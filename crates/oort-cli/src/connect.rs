@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use entra_auth::{
     ClientCertificate, ClientCertificateCredential, ClientSecretCredential, Clock, Cloud,
-    SystemClock, TokenCache, TokenCredential,
+    NetworkSettings, SystemClock, TokenCache, TokenCredential,
 };
 use graph_client::GraphClient;
 use oort_store::prelude::*;
-use oort_store::{PostgresStore, SqliteStore};
+use oort_store::{PostgresOptions, PostgresStore, SqliteStore};
 
 use crate::config::{Secret, Settings};
 use crate::error::CliError;
@@ -65,6 +65,7 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
             ClientSecretCredential::builder(tenant_id.clone(), client_id.clone(), secret.clone())
                 .cloud(cloud.clone())
                 .clock(clock.clone())
+                .network(settings.network.clone())
                 .build()?,
         ),
         Some(Secret::Certificate { path, password }) => {
@@ -77,6 +78,7 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
                 )
                 .cloud(cloud.clone())
                 .clock(clock.clone())
+                .network(settings.network.clone())
                 .build()?,
             )
         }
@@ -89,6 +91,7 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
         .scope(settings.scope.clone())
         .background(background)
         .clock(clock)
+        .network(settings.network.clone())
         .build()
         .map_err(|e| CliError::config(format!("Graph client: {e}")))?;
     Ok(Connection {
@@ -137,12 +140,19 @@ pub(crate) fn credential_line(settings: &Settings) -> String {
     }
 }
 
-/// Opens the store named by `url`: `sqlite:PATH` (or a bare path) or `postgres://...`.
-pub(crate) async fn open_store(url: &str) -> Result<Arc<dyn Store>, CliError> {
+/// Opens the store named by `url`: `sqlite:PATH` (or a bare path) or `postgres://...` (whose
+/// TLS trusts the network settings' extra certificate authorities too).
+pub(crate) async fn open_store(
+    url: &str,
+    network: &NetworkSettings,
+) -> Result<Arc<dyn Store>, CliError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(url).await.map_err(|e| {
-            CliError::config(format!("cannot open the PostgreSQL store: {}", causes(&e)))
-        })?;
+        let options = PostgresOptions::new().extra_roots(network.extra_roots().iter().cloned());
+        let store = PostgresStore::connect_with(url, &options)
+            .await
+            .map_err(|e| {
+                CliError::config(format!("cannot open the PostgreSQL store: {}", causes(&e)))
+            })?;
         return Ok(Arc::new(store));
     }
     if let Some((scheme, _)) = url.split_once("://").filter(|(s, _)| *s != "sqlite") {

@@ -83,6 +83,15 @@ async fn test_connectivity_of_a_full_tenant_prints_connected_and_exits_0() {
     let doc = json(&o);
     assert_eq!(doc["connected"], true);
     assert_eq!(doc["tenant_id"], fake.tenant_id());
+    // Where the credential went is named, in the table's preamble and in the JSON.
+    let authority = fake.authority_host();
+    let authority = authority.trim_end_matches('/');
+    assert_eq!(doc["authority_host"], authority);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("authority host: {authority}"))),
+        "{text}"
+    );
     assert!(doc["capabilities"]
         .as_array()
         .unwrap()
@@ -471,6 +480,16 @@ async fn init_writes_a_template_that_loads_and_refuses_to_overwrite_it() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(dir.path().join("oort.toml")).unwrap();
     assert!(text.contains("tenant_id"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dir.path().join("oort.toml")).unwrap();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o600,
+            "oort.toml is private"
+        );
+    }
     let again = oort(dir.path(), None, &[], &["init"]).await;
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("--force"));
@@ -1009,8 +1028,8 @@ async fn a_store_that_cannot_be_opened_says_why_and_gives_its_hint_once() {
     let err = stderr(&out);
     assert!(err.contains("/nonexistent-dir/oort.db"), "{err}");
     assert!(
-        err.contains("unable to open"),
-        "the database's reason: {err}"
+        err.contains("No such file or directory") || err.contains("unable to open"),
+        "the reason: {err}"
     );
     assert_eq!(err.matches("check OORT_STORE").count(), 1, "{err}");
 }
@@ -1040,7 +1059,11 @@ async fn tables_fit_the_terminal_width_by_wrapping_the_advice() {
     }
     // The advice is wrapped, not lost: the permission to grant is still there.
     assert!(text.contains("AuditLog.Read.All"), "{text}");
-    let rule = text.lines().nth(1).unwrap();
+    let header = text
+        .lines()
+        .position(|l| l.starts_with("capability "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let rule = text.lines().nth(header + 1).unwrap();
     assert!(rule.chars().all(|c| c == '-' || c == ' '), "{rule}");
 }
 
@@ -1095,4 +1118,66 @@ async fn status_shows_the_certificate_expiry_and_which_credential_is_used_when_t
     );
     assert!(doc["certificate"]["not_after"].as_str().is_some(), "{doc}");
     assert_eq!(doc["certificate"]["expired"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authority_host_only_in_oort_toml_that_is_not_microsofts_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oort.toml"),
+        "tenant_id = \"t\"\nclient_id = \"c\"\nauthority_host = \"https://login.attacker.example\"\n",
+    )
+    .unwrap();
+    let o = oort(
+        dir.path(),
+        None,
+        &[("OORT_CLIENT_SECRET", "s")],
+        &["test-connectivity"],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("login.attacker.example") && err.contains("OORT_AUTHORITY_HOST"),
+        "{err}"
+    );
+    assert!(!err.contains("Connected"), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_file_others_can_read_gets_a_warning_with_the_chmod_that_fixes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let secret = dir.path().join("client-secret");
+    std::fs::write(&secret, fake.client_secret()).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let path = secret.display().to_string();
+    let run = |dir: std::path::PathBuf, path: String| {
+        let fake = &fake;
+        async move {
+            oort(
+                &dir,
+                Some(fake),
+                &[
+                    ("OORT_CLIENT_SECRET", ""),
+                    ("OORT_CLIENT_SECRET_FILE", &path),
+                ],
+                &["test-connectivity"],
+            )
+            .await
+        }
+    };
+    let o = run(dir.path().to_path_buf(), path.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("chmod 600 {path}")),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run(dir.path().to_path_buf(), path).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("chmod"), "{}", stderr(&o));
 }

@@ -83,7 +83,7 @@ pub mod testing;
 
 pub use error::{StoreError, StoreErrorKind};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -57,6 +57,21 @@ fn start() -> Result<Server, String> {
     if let Ok(url) = std::env::var("OORT_TEST_DATABASE_URL") {
         return Ok(Server { admin_url: url });
     }
+    start_cluster(None)
+}
+
+/// Starts a throwaway cluster with TLS on (`ssl=on`) serving `cert_pem` with `key_pem`, and
+/// returns its admin URL (`postgres://postgres@127.0.0.1:PORT/postgres`, no `sslmode`). The
+/// cluster is the machine's PostgreSQL even when `OORT_TEST_DATABASE_URL` is set (that server's
+/// certificate is not the test's); it stops when the test process exits.
+///
+/// # Errors
+/// When there is no PostgreSQL on the machine or the cluster does not start.
+pub fn tls_server(cert_pem: &str, key_pem: &str) -> Result<String, String> {
+    start_cluster(Some((cert_pem, key_pem))).map(|s| s.admin_url)
+}
+
+fn start_cluster(tls: Option<(&str, &str)>) -> Result<Server, String> {
     let bin = bin_dir()?;
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -64,6 +79,29 @@ fn start() -> Result<Server, String> {
         .port();
     let base = std::env::temp_dir().join(format!("oort-pg-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+    // The server's certificate and key (the key private to the server's user, as PostgreSQL
+    // requires), owned with the directory below.
+    let mut ssl = String::new();
+    if let Some((cert, key)) = tls {
+        let write = |name: &str, text: &str| {
+            std::fs::write(base.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
+        };
+        write("server.crt", cert)?;
+        write("server.key", key)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                base.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .map_err(|e| format!("cannot restrict server.key: {e}"))?;
+        }
+        ssl = format!(
+            " -c ssl=on -c ssl_cert_file={base}/server.crt -c ssl_key_file={base}/server.key",
+            base = base.display()
+        );
+    }
     let root = is_root();
     if root {
         let status = Command::new("chown")
@@ -93,7 +131,7 @@ fn start() -> Result<Server, String> {
     // The server and a watchdog that stops it once this test process is gone.
     let pid = std::process::id();
     let script = format!(
-        "{pg_ctl} -D {data} -o \"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" -l {base}/server.log start -w >/dev/null 2>&1; \
+        "{pg_ctl} -D {data} -o \"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off{ssl}\" -l {base}/server.log start -w >/dev/null 2>&1; \
          while [ -d /proc/{pid} ]; do sleep 1; done; \
          {pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {base}",
         pg_ctl = b("pg_ctl"),

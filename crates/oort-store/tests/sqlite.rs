@@ -95,3 +95,24 @@ async fn a_file_store_checkpoints_its_wal_into_the_database_in_the_background() 
     assert_eq!(reopened.sign_in_count("t1").await.unwrap(), 1_000);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_store_and_its_wal_and_shm_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("oort.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store_suite::sign_ins_upsert_by_id_and_keep_raw_json(&store).await;
+    let mode = |suffix: &str| {
+        let file = format!("{}{suffix}", path.display());
+        std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o600, "the database");
+    assert_eq!(mode("-wal"), 0o600, "the write-ahead log");
+    assert_eq!(mode("-shm"), 0o600, "the shared-memory index");
+}

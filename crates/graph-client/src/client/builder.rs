@@ -52,6 +52,7 @@ pub struct GraphClientBuilder {
     background: bool,
     throttle: ThrottleLimits,
     clock: Arc<dyn Clock>,
+    network: entra_auth::NetworkSettings,
 }
 
 impl fmt::Debug for GraphClientBuilder {
@@ -65,6 +66,7 @@ impl fmt::Debug for GraphClientBuilder {
             .field("retry", &self.retry)
             .field("background", &self.background)
             .field("throttle", &self.throttle)
+            .field("network", &self.network)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +86,7 @@ impl Default for GraphClientBuilder {
             background: false,
             throttle: ThrottleLimits::default(),
             clock: Arc::new(SystemClock),
+            network: entra_auth::NetworkSettings::default(),
         }
     }
 }
@@ -109,6 +112,14 @@ impl GraphClientBuilder {
     pub fn cloud(mut self, cloud: &entra_auth::Cloud) -> Self {
         self.base_url = cloud.graph_root().to_string();
         self.scope = Some(cloud.graph_scope());
+        self
+    }
+
+    /// The proxy and the certificate authorities trusted besides the system's. Default
+    /// [`NetworkSettings::default`](entra_auth::NetworkSettings::default): the system's trust
+    /// store and the environment's proxies (`HTTPS_PROXY`, `NO_PROXY`).
+    pub fn network(mut self, network: entra_auth::NetworkSettings) -> Self {
+        self.network = network;
         self
     }
 
@@ -224,7 +235,9 @@ impl GraphClientBuilder {
         let root = format!("{}{}", origin, base.path().trim_end_matches('/'));
         let scope = self.scope.unwrap_or_else(|| format!("{origin}/.default"));
 
-        let mut http = reqwest::Client::builder()
+        let mut http = self
+            .network
+            .client_builder()
             // Never follow redirects inside reqwest: the loop below follows same-origin ones and
             // refuses the rest, so the Authorization header cannot leak to another host.
             .redirect(reqwest::redirect::Policy::none())

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use entra_auth::NetworkSettings;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -50,6 +51,12 @@ pub struct NotifyConfig {
     pub teams: Option<TeamsConfig>,
     /// A generic JSON webhook (channel `webhook`). Default: none.
     pub webhook: Option<WebhookConfig>,
+    /// How the channels reach their servers: the proxy of the Teams and webhook requests, and
+    /// certificate authorities trusted besides the system's by all three channels. Not read
+    /// from the file (the `oort` command sets it from `OORT_CA_FILE`). Default: the
+    /// environment's proxies and the system's trust store.
+    #[serde(skip)]
+    pub network: NetworkSettings,
 }
 
 impl Default for NotifyConfig {
@@ -67,6 +74,7 @@ impl Default for NotifyConfig {
             email: None,
             teams: None,
             webhook: None,
+            network: NetworkSettings::default(),
         }
     }
 }
@@ -96,13 +104,25 @@ impl NotifyConfig {
     pub fn notifiers(&self) -> Result<Vec<Arc<dyn Notifier>>, NotifyError> {
         let mut out: Vec<Arc<dyn Notifier>> = Vec::new();
         if let Some(c) = &self.email {
-            out.push(Arc::new(SmtpNotifier::new(c, self.timeout())?));
+            out.push(Arc::new(SmtpNotifier::with_network(
+                c,
+                self.timeout(),
+                &self.network,
+            )?));
         }
         if let Some(c) = &self.teams {
-            out.push(Arc::new(TeamsNotifier::new(c, self.timeout())?));
+            out.push(Arc::new(TeamsNotifier::with_network(
+                c,
+                self.timeout(),
+                &self.network,
+            )?));
         }
         if let Some(c) = &self.webhook {
-            out.push(Arc::new(WebhookNotifier::new(c, self.timeout())?));
+            out.push(Arc::new(WebhookNotifier::with_network(
+                c,
+                self.timeout(),
+                &self.network,
+            )?));
         }
         Ok(out)
     }

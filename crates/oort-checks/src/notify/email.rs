@@ -5,9 +5,11 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use entra_auth::NetworkSettings;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -84,6 +86,16 @@ impl SmtpNotifier {
     /// a password (or the reverse), the password file cannot be read, or credentials would
     /// cross an unencrypted connection to a host other than loopback.
     pub fn new(config: &SmtpConfig, timeout: Duration) -> Result<Self, NotifyError> {
+        Self::with_network(config, timeout, &NetworkSettings::default())
+    }
+
+    /// [`new`](Self::new), trusting the certificate authorities of `network` besides the
+    /// system's (a proxy does not apply: SMTP is not HTTP).
+    pub fn with_network(
+        config: &SmtpConfig,
+        timeout: Duration,
+        network: &NetworkSettings,
+    ) -> Result<Self, NotifyError> {
         let channel = Self::CHANNEL;
         let host = config.host.trim();
         if host.is_empty() {
@@ -137,19 +149,26 @@ impl SmtpNotifier {
             ));
         }
         let port = config.effective_port();
-        let builder = match config.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| {
-                    NotifyError::config(channel, "TLS cannot be set up for the SMTP host")
-                        .with_source(e)
-                })?,
-            SmtpSecurity::Tls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| {
-                    NotifyError::config(channel, "TLS cannot be set up for the SMTP host")
-                        .with_source(e)
-                })?
+        let tls_failed = |e| {
+            NotifyError::config(channel, "TLS cannot be set up for the SMTP host").with_source(e)
+        };
+        let tls = || -> Result<TlsParameters, NotifyError> {
+            if network.extra_roots().is_empty() {
+                return TlsParameters::new(host.to_owned()).map_err(tls_failed);
             }
+            let mut params = TlsParameters::builder(host.to_owned());
+            for der in network.extra_roots() {
+                params = params.add_root_certificate(
+                    Certificate::from_der(der.as_ref().to_vec()).map_err(tls_failed)?,
+                );
+            }
+            params.build_rustls().map_err(tls_failed)
+        };
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
+        let builder = match config.security {
+            SmtpSecurity::None => builder,
+            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls()?)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls()?)),
         };
         let mut builder = builder.port(port).timeout(Some(timeout));
         if let Some(c) = credentials {

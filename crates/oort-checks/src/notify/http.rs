@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use entra_auth::NetworkSettings;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, DATE, RETRY_AFTER};
 use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -31,10 +32,11 @@ pub(super) fn endpoint(channel: &str, url: &SecretString) -> Result<Url, NotifyE
     }
 }
 
-/// A client that never follows redirects (a redirect would carry the signed body elsewhere;
-/// it is reported as a non-2xx answer instead).
-pub(super) fn client(channel: &str) -> Result<Client, NotifyError> {
-    Client::builder()
+/// A client with the network settings' proxy and roots that never follows redirects (a
+/// redirect would carry the signed body elsewhere; it is reported as a non-2xx answer instead).
+pub(super) fn client(channel: &str, network: &NetworkSettings) -> Result<Client, NotifyError> {
+    network
+        .client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| {

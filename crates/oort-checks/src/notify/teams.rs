@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use entra_auth::NetworkSettings;
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Url};
 use serde_json::{json, Value};
@@ -48,8 +49,18 @@ impl TeamsNotifier {
     /// A notifier posting to `config.url`, each attempt limited to `timeout`. Fails when the
     /// URL is not `https` (or `http` to loopback).
     pub fn new(config: &TeamsConfig, timeout: Duration) -> Result<Self, NotifyError> {
+        Self::with_network(config, timeout, &NetworkSettings::default())
+    }
+
+    /// [`new`](Self::new), reaching the endpoint through `network` (proxy, extra certificate
+    /// authorities) instead of the defaults (the environment's proxies, the system's roots).
+    pub fn with_network(
+        config: &TeamsConfig,
+        timeout: Duration,
+        network: &NetworkSettings,
+    ) -> Result<Self, NotifyError> {
         Ok(TeamsNotifier {
-            client: super::http::client(Self::CHANNEL)?,
+            client: super::http::client(Self::CHANNEL, network)?,
             url: super::http::endpoint(Self::CHANNEL, &config.url)?,
             timeout,
         })

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
+use entra_auth::NetworkSettings;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Url};
 use secrecy::ExposeSecret;
@@ -57,6 +58,16 @@ impl WebhookNotifier {
     /// A notifier for `config`, each attempt limited to `timeout`. Fails when the URL is not
     /// `https` (or `http` to loopback) or a header name or value is invalid.
     pub fn new(config: &WebhookConfig, timeout: Duration) -> Result<Self, NotifyError> {
+        Self::with_network(config, timeout, &NetworkSettings::default())
+    }
+
+    /// [`new`](Self::new), reaching the endpoint through `network` (proxy, extra certificate
+    /// authorities) instead of the defaults (the environment's proxies, the system's roots).
+    pub fn with_network(
+        config: &WebhookConfig,
+        timeout: Duration,
+        network: &NetworkSettings,
+    ) -> Result<Self, NotifyError> {
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
             let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
@@ -75,7 +86,7 @@ impl WebhookNotifier {
             headers.insert(name, value);
         }
         Ok(WebhookNotifier {
-            client: super::http::client(Self::CHANNEL)?,
+            client: super::http::client(Self::CHANNEL, network)?,
             url: super::http::endpoint(Self::CHANNEL, &config.url)?,
             key: config
                 .secret

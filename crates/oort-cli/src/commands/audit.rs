@@ -16,7 +16,7 @@ pub(super) async fn run(
     out: Out,
 ) -> Result<ExitCode, CliError> {
     let tenant = tenant_of(settings)?;
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, &settings.network).await?;
     let entries = store.audit_log(&tenant, args.limit).await?;
     let mut table = Table::new(["at", "operator", "role", "action", "target", "outcome"]);
     for e in &entries {

@@ -25,7 +25,7 @@ pub(super) async fn run(
     } else {
         None
     };
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, &settings.network).await?;
     let analysis = pipeline(settings, store, &tenant, true, notifiers, args.full)
         .analyse()
         .await?;

@@ -43,7 +43,7 @@ pub(super) async fn run(
         None
     };
     let analysing = args.checks || args.notify;
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, &settings.network).await?;
     let token = conn.credential.get_token(&conn.scope).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cancel = CancelHandle::new();

@@ -78,7 +78,7 @@ pub(super) async fn run(args: DemoArgs, out: Out) -> Result<ExitCode, CliError> 
         "oort collect (30 days of sign-ins and the directory)",
     );
     let (_dir, store_url) = demo_store(&args)?;
-    let store = open_store(&store_url).await?;
+    let store = open_store(&store_url, &entra_auth::NetworkSettings::default()).await?;
     out.info(format!("store: {}", store_display(&store_url)));
     let collection = collect(&conn, store.clone(), out).await?;
 

@@ -17,7 +17,7 @@ pub(super) async fn run(
     out: Out,
 ) -> Result<ExitCode, CliError> {
     let tenant = tenant_of(settings)?;
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, &settings.network).await?;
     let filter = match args.status {
         Some(s) => FindingFilter::status(s.status()),
         None => FindingFilter::default(),

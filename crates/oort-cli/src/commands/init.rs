@@ -16,7 +16,7 @@ pub(super) fn run(args: InitArgs, out: Out) -> Result<ExitCode, CliError> {
             args.path.display()
         )));
     }
-    std::fs::write(&args.path, TEMPLATE)
+    write_private(&args.path, TEMPLATE)
         .map_err(|e| CliError::failure(format!("cannot write {}: {e}", args.path.display())))?;
     out.line(format!(
         "wrote {}: fill in tenant_id and client_id, set OORT_CLIENT_SECRET, then run oort test-connectivity",
@@ -24,4 +24,26 @@ pub(super) fn run(args: InitArgs, out: Out) -> Result<ExitCode, CliError> {
     ));
     out.json(&json!({"written": args.path.display().to_string()}));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to `path` readable by its owner only (mode 0600 on Unix, whatever the umask):
+/// the file is meant to hold the credential's settings. An existing file (`--force`) is
+/// restricted too.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }

@@ -33,7 +33,13 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         cli.global.log_file.as_deref(),
         std::env::var("RUST_LOG").ok().as_deref(),
     )?;
-    let load = || Settings::load(cli.global.config.as_deref(), &ProcessEnv);
+    let load = || {
+        let settings = Settings::load(cli.global.config.as_deref(), &ProcessEnv)?;
+        for warning in &settings.warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok::<_, CliError>(settings)
+    };
     match cli.command {
         Command::Demo(args) => demo::run(args, out).await,
         Command::FakeTenant(args) => fake_tenant::run(args, out).await,

@@ -52,7 +52,7 @@ pub(super) async fn run(
         RemediateAction::ResetMfa { user } => (Action::ResetMfa, user),
     };
     let conn = connect(settings, false)?;
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, &settings.network).await?;
     let remediator = remediator(
         &conn,
         store,

@@ -16,7 +16,7 @@ use crate::output::{clip, ts, Out, Table};
 
 pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
     let tenant = tenant_of(settings)?;
-    let store = open_store(&settings.store).await?;
+    let store = open_store(&settings.store, &settings.network).await?;
     let now = SystemClock.now();
     out.line(format!("tenant: {tenant}"));
     out.line(format!("store:  {}", store_display(&settings.store)));

@@ -13,11 +13,23 @@ use crate::output::{Out, Table};
 
 pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
     let conn = connect(settings, false)?;
+    // Where the credential goes, named before it is sent: a configuration pointing elsewhere
+    // than intended shows here.
+    let authority = settings.cloud.authority_host();
+    let authority = authority.as_str().trim_end_matches('/');
+    let graph = settings.cloud.graph_root();
+    let graph = graph.as_str().trim_end_matches('/');
+    out.line(format!(
+        "authority host: {authority} (the credential is sent here)"
+    ));
+    out.line(format!("Graph: {graph}"));
     let report = probe(&conn).await?;
     out.line(format!("credential: {}", credential_line(settings)));
     let connected = print_connectivity(&report, &out);
     let mut doc = connectivity_json(&report);
     doc["credential"] = json!(credential_line(settings));
+    doc["authority_host"] = json!(authority);
+    doc["graph_url"] = json!(graph);
     out.json(&doc);
     if connected {
         Ok(ExitCode::SUCCESS)

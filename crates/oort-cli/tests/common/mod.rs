@@ -21,6 +21,7 @@ pub(crate) const OORT_VARS: &[&str] = &[
     "OORT_CLOUD",
     "OORT_AUTHORITY_HOST",
     "OORT_GRAPH_URL",
+    "OORT_CA_FILE",
     "OORT_STORE",
     "OORT_DEVICES",
     "OORT_OPERATOR",

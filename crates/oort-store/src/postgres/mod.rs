@@ -12,6 +12,7 @@ mod directory;
 mod findings;
 mod leases;
 mod notifications;
+mod tls;
 mod write;
 
 use std::fmt;
@@ -19,15 +20,20 @@ use std::fmt;
 use entra_model::Raw;
 use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row, Transaction};
+use tokio_postgres::{Client, Row, Transaction};
 
 use crate::error::{db_err, StoreError, StoreErrorKind};
 use crate::rows::parse_raw;
 use crate::{schema, WriteSummary};
 
+pub use tls::PostgresOptions;
+
 /// A store in PostgreSQL (tokio-postgres), shared by a fleet of collector processes.
 ///
-/// Connects without TLS: run it on a trusted network or through a local socket or tunnel.
+/// TLS with rustls as libpq's `sslmode` says (`disable`, `prefer` (the default), `require`,
+/// `verify-ca`, `verify-full`), with the CA of `sslrootcert=FILE` or the system's trust store
+/// plus [`PostgresOptions::extra_roots`]. Use `verify-full` across any network that is not
+/// trusted: the other modes do not check who answers.
 pub struct PostgresStore {
     client: Mutex<Client>,
     target: String,
@@ -63,16 +69,39 @@ fn describe(config: &tokio_postgres::Config) -> String {
 }
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) and migrates the schema.
+    /// Connects to `url` (`postgres://user@host:port/db`, `?sslmode=...&sslrootcert=...`) and
+    /// migrates the schema. TLS trusts the system's certificate authorities.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config = url
+        Self::connect_with(url, &PostgresOptions::default()).await
+    }
+
+    /// [`connect`](Self::connect), with `options` (certificate authorities trusted besides the
+    /// system's).
+    pub async fn connect_with(url: &str, options: &PostgresOptions) -> Result<Self, StoreError> {
+        let split = tls::split(url)?;
+        let mut config: tokio_postgres::Config = split
+            .rest
             .parse()
             .map_err(|e| StoreError::unavailable("parsing the PostgreSQL connection string", e))?;
         let target = describe(&config);
-        let (client, connection) = config
-            .connect(NoTls)
-            .await
-            .map_err(|e| StoreError::unavailable(format!("connecting to {target}"), e))?;
+        let (ssl_mode, connector) = tls::connector(&split, options)?;
+        config.ssl_mode(ssl_mode);
+        let (client, connection) = config.connect(connector).await.map_err(|e| {
+            // The causes name the TLS failure (e.g. a certificate for another host name).
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                why = format!("{why}: {cause}");
+                source = cause.source();
+            }
+            StoreError::unavailable(
+                format!(
+                    "connecting to {target} with sslmode={}: {why}",
+                    split.mode.as_str()
+                ),
+                e,
+            )
+        })?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection closed");
@@ -93,6 +122,22 @@ impl PostgresStore {
             client: Mutex::new(client),
             target,
         })
+    }
+}
+
+impl PostgresStore {
+    /// Whether this store's connection to the server is encrypted (TLS), as the server sees it
+    /// (`pg_stat_ssl`).
+    pub async fn connection_encrypted(&self) -> Result<bool, StoreError> {
+        let client = self.client.lock().await;
+        let row = client
+            .query_one(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map_err(db_err("read the connection's TLS state"))?;
+        Ok(row.get(0))
     }
 }
 

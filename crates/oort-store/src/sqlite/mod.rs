@@ -9,6 +9,7 @@ mod activity;
 mod audit;
 mod checkpoints;
 mod directory;
+mod files;
 mod findings;
 mod leases;
 mod notifications;
@@ -49,12 +50,19 @@ fn opt_ts(t: Option<OffsetDateTime>) -> Option<String> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and migrates its schema.
+    /// Opens (creating if needed) the store at `path` and migrates its schema. A new file is
+    /// created with mode 0600 (on Unix, whatever the umask), and its `-wal` and `-shm` files
+    /// are given no wider mode than the database's.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        files::create_private(&path)?;
         let conn = Connection::open(&path)
             .map_err(|e| StoreError::unavailable(format!("opening {}", path.display()), e))?;
-        Self::init(conn, Some(path))
+        let store = Self::init(conn, Some(path))?;
+        if let Some(path) = &store.path {
+            files::match_sidecars(path)?;
+        }
+        Ok(store)
     }
 
     /// An in-memory store (tests, dry runs).
