@@ -1006,9 +1006,7 @@ struct Ticking {
 
 impl Clock for Ticking {
     fn now(&self) -> OffsetDateTime {
-        let tick = self
-            .ticks
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let tick = self.ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.base.now() + Duration::microseconds(tick)
     }
 }
@@ -1090,7 +1088,11 @@ async fn two_collections_started_together_take_turns_and_store_every_sign_in_onc
         expected.len(),
         "each sign-in inserted by one run only"
     );
-    assert_eq!(store.lease(&tenant).await.unwrap(), None, "both gave it back");
+    assert_eq!(
+        store.lease(&tenant).await.unwrap(),
+        None,
+        "both gave it back"
+    );
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
@@ -1105,7 +1107,12 @@ async fn a_collection_of_a_tenant_another_holds_fails_naming_the_holder_until_it
     let now = s.clock.now();
     let since = now - Duration::minutes(1);
     store
-        .claim_lease(&tenant, "oort-collector on host-b pid 42", Duration::minutes(2), since)
+        .claim_lease(
+            &tenant,
+            "oort-collector on host-b pid 42",
+            Duration::minutes(2),
+            since,
+        )
         .await
         .unwrap();
     let c = collector(&s, store.clone())
@@ -1133,10 +1140,19 @@ async fn a_collection_of_a_tenant_another_holds_fails_naming_the_holder_until_it
 
     // host-b died: its lease runs out two minutes after it was last renewed.
     store
-        .claim_lease(&tenant, "oort-collector on host-b pid 42", Duration::minutes(2), since - Duration::minutes(5))
+        .claim_lease(
+            &tenant,
+            "oort-collector on host-b pid 42",
+            Duration::minutes(2),
+            since - Duration::minutes(5),
+        )
         .await
         .unwrap();
     let report = c.collect_now().await.unwrap();
     assert!(report.is_success(), "{report:#?}");
-    assert_eq!(store.lease(&tenant).await.unwrap(), None, "released after the run");
+    assert_eq!(
+        store.lease(&tenant).await.unwrap(),
+        None,
+        "released after the run"
+    );
 }

@@ -92,10 +92,7 @@ impl Pipeline {
     /// ([`FleetError::Lease`]: another collection holds it, see
     /// [`LeaseOptions`](oort_collector::LeaseOptions)).
     pub async fn run_cycle(&self, collector: &Collector) -> Result<CycleReport, FleetError> {
-        let collection = collector
-            .collect_now()
-            .await
-            .map_err(FleetError::from)?;
+        let collection = collector.collect_now().await.map_err(FleetError::from)?;
         Ok(self.after_collection(collection).await)
     }
 

@@ -69,7 +69,6 @@ impl LeaseOptions {
             .unwrap_or_default()
             .max(std::time::Duration::from_secs(1))
     }
-
 }
 
 /// Why a collection did not run or did not finish.

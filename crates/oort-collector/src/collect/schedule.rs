@@ -1,6 +1,5 @@
 //! Collection on a schedule: a run every interval, with jitter, until cancelled.
 
-
 use super::lease::CollectError;
 use super::report::{CollectionReport, WatchSummary};
 use super::Collector;
