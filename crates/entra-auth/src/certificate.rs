@@ -522,7 +522,7 @@ impl ClientCertificateCredentialBuilder {
     }
 
     /// How the token endpoint is retried. Default [`RetryPolicy::interactive`] (4 retries, within
-    /// 2 minutes): a token is wanted by a request that is waiting for it.
+    /// a minute): a token is wanted by a request that is waiting for it.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self

@@ -69,14 +69,16 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// For a caller who waits for the answer: 4 retries, 1 s initial delay, 30 s maximum delay,
-    /// 2 minutes in all, jitter on. The token endpoint's default.
+    /// For a caller who waits for the answer (an operator at a prompt: `oort remediate`,
+    /// `oort test-connectivity`; a request waiting for its token): 4 retries, 1 s initial delay,
+    /// 20 s maximum delay, 1 minute in all, jitter on. A `Retry-After` that would end later is
+    /// returned to the caller at once instead of waited out. The token endpoint's default.
     pub fn interactive() -> Self {
         RetryPolicy {
             max_retries: 4,
             initial_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(30),
-            max_elapsed: Duration::from_secs(120),
+            max_delay: Duration::from_secs(20),
+            max_elapsed: Duration::from_secs(60),
             jitter: true,
         }
     }
@@ -104,7 +106,7 @@ impl RetryPolicy {
     }
 
     /// The largest backoff (before jitter). A longer `Retry-After` is still honoured, within
-    /// `max_elapsed`. Default 120 s ([`interactive`](Self::interactive): 30 s).
+    /// `max_elapsed`. Default 120 s ([`interactive`](Self::interactive): 20 s).
     pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
         self.max_delay = max_delay;
         self
@@ -112,7 +114,7 @@ impl RetryPolicy {
 
     /// The longest time from the first attempt to the end of the last wait: a wait (backoff or
     /// `Retry-After`) that would end later is not made, and the last error is returned. Default
-    /// 30 minutes ([`interactive`](Self::interactive): 2 minutes).
+    /// 30 minutes ([`interactive`](Self::interactive): 1 minute).
     pub fn with_max_elapsed(mut self, max_elapsed: Duration) -> Self {
         self.max_elapsed = max_elapsed;
         self
@@ -251,6 +253,24 @@ mod tests {
     use time::macros::datetime;
 
     const NOW: Duration = Duration::ZERO;
+
+    #[test]
+    fn the_interactive_policy_gives_up_within_about_a_minute_where_the_background_one_waits() {
+        let interactive = RetryPolicy::interactive().with_jitter(false);
+        let background = RetryPolicy::default().with_jitter(false);
+        let throttled = Some(Duration::from_secs(30));
+        // 40 s into the call, a 30 s Retry-After would end past a minute.
+        let elapsed = Duration::from_secs(40);
+        assert_eq!(interactive.delay(2, elapsed, throttled), None);
+        assert_eq!(background.delay(2, elapsed, throttled), throttled);
+        // Its whole backoff fits in the minute: 1 + 2 + 4 + 8 s.
+        let mut spent = Duration::ZERO;
+        for n in 1..=interactive.max_retries() {
+            spent += interactive.delay(n, spent, None).unwrap();
+        }
+        assert!(spent <= Duration::from_secs(60), "{spent:?}");
+        assert_eq!(interactive.max_elapsed(), Duration::from_secs(60));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_without_jitter() {

@@ -107,6 +107,10 @@ pub(crate) struct CollectArgs {
     /// `oort checks --notify`; implies `--checks`). Failed messages are retried by the next run.
     #[arg(long)]
     pub(crate) notify: bool,
+    /// When another collection of this tenant into this store is running (it holds the
+    /// tenant's lease), wait for it to finish instead of exiting with code 3.
+    #[arg(long)]
+    pub(crate) wait: bool,
 }
 
 #[derive(Debug, Args)]

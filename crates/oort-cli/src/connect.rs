@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use entra_auth::{
     ClientCertificate, ClientCertificateCredential, ClientSecretCredential, Clock, Cloud,
-    NetworkSettings, SystemClock, TokenCache, TokenCredential,
+    NetworkSettings, RetryPolicy, SystemClock, TokenCache, TokenCredential,
 };
 use graph_client::GraphClient;
 use oort_store::prelude::*;
@@ -39,7 +39,9 @@ pub(crate) fn tenant_of(settings: &Settings) -> Result<String, CliError> {
 }
 
 /// Builds the credential (cached) and the Graph client. `background` marks collection traffic
-/// low priority for Graph's throttling.
+/// low priority for Graph's throttling and keeps the generous background retry policy; without
+/// it (an operator waiting: remediation, connectivity) Graph is retried by
+/// [`RetryPolicy::interactive`], about a minute at most.
 pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connection, CliError> {
     let tenant_id = required(
         &settings.tenant_id,
@@ -85,11 +87,19 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
     };
     let credential: Arc<dyn TokenCredential> =
         Arc::new(TokenCache::builder(inner).clock(clock.clone()).build());
+    // Collection runs unattended and retries for up to 30 minutes (the client's default); an
+    // operator's command (remediation, connectivity) gives up within about a minute.
+    let retry = if background {
+        RetryPolicy::default()
+    } else {
+        RetryPolicy::interactive()
+    };
     let client = GraphClient::builder()
         .credential(credential.clone())
         .base_url(cloud.graph_root().as_str().trim_end_matches('/'))
         .scope(settings.scope.clone())
         .background(background)
+        .retry_policy(retry)
         .clock(clock)
         .network(settings.network.clone())
         .build()

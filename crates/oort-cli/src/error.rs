@@ -6,6 +6,9 @@ use std::fmt;
 pub(crate) const EXIT_CONFIG: u8 = 2;
 /// Exit code of anything else that failed.
 pub(crate) const EXIT_FAILURE: u8 = 1;
+/// Exit code of a collection that did not run because another collection of the tenant holds
+/// its lease in the store (`oort collect` without `--wait`).
+pub(crate) const EXIT_BUSY: u8 = 3;
 
 /// An error to print as one line, with its exit code.
 #[derive(Debug)]
@@ -69,6 +72,27 @@ impl From<&oort_checks::RunError> for CliError {
     }
 }
 
+impl From<oort_collector::CollectError> for CliError {
+    fn from(e: oort_collector::CollectError) -> Self {
+        CliError::from(&e)
+    }
+}
+
+/// A tenant whose lease another collection holds exits 3, naming the holder and since when.
+impl From<&oort_collector::CollectError> for CliError {
+    fn from(e: &oort_collector::CollectError) -> Self {
+        use oort_collector::CollectError;
+        match e {
+            CollectError::Store(e) => CliError::failure(format!("store: {e}")),
+            e if e.is_busy() => CliError {
+                message: e.to_string(),
+                code: EXIT_BUSY,
+            },
+            other => CliError::failure(other.to_string()),
+        }
+    }
+}
+
 impl From<oort_fleet::FleetError> for CliError {
     fn from(e: oort_fleet::FleetError) -> Self {
         CliError::from(&e)
@@ -81,6 +105,7 @@ impl From<&oort_fleet::FleetError> for CliError {
         use oort_fleet::FleetError;
         match e {
             FleetError::Collection(e) => CliError::failure(format!("store: {e}")),
+            FleetError::Lease(e) => CliError::from(e),
             FleetError::Checks(e) => CliError::from(e),
             FleetError::Notify(e) => CliError::failure(format!("notify: {e}")),
             other => CliError::failure(other.to_string()),

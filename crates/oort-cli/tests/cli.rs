@@ -1181,3 +1181,70 @@ async fn a_secret_file_others_can_read_gets_a_warning_with_the_chmod_that_fixes_
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("chmod"), "{}", stderr(&o));
 }
+
+/// Two `oort collect --wait` started together on a new SQLite file: both open it (no "failed
+/// to set WAL mode"), take turns on the tenant's lease and exit 0, and every sign-in is
+/// inserted by one of them. A third `oort collect` while another process holds the lease exits
+/// 3 naming the holder and since when.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collections_started_together_take_turns_and_a_busy_tenant_exits_3_naming_the_holder() {
+    let fake = small()
+        .now(SystemClock.now() - time::Duration::minutes(5))
+        .start()
+        .await
+        .unwrap();
+    let dir = workdir();
+    let (a, b) = tokio::join!(
+        oort(
+            dir.path(),
+            Some(&fake),
+            &[],
+            &["collect", "--wait", "--json"]
+        ),
+        oort(
+            dir.path(),
+            Some(&fake),
+            &[],
+            &["collect", "--wait", "--json"]
+        ),
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr(&b));
+    let inserted = |o: &Output| stream(&json(o), "sign_ins")["inserted"].as_u64().unwrap();
+    let fake_now = fake.clock().now();
+    let all = fake
+        .with_tenant(|t| {
+            t.sign_ins(
+                fake_now - time::Duration::days(3),
+                fake_now,
+                SignInKind::Interactive,
+            )
+        })
+        .len() as u64;
+    assert_eq!(
+        inserted(&a) + inserted(&b),
+        all,
+        "each sign-in inserted once"
+    );
+
+    // Another process holds the tenant's lease.
+    use oort_store::prelude::*;
+    let store = oort_store::SqliteStore::open(dir.path().join("oort.db")).unwrap();
+    let since = SystemClock.now();
+    store
+        .claim_lease(
+            fake.tenant_id(),
+            "oort-collector on other-host pid 4242",
+            time::Duration::minutes(10),
+            since,
+        )
+        .await
+        .unwrap();
+    let busy = oort(dir.path(), Some(&fake), &[], &["collect"]).await;
+    assert_eq!(busy.status.code(), Some(3), "{}", stderr(&busy));
+    let text = stderr(&busy);
+    assert!(
+        text.contains("other-host pid 4242") && text.contains("since") && text.contains("--wait"),
+        "{text}"
+    );
+}

@@ -15,6 +15,9 @@
 //!   activity streams and the directory streams run at once; a stream without its permission or
 //!   licence is skipped with the reason, and the others go on. Typed [`Progress`] events
 //!   (throttled waits included) go to a channel; the library prints nothing.
+//! - One collector per tenant: a collection holds the tenant's lease in the store for its whole
+//!   run ([`LeaseOptions`]); a second collection of the same tenant into the same store waits
+//!   for it or returns [`CollectError::TenantBusy`] naming the holder and since when.
 //! - The data goes to a store of `oort-store` (its traits; SQLite or PostgreSQL, the caller
 //!   chooses): items with typed columns and raw JSON, checkpoints written atomically with their
 //!   data, the run records.
@@ -58,8 +61,8 @@ pub mod collect;
 pub mod connectivity;
 
 pub use collect::{
-    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, StreamReport,
-    StreamStatus, WatchSummary,
+    CancelHandle, CollectError, CollectionReport, Collector, CollectorConfig, LeaseOptions,
+    Progress, StreamReport, StreamStatus, WatchSummary,
 };
 pub use connectivity::{
     test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,

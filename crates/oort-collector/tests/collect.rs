@@ -994,3 +994,165 @@ async fn an_unreadable_checkpoint_fails_its_stream_naming_the_reset_and_the_othe
     let all = stored(&*store, tenant).await;
     assert!(truth(&s, from, to).is_subset(&all), "the backfill ran");
 }
+
+/// A clock that moves a microsecond forward at every reading: shared by two collections, the
+/// times they record are in the order they were read, so their runs' intervals show whether
+/// they overlapped.
+#[derive(Debug)]
+struct Ticking {
+    base: Arc<dyn Clock>,
+    ticks: std::sync::atomic::AtomicI64,
+}
+
+impl Clock for Ticking {
+    fn now(&self) -> OffsetDateTime {
+        let tick = self.ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.base.now() + Duration::microseconds(tick)
+    }
+}
+
+fn lease_options(owner: &str, wait: bool) -> LeaseOptions {
+    let mut lease = LeaseOptions::default();
+    lease.owner = owner.to_owned();
+    lease.wait = wait;
+    lease.poll = StdDuration::from_millis(200);
+    lease
+}
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("oort-collector-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("oort.db");
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Two `oort collect` started together on one store file (two connections, as two processes
+/// have) and one tenant: the second waits for the first's lease, so their runs never overlap,
+/// both succeed, and every sign-in of the window is stored exactly once (inserted by one run,
+/// only updated by the other).
+#[tokio::test(start_paused = true)]
+async fn two_collections_started_together_take_turns_and_store_every_sign_in_once() {
+    let s = setup(small()).await;
+    let tenant = s.fake.tenant_id().to_owned();
+    let path = temp_db("lease-turns");
+    let clock: Arc<dyn Clock> = Arc::new(Ticking {
+        base: s.clock.clone(),
+        ticks: 0.into(),
+    });
+    let granted = granted(&s).await;
+    let collectors: Vec<Collector> = ["collector-a", "collector-b"]
+        .into_iter()
+        .map(|owner| {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+            Collector::new(
+                s.client.clone(),
+                store,
+                tenant.clone(),
+                granted.clone(),
+                clock.clone(),
+            )
+            .config(config())
+            .lease_options(lease_options(owner, true))
+        })
+        .collect();
+    let (from, to) = window(&s);
+    let (a, b) = tokio::join!(collectors[0].collect_now(), collectors[1].collect_now());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.is_success() && b.is_success(), "{a:#?}\n{b:#?}");
+
+    let store = SqliteStore::open(&path).unwrap();
+    let mut runs = store.runs(&tenant, 10).await.unwrap();
+    assert_eq!(runs.len(), 2);
+    runs.sort_by_key(|r| r.started_at);
+    let first_end = runs[0].finished_at.expect("the first run finished");
+    assert!(
+        first_end < runs[1].started_at,
+        "the second run started at {} before the first ended at {first_end}",
+        runs[1].started_at
+    );
+    let expected = truth(&s, from, to);
+    assert!(expected.len() > 50, "the fake generated sign-ins");
+    let interactive: BTreeSet<String> = stored(&store, &tenant)
+        .await
+        .into_iter()
+        .filter(|id| expected.contains(id))
+        .collect();
+    assert_eq!(interactive, expected);
+    let inserted: u64 = [&a, &b]
+        .iter()
+        .map(|r| r.stream(StreamKind::SignIns).unwrap().inserted)
+        .sum();
+    assert_eq!(
+        inserted as usize,
+        expected.len(),
+        "each sign-in inserted by one run only"
+    );
+    assert_eq!(
+        store.lease(&tenant).await.unwrap(),
+        None,
+        "both gave it back"
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+/// A collection of a tenant whose lease another live collection holds sends no request and
+/// records no run: it fails at once naming the holder and since when. Once the holder's lease
+/// expired (the process died), the next collection takes it over and runs.
+#[tokio::test(start_paused = true)]
+async fn a_collection_of_a_tenant_another_holds_fails_naming_the_holder_until_its_lease_expires() {
+    let s = setup(small().record_requests(true)).await;
+    let tenant = s.fake.tenant_id().to_owned();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let now = s.clock.now();
+    let since = now - Duration::minutes(1);
+    store
+        .claim_lease(
+            &tenant,
+            "oort-collector on host-b pid 42",
+            Duration::minutes(2),
+            since,
+        )
+        .await
+        .unwrap();
+    let c = collector(&s, store.clone())
+        .await
+        .lease_options(lease_options("oort-collector on host-a pid 7", false));
+    let requests_before = s.fake.recorded_requests().unwrap().len();
+    let err = c.collect_now().await.unwrap_err();
+    assert!(err.is_busy(), "{err}");
+    let holder = err.holder().unwrap();
+    assert_eq!(
+        (holder.owner.as_str(), holder.since),
+        ("oort-collector on host-b pid 42", Some(since))
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("host-b pid 42") && text.contains("since") && text.contains("--wait"),
+        "{text}"
+    );
+    assert_eq!(
+        s.fake.recorded_requests().unwrap().len(),
+        requests_before,
+        "no request to Graph"
+    );
+    assert!(store.runs(&tenant, 10).await.unwrap().is_empty(), "no run");
+
+    // host-b died: its lease runs out two minutes after it was last renewed.
+    store
+        .claim_lease(
+            &tenant,
+            "oort-collector on host-b pid 42",
+            Duration::minutes(2),
+            since - Duration::minutes(5),
+        )
+        .await
+        .unwrap();
+    let report = c.collect_now().await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    assert_eq!(
+        store.lease(&tenant).await.unwrap(),
+        None,
+        "released after the run"
+    );
+}

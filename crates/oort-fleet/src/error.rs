@@ -2,6 +2,7 @@
 
 use oort_checks::notify::DispatchError;
 use oort_checks::RunError;
+use oort_collector::CollectError;
 use oort_store::StoreError;
 
 /// The stage of a cycle that failed (see [`FleetError::stage`]).
@@ -28,6 +29,11 @@ pub enum FleetError {
     /// The collection could not record its run in the store.
     #[error("the collection could not record its run in the store: check that the store is reachable and writable")]
     Collection(#[source] StoreError),
+    /// The collection did not hold the tenant's lease: another collection of the tenant holds
+    /// it ([`CollectError::TenantBusy`], nothing was collected), or this one lost it mid-run
+    /// ([`CollectError::LeaseLost`]). The source names the holder.
+    #[error("the collection did not hold the tenant's lease")]
+    Lease(#[source] CollectError),
     /// The checks could not run over the store (a store failure, an invalid check
     /// configuration, a stored finding or checkpoint that does not read).
     #[error("the checks could not run over the store: the next cycle runs them again")]
@@ -39,11 +45,28 @@ pub enum FleetError {
     Notify(#[source] DispatchError),
 }
 
+impl From<CollectError> for FleetError {
+    fn from(e: CollectError) -> Self {
+        match e {
+            CollectError::Store(e) => FleetError::Collection(e),
+            other => FleetError::Lease(other),
+        }
+    }
+}
+
 impl FleetError {
+    /// The holder of the tenant's lease, when another collection holds it.
+    pub fn lease_holder(&self) -> Option<&oort_store::Lease> {
+        match self {
+            FleetError::Lease(e) => e.holder(),
+            _ => None,
+        }
+    }
+
     /// The stage that failed.
     pub fn stage(&self) -> Stage {
         match self {
-            FleetError::Collection(_) => Stage::Collection,
+            FleetError::Collection(_) | FleetError::Lease(_) => Stage::Collection,
             FleetError::Checks(_) => Stage::Checks,
             FleetError::Notify(_) => Stage::Notify,
         }

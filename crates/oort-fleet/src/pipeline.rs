@@ -88,12 +88,11 @@ impl Pipeline {
     /// One cycle: one collection by `collector`, then the analysis the options ask for. A
     /// failed stream is in the collection's report; a failed analysis is in
     /// [`CycleReport::analysis`] (the next cycle runs it again). Errs only when the collection
-    /// cannot record its run in the store.
+    /// cannot record its run in the store, or does not hold the tenant's lease
+    /// ([`FleetError::Lease`]: another collection holds it, see
+    /// [`LeaseOptions`](oort_collector::LeaseOptions)).
     pub async fn run_cycle(&self, collector: &Collector) -> Result<CycleReport, FleetError> {
-        let collection = collector
-            .collect_now()
-            .await
-            .map_err(FleetError::Collection)?;
+        let collection = collector.collect_now().await.map_err(FleetError::from)?;
         Ok(self.after_collection(collection).await)
     }
 
@@ -119,7 +118,7 @@ impl Pipeline {
                 on_cycle(&cycle).await;
             })
             .await
-            .map_err(FleetError::Collection)?;
+            .map_err(FleetError::from)?;
         Ok(WatchReport {
             collection,
             analysis_failures,

@@ -22,7 +22,7 @@
 //! | [`FindingStore`] | findings by fingerprint |
 //! | [`NotificationStore`] | what was notified, per channel |
 //! | [`AuditStore`] | the remediation audit trail |
-//! | [`LeaseStore`] | tenants leased to the workers of a fleet |
+//! | [`LeaseStore`] | tenants leased to the workers of a fleet or to one collection: who holds each, since when |
 //! | [`Store`] | all of them (what the backends are) |
 //!
 //! Closed sets are enums ([`Severity`], [`FindingKind`], [`FindingStatus`], [`AuditOutcome`],
@@ -62,6 +62,7 @@ mod activity;
 mod audit;
 mod directory;
 mod finding;
+mod lease;
 mod names;
 mod run;
 mod traits;
@@ -93,6 +94,7 @@ pub use directory::{CredentialOwner, Membership, StoredCredential, StoredUser};
 pub use finding::{
     FindingFilter, FindingKind, FindingStatus, NotificationRecord, Severity, StoredFinding,
 };
+pub use lease::{Lease, LeaseClaim};
 pub use names::UnknownValue;
 pub use run::{Checkpoint, CollectionRun, RunStatus, SkipCause, StreamKind};
 pub use traits::{

@@ -228,6 +228,11 @@ CREATE TABLE sign_in_changes (
     writes INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Migration 10 (lease): since when the holder of a tenant's lease holds it, so that a second
+-- collection can say who holds it and since when. NULL for a lease taken before this.
+ALTER TABLE tenants ADD COLUMN lease_since TEXT;
+"#,
 ];
 
 #[cfg(feature = "postgres")]
@@ -463,5 +468,10 @@ CREATE TABLE sign_in_changes (
     earliest TIMESTAMPTZ NOT NULL,
     writes BIGINT NOT NULL
 );
+"#,
+    r#"
+-- Migration 10 (lease): since when the holder of a tenant's lease holds it, so that a second
+-- collection can say who holds it and since when. NULL for a lease taken before this.
+ALTER TABLE tenants ADD COLUMN lease_since TIMESTAMPTZ;
 "#,
 ];

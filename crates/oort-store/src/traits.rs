@@ -8,9 +8,9 @@ use entra_model::{Application, AuthenticationMethod, Group, Raw, ServicePrincipa
 use time::OffsetDateTime;
 
 use crate::{
-    AuditRecord, Batch, Checkpoint, CollectionRun, FindingFilter, ItemKind, Membership,
-    NotificationRecord, PruneSummary, SignInChanges, SignInQuery, SnapshotScope, StoreError,
-    StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+    AuditRecord, Batch, Checkpoint, CollectionRun, FindingFilter, ItemKind, Lease, LeaseClaim,
+    Membership, NotificationRecord, PruneSummary, SignInChanges, SignInQuery, SnapshotScope,
+    StoreError, StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
 };
 
 /// Writing what collection brings: batches of items with the checkpoint that covers them, and
@@ -217,6 +217,22 @@ pub trait LeaseStore: Send + Sync + fmt::Debug {
 
     /// Gives a lease back.
     async fn release_lease(&self, tenant: &str, owner: &str) -> Result<(), StoreError>;
+
+    /// Claims the lease of one named tenant (registering the tenant when it is new): taken when
+    /// it is free or expired at `now`, extended to `now + ttl` when `owner` already holds it
+    /// (its `since` kept), and otherwise [`LeaseClaim::Held`] with the live holder. Atomic
+    /// across processes: of several owners claiming at once, one takes it.
+    async fn claim_lease(
+        &self,
+        tenant: &str,
+        owner: &str,
+        ttl: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<LeaseClaim, StoreError>;
+
+    /// The tenant's lease as stored (`None` when nobody holds it): who, since when, until when.
+    /// An expired lease is returned too (check [`Lease::is_live`]).
+    async fn lease(&self, tenant: &str) -> Result<Option<Lease>, StoreError>;
 }
 
 /// Every concern at once: what `SqliteStore` (feature `sqlite`) and

@@ -116,3 +116,52 @@ async fn a_new_sqlite_store_and_its_wal_and_shm_files_are_private_to_their_owner
     assert_eq!(mode("-wal"), 0o600, "the write-ahead log");
     assert_eq!(mode("-shm"), 0o600, "the shared-memory index");
 }
+
+/// Several processes (or threads, each with its own connection: SQLite locks the file the same
+/// way) opening one new file at once all succeed, and the schema is migrated exactly once.
+#[test]
+fn many_openers_of_one_new_file_all_succeed_and_migrate_once() {
+    let dir = std::env::temp_dir().join(format!("oort-store-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The version a lone opener migrates a new file to.
+    let alone = dir.join("alone.db");
+    let _ = std::fs::remove_file(&alone);
+    drop(SqliteStore::open(&alone).unwrap());
+    let latest: i64 = rusqlite::Connection::open(&alone)
+        .unwrap()
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    for round in 0..5 {
+        let path = dir.join(format!("oort-{round}.db"));
+        let _ = std::fs::remove_file(&path);
+        let start = Arc::new(std::sync::Barrier::new(8));
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, start) = (path.clone(), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    start.wait();
+                    SqliteStore::open(&path).map(drop)
+                })
+            })
+            .collect();
+        for opener in openers {
+            if let Err(e) = opener.join().unwrap() {
+                panic!("round {round}: a concurrent open failed: {e}");
+            }
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        let version: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "one schema version row");
+        assert_eq!(version, latest);
+        assert_eq!(mode, "wal");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use entra_auth::{Clock, SystemClock};
-use oort_collector::{CancelHandle, CollectionReport, Collector, StreamStatus};
+use oort_collector::{CancelHandle, CollectionReport, Collector, LeaseOptions, StreamStatus};
 use oort_fleet::{Analysis, CycleReport, Pipeline};
 use serde_json::json;
 
@@ -56,6 +56,11 @@ pub(super) async fn run(
         clock,
     )
     .config(settings.collector.clone())
+    .lease_options({
+        let mut lease = LeaseOptions::default();
+        lease.wait = args.wait;
+        lease
+    })
     .progress(tx)
     .cancel_handle(cancel.clone());
     let progress = spawn_progress(rx, out, args.watch);

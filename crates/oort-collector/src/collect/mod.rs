@@ -26,6 +26,7 @@ use oort_store::{
 mod config;
 mod delta;
 mod feedback;
+mod lease;
 mod report;
 mod schedule;
 mod snapshot;
@@ -33,6 +34,7 @@ mod streams;
 mod window;
 
 pub use config::CollectorConfig;
+pub use lease::{CollectError, LeaseOptions};
 pub use report::{CollectionReport, Progress, StreamReport, StreamStatus, WatchSummary};
 
 use feedback::Feedback;
@@ -41,7 +43,11 @@ use streams::{Mode, StreamSpec};
 /// A handle that stops a collection cleanly: the page in hand is stored with its checkpoint,
 /// then the run ends. Clones share the same flag.
 #[derive(Debug, Clone, Default)]
-pub struct CancelHandle(Arc<AtomicBool>);
+pub struct CancelHandle {
+    flag: Arc<AtomicBool>,
+    /// Another handle that cancels this one too (a run's lost lease).
+    also: Option<Arc<AtomicBool>>,
+}
 
 impl CancelHandle {
     /// A handle not yet cancelled.
@@ -51,12 +57,21 @@ impl CancelHandle {
 
     /// Asks the collection to stop after the page in hand.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.flag.store(true, Ordering::SeqCst);
     }
 
     /// Whether cancellation was asked for.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.flag.load(Ordering::SeqCst)
+            || self.also.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// This handle, also cancelled when `other` is (cancelling it cancels this one's flag).
+    fn or(&self, other: &CancelHandle) -> CancelHandle {
+        CancelHandle {
+            flag: Arc::clone(&self.flag),
+            also: Some(Arc::clone(&other.flag)),
+        }
     }
 }
 
@@ -95,6 +110,7 @@ pub struct Collector {
     config: CollectorConfig,
     progress: Option<UnboundedSender<Progress>>,
     cancel: CancelHandle,
+    lease: LeaseOptions,
 }
 
 impl fmt::Debug for Collector {
@@ -126,6 +142,7 @@ impl Collector {
             config: CollectorConfig::default(),
             progress: None,
             cancel: CancelHandle::new(),
+            lease: LeaseOptions::default(),
         }
     }
 
@@ -147,6 +164,13 @@ impl Collector {
         self
     }
 
+    /// How collections hold the tenant's lease in the store (owner name, time to live, whether
+    /// to wait for another holder). Default: [`LeaseOptions::default`].
+    pub fn lease_options(mut self, options: LeaseOptions) -> Self {
+        self.lease = options;
+        self
+    }
+
     fn emit(&self, event: Progress) {
         if let Some(tx) = &self.progress {
             let _ = tx.send(event);
@@ -163,7 +187,35 @@ impl Collector {
     /// One collection of every enabled stream ("Collect Now"). A stream that lacks a permission
     /// or licence is skipped with the reason and the others go on; a failed stream keeps its
     /// checkpoint and does not stop the others.
-    pub async fn collect_now(&self) -> Result<CollectionReport, StoreError> {
+    ///
+    /// The collection holds the tenant's lease in the store for its whole run (see
+    /// [`LeaseOptions`]): taken before the first request, renewed while it runs, given back at
+    /// the end. When another collection holds it, this one waits
+    /// ([`LeaseOptions::wait`]) or returns [`CollectError::TenantBusy`] naming the holder,
+    /// without a request to Graph. A run that loses its lease stops after the page in hand and
+    /// returns [`CollectError::LeaseLost`] (its run is recorded).
+    pub async fn collect_now(&self) -> Result<CollectionReport, CollectError> {
+        let lease = self.take_lease().await?;
+        let run = Collector {
+            cancel: self.cancel.or(&lease.lost_handle()),
+            ..self.clone()
+        };
+        let report = run.collect_leased().await;
+        let lost = lease.is_lost();
+        let released = lease.release().await;
+        let report = report?;
+        if lost {
+            return Err(CollectError::LeaseLost {
+                tenant: self.tenant.clone(),
+                owner: self.lease.owner.clone(),
+            });
+        }
+        released?;
+        Ok(report)
+    }
+
+    /// [`Collector::collect_now`] once the lease is held.
+    async fn collect_leased(&self) -> Result<CollectionReport, StoreError> {
         let started_at = self.clock.now();
         static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let run_id = format!(

@@ -1,21 +1,22 @@
 //! Collection on a schedule: a run every interval, with jitter, until cancelled.
 
-use oort_store::StoreError;
-
+use super::lease::CollectError;
 use super::report::{CollectionReport, WatchSummary};
 use super::Collector;
 
 impl Collector {
     /// Collects every `interval` (plus up to `jitter` more, so a fleet does not call Graph in
     /// lockstep) until the cancel handle fires. Waits use `tokio::time`, so they follow paused
-    /// time in tests. A run that fails to record in the store ends the loop with that error.
+    /// time in tests. A run that fails to record in the store, or finds the tenant's lease
+    /// held by another collection (see [`Collector::collect_now`]), ends the loop with that
+    /// error.
     /// Memory does not grow with the number of runs: each run's report goes out as
     /// [`Progress::RunFinished`](super::Progress::RunFinished), and the summary keeps counts and the last report.
     pub async fn run_every(
         &self,
         interval: std::time::Duration,
         jitter: std::time::Duration,
-    ) -> Result<WatchSummary, StoreError> {
+    ) -> Result<WatchSummary, CollectError> {
         self.run_every_then(interval, jitter, async |_: &CollectionReport| {})
             .await
     }
@@ -25,7 +26,7 @@ impl Collector {
     /// Cancellation is checked again after it.
     ///
     /// ```no_run
-    /// # async fn demo(collector: oort_collector::Collector) -> Result<(), oort_store::StoreError> {
+    /// # async fn demo(collector: oort_collector::Collector) -> Result<(), oort_collector::CollectError> {
     /// let every = std::time::Duration::from_secs(15 * 60);
     /// let summary = collector
     ///     .run_every_then(every, every / 10, async |report| {
@@ -41,7 +42,7 @@ impl Collector {
         interval: std::time::Duration,
         jitter: std::time::Duration,
         mut after_run: impl AsyncFnMut(&CollectionReport),
-    ) -> Result<WatchSummary, StoreError> {
+    ) -> Result<WatchSummary, CollectError> {
         let mut summary = WatchSummary::default();
         while !self.cancel.is_cancelled() {
             let report = self.collect_now().await?;

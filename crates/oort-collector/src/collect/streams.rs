@@ -79,7 +79,7 @@ pub(super) enum Mode {
 
 /// The time windows of an activity log.
 pub(super) struct Window {
-    /// The item's time, which `$filter` bounds (`ge` the slice's start, `lt` its end).
+    /// The item's time, which `$filter` bounds (`ge` the slice's start, `le` its end).
     pub(super) field: &'static str,
     /// The sign-in event type the `$filter` also asks for (beta sign-ins), if any.
     pub(super) event_type: Option<&'static str>,
@@ -106,6 +106,12 @@ impl StreamSpec {
     /// Reads the beta endpoint, with the `Prefer` header its answers need.
     const fn beta(mut self, prefer: &'static str) -> Self {
         self.version = ApiVersion::Beta;
+        self.prefer = Some(prefer);
+        self
+    }
+
+    /// Sends this `Prefer` header (on the stream's version).
+    const fn prefer(mut self, prefer: &'static str) -> Self {
         self.prefer = Some(prefer);
         self
     }
@@ -155,10 +161,18 @@ impl Mode {
 }
 
 impl Window {
-    /// The `$filter` of the slice `[start, end)` (times as Graph's filter reads them).
+    /// The `$filter` of the slice `[start, end]` (times as Graph's filter reads them).
+    ///
+    /// Only the operators the docs list for the time fields are used: `activityDateTime`
+    /// "Supports `$filter` (`eq`, `ge`, `le`)" (api-reference/v1.0/resources/directoryaudit.md),
+    /// and `createdDateTime` of sign-ins `eq`, `le`, `ge` (api-reference/v1.0/resources/signin.md,
+    /// beta/resources/signin.md); `lt` is not documented for either. So a slice includes its end:
+    /// an item at exactly a slice's end is read by that slice and by the next (which starts
+    /// there), and written once (writes are upserts by id: the second read counts as an
+    /// update). Nothing falls between two slices.
     pub(super) fn filter(&self, start: &str, end: &str) -> String {
         let field = self.field;
-        let range = format!("{field} ge {start} and {field} lt {end}");
+        let range = format!("{field} ge {start} and {field} le {end}");
         match self.event_type {
             Some(event) => format!("signInEventTypes/any(t: t eq '{event}') and {range}"),
             None => range,
@@ -336,6 +350,11 @@ pub(super) static STREAMS: &[StreamSpec] = &[
             items: &Items::<SignIn>(Batch::SignIns),
         }),
     )
+    // Evolvable enums: without this header, values added after `unknownFutureValue` (the
+    // report-only results of `appliedConditionalAccessPolicy.result`, `reportOnlySuccess` ...)
+    // arrive as `unknownFutureValue` (api-reference/v1.0/resources/appliedconditionalaccesspolicy.md;
+    // concepts/best-practices-concept.md, "Handling future members in evolvable enumerations").
+    .prefer("include-unknown-enum-members")
     .page_size(PageSize::Configured),
     beta_sign_ins(StreamKind::NonInteractiveSignIns, "nonInteractiveUser"),
     beta_sign_ins(StreamKind::ServicePrincipalSignIns, "servicePrincipal"),
@@ -545,7 +564,27 @@ mod tests {
             assert_eq!(spec.request(50).relative_url(), url, "{kind}");
             let beta = kind == StreamKind::NonInteractiveSignIns;
             assert_eq!(spec.version == ApiVersion::Beta, beta, "{kind}");
-            assert_eq!(spec.prefer.is_some(), beta, "{kind}");
+            let sign_ins = beta || kind == StreamKind::SignIns;
+            assert_eq!(spec.prefer.is_some(), sign_ins, "{kind}");
+        }
+    }
+
+    #[test]
+    fn v1_sign_ins_ask_for_unknown_enum_members_and_windows_use_only_documented_operators() {
+        let sign_ins = spec(StreamKind::SignIns).unwrap();
+        assert_eq!(sign_ins.version, ApiVersion::V1);
+        assert_eq!(sign_ins.prefer, Some("include-unknown-enum-members"));
+        for kind in [StreamKind::SignIns, StreamKind::DirectoryAudits] {
+            let Mode::Windowed(window) = &spec(kind).unwrap().mode else {
+                panic!("windowed")
+            };
+            let filter = window.filter("2025-06-01T00:00:00Z", "2025-06-02T00:00:00Z");
+            let field = window.field;
+            assert_eq!(
+                filter,
+                format!("{field} ge 2025-06-01T00:00:00Z and {field} le 2025-06-02T00:00:00Z")
+            );
+            assert!(!filter.contains(" lt "), "lt is not documented: {filter}");
         }
     }
 
@@ -558,7 +597,7 @@ mod tests {
         assert_eq!(
             window.filter("2025-06-01T00:00:00Z", "2025-06-02T00:00:00Z"),
             "signInEventTypes/any(t: t eq 'servicePrincipal') and createdDateTime ge \
-             2025-06-01T00:00:00Z and createdDateTime lt 2025-06-02T00:00:00Z"
+             2025-06-01T00:00:00Z and createdDateTime le 2025-06-02T00:00:00Z"
         );
         let request = spec.request(1000);
         assert_eq!(request.relative_url(), "/auditLogs/signIns?$top=1000");

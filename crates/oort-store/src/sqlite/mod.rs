@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
 use crate::error::{db_err, StoreError, StoreErrorKind};
@@ -78,6 +78,12 @@ impl SqliteStore {
     }
 
     fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
+        // First of all: wait on another process's lock instead of failing. Several processes
+        // may open one new file at once (two `oort collect`, a fleet's workers on one
+        // machine): every pragma below and the migrations take the file's lock, and without a
+        // busy timeout the one that loses the race fails at once ("failed to set WAL mode").
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(db_err("set the busy timeout"))?;
         // Rows carry a few KB of raw JSON: larger pages keep most of them out of overflow
         // chains (only effective on a new file, before WAL is set), and a bigger cache keeps
         // the index lookups of upserts off the disk. No mmap: mapped pages would make resident
@@ -98,8 +104,6 @@ impl SqliteStore {
             .map_err(db_err("set synchronous mode"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(db_err("enable foreign keys"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(db_err("set the busy timeout"))?;
         migrate(&mut conn)?;
         let checkpointer = match &path {
             Some(p) => Some(spawn_checkpointer(p)?),
@@ -161,26 +165,35 @@ fn spawn_checkpointer(path: &Path) -> Result<std::sync::mpsc::SyncSender<()>, St
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         .map_err(db_err("create the schema_version table"))?;
-    let current: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db_err("read the schema version"))?;
     let supported = schema::SQLITE.len() as i64;
-    if current > supported {
-        return Err(StoreError::new(
-            StoreErrorKind::SchemaTooNew {
-                found: current,
-                supported,
-            },
-            "",
-            None,
-        ));
-    }
-    for (i, sql) in schema::SQLITE.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction().map_err(db_err("begin a migration"))?;
+    loop {
+        // Each migration in a write transaction taken up front (IMMEDIATE: the lock is waited
+        // for, with the busy timeout), and the version read inside it: another process that
+        // opened the file at the same time and migrated first is seen, not migrated over.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err("begin a migration"))?;
+        let current: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err("read the schema version"))?;
+        if current > supported {
+            return Err(StoreError::new(
+                StoreErrorKind::SchemaTooNew {
+                    found: current,
+                    supported,
+                },
+                "",
+                None,
+            ));
+        }
+        let Some(sql) = schema::SQLITE.get(current as usize) else {
+            return Ok(());
+        };
+        let i = current as usize;
         tx.execute_batch(sql)
             .map_err(db_err("apply a schema migration"))?;
         tx.execute("DELETE FROM schema_version", [])
@@ -192,7 +205,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         .map_err(db_err("record the schema version"))?;
         tx.commit().map_err(db_err("commit a migration"))?;
     }
-    Ok(())
 }
 
 /// Inserts with `insert_sql` (ending in `ON CONFLICT DO NOTHING`) and, when the row existed,

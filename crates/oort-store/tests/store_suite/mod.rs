@@ -968,6 +968,151 @@ pub(crate) async fn leases_hand_each_tenant_to_one_worker_until_they_expire(stor
     );
 }
 
+/// One collection's lease of a named tenant: taken when free (the tenant registered on the way),
+/// refused to another owner with who holds it since when, extended (its `since` kept) when the
+/// holder claims it again, taken over once expired, free again when released.
+pub(crate) async fn a_claimed_lease_names_its_holder_since_when_until_it_expires_or_is_released(
+    store: &dyn Store,
+) {
+    let now = t("2024-05-01T00:00:00Z");
+    let ttl = Duration::minutes(2);
+    assert_eq!(store.lease("contoso").await.unwrap(), None, "never leased");
+    let LeaseClaim::Taken(mine) = store
+        .claim_lease("contoso", "host-a pid 1", ttl, now)
+        .await
+        .unwrap()
+    else {
+        panic!("a free tenant's lease is taken");
+    };
+    assert_eq!(
+        (mine.owner.as_str(), mine.since, mine.expires_at),
+        ("host-a pid 1", Some(now), now + ttl)
+    );
+    assert_eq!(store.lease("contoso").await.unwrap(), Some(mine.clone()));
+
+    let a_minute_on = now + Duration::minutes(1);
+    match store
+        .claim_lease("contoso", "host-b pid 2", ttl, a_minute_on)
+        .await
+        .unwrap()
+    {
+        LeaseClaim::Held(holder) => assert_eq!(holder, mine, "the holder, since when"),
+        other => panic!("a live lease was handed to a second owner: {other:?}"),
+    }
+    // The holder claims again (a renewal by claim): extended, since kept.
+    let LeaseClaim::Taken(again) = store
+        .claim_lease("contoso", "host-a pid 1", ttl, a_minute_on)
+        .await
+        .unwrap()
+    else {
+        panic!("the holder's own claim extends its lease");
+    };
+    assert_eq!(
+        (again.since, again.expires_at),
+        (Some(now), a_minute_on + ttl)
+    );
+    assert!(store
+        .renew_lease(
+            "contoso",
+            "host-a pid 1",
+            ttl,
+            a_minute_on + Duration::minutes(1)
+        )
+        .await
+        .unwrap());
+    assert_eq!(
+        store.lease("contoso").await.unwrap().unwrap().since,
+        Some(now),
+        "a renewal keeps since when"
+    );
+
+    // The holder died: once its lease expired, another owner takes it, since now.
+    let expired = a_minute_on + Duration::minutes(4);
+    let LeaseClaim::Taken(theirs) = store
+        .claim_lease("contoso", "host-b pid 2", ttl, expired)
+        .await
+        .unwrap()
+    else {
+        panic!("an expired lease is taken over");
+    };
+    assert_eq!(
+        (theirs.owner.as_str(), theirs.since),
+        ("host-b pid 2", Some(expired))
+    );
+    assert!(
+        !store
+            .renew_lease("contoso", "host-a pid 1", ttl, expired)
+            .await
+            .unwrap(),
+        "the dead holder's renewal fails"
+    );
+    store
+        .release_lease("contoso", "host-a pid 1")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.lease("contoso").await.unwrap().map(|l| l.owner),
+        Some("host-b pid 2".to_owned()),
+        "only the holder releases"
+    );
+    store
+        .release_lease("contoso", "host-b pid 2")
+        .await
+        .unwrap();
+    assert_eq!(store.lease("contoso").await.unwrap(), None, "released");
+    assert!(matches!(
+        store
+            .claim_lease("contoso", "host-c pid 3", ttl, expired)
+            .await
+            .unwrap(),
+        LeaseClaim::Taken(_)
+    ));
+    // A fleet worker's lease says since when, too.
+    store.register_tenant("fabrikam").await.unwrap();
+    let picked = store
+        .acquire_lease("worker-1", ttl, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(picked, "fabrikam");
+    assert_eq!(
+        store.lease("fabrikam").await.unwrap().unwrap().since,
+        Some(now)
+    );
+}
+
+/// Collections started together on one tenant: of 8 owners claiming at once, exactly one
+/// takes the lease and the seven others are told it is that one's.
+pub(crate) async fn concurrent_claims_of_one_tenant_hand_it_to_exactly_one_owner(
+    store: std::sync::Arc<dyn Store>,
+) {
+    let now = t("2024-05-01T00:00:00Z");
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let mut claims = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (store, start) = (store.clone(), start.clone());
+        claims.spawn(async move {
+            start.wait().await;
+            store
+                .claim_lease("contoso", &format!("owner-{i}"), Duration::minutes(2), now)
+                .await
+                .unwrap()
+        });
+    }
+    let mut taken = Vec::new();
+    let mut held = Vec::new();
+    while let Some(claim) = claims.join_next().await {
+        match claim.unwrap() {
+            LeaseClaim::Taken(l) => taken.push(l.owner),
+            LeaseClaim::Held(l) => held.push(l.owner),
+            other => panic!("unexpected claim {other:?}"),
+        }
+    }
+    assert_eq!(taken.len(), 1, "one owner takes it: {taken:?}");
+    assert_eq!(held.len(), 7);
+    assert!(held.iter().all(|h| *h == taken[0]), "{held:?} vs {taken:?}");
+}
+
 /// Many workers asking at once, as a fleet does: each of 16 concurrent tasks takes, holds,
 /// renews and gives back leases of 5 tenants, many times over. A tenant is never handed to a
 /// second worker while the first holds it, and the first grab of all hands out every tenant
@@ -1081,9 +1226,11 @@ macro_rules! store_suite {
             notifications_are_recorded_per_channel_and_replaced,
             audit_entries_are_appended_and_completed_once,
             leases_hand_each_tenant_to_one_worker_until_they_expire,
+            a_claimed_lease_names_its_holder_since_when_until_it_expires_or_is_released,
         );
         store_suite!(@shared $make; $attr;
             concurrent_workers_are_never_handed_a_tenant_already_leased,
+            concurrent_claims_of_one_tenant_hand_it_to_exactly_one_owner,
         );
     };
     (@tests $make:expr; $attr:meta; $($name:ident),+ $(,)?) => {$(
