@@ -21,12 +21,13 @@
 //! | [`DirectoryStore`] | users, groups, memberships, roles, apps and credentials, methods, items |
 //! | [`FindingStore`] | findings by fingerprint |
 //! | [`NotificationStore`] | what was notified, per channel |
-//! | [`AuditStore`] | the remediation audit trail |
+//! | [`AuditStore`] | the audit trail: append-only hash chains, verified by walking them |
+//! | [`OperatorStore`] | oort's operators, their roles and OS accounts (changes audited) |
 //! | [`LeaseStore`] | tenants leased to the workers of a fleet |
 //! | [`Store`] | all of them (what the backends are) |
 //!
 //! Closed sets are enums ([`Severity`], [`FindingKind`], [`FindingStatus`], [`AuditOutcome`],
-//! [`RunStatus`]); a stored value that does not read back (an unknown name, a time that does
+//! [`RunStatus`], [`StoredRole`]); a stored value that does not read back (an unknown name, a time that does
 //! not parse, JSON that does not) is [`StoreErrorKind::Corrupt`] naming the table and row, never
 //! a default.
 //!
@@ -63,6 +64,7 @@ mod audit;
 mod directory;
 mod finding;
 mod names;
+mod operator;
 mod run;
 mod traits;
 mod write;
@@ -88,16 +90,20 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 pub use activity::{PruneSummary, SignInChanges, SignInQuery};
-pub use audit::{AuditOutcome, AuditRecord};
+pub use audit::{
+    AuditOutcome, AuditRecord, ChainLink, ChainProblem, ChainProblemKind, ChainVerification,
+    ProcessOrigin, GENESIS_HASH, OPERATORS_CHAIN,
+};
 pub use directory::{CredentialOwner, Membership, StoredCredential, StoredUser};
 pub use finding::{
     FindingFilter, FindingKind, FindingStatus, NotificationRecord, Severity, StoredFinding,
 };
 pub use names::UnknownValue;
+pub use operator::{OperatorChange, OperatorRecord, StoredRole};
 pub use run::{Checkpoint, CollectionRun, RunStatus, SkipCause, StreamKind};
 pub use traits::{
     ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-    LeaseStore, NotificationStore, Store,
+    LeaseStore, NotificationStore, OperatorStore, Store,
 };
 pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 
@@ -106,6 +112,6 @@ pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 pub mod prelude {
     pub use crate::traits::{
         ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-        LeaseStore, NotificationStore, Store,
+        LeaseStore, NotificationStore, OperatorStore, Store,
     };
 }

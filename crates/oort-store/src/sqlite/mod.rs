@@ -12,6 +12,7 @@ mod directory;
 mod findings;
 mod leases;
 mod notifications;
+mod operators;
 mod write;
 
 use std::fmt;
@@ -175,6 +176,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         let tx = conn.transaction().map_err(db_err("begin a migration"))?;
         tx.execute_batch(sql)
             .map_err(db_err("apply a schema migration"))?;
+        if i + 1 == schema::AUDIT_CHAIN_VERSION {
+            audit::chain_legacy_audit(&tx)?;
+        }
         tx.execute("DELETE FROM schema_version", [])
             .map_err(db_err("record the schema version"))?;
         tx.execute(
