@@ -441,9 +441,8 @@ pub(crate) fn verify_rows(chain: &str, rows: &[ChainRow]) -> ChainVerification {
 
 fn first_problem(rows: &[ChainRow]) -> Option<ChainProblem> {
     let max_seq = rows.iter().map(|r| r.seq).max().unwrap_or(0);
-    let mut expected_seq = 1;
     let mut prev_hash = GENESIS_HASH;
-    for row in rows {
+    for (expected_seq, row) in (1_i64..).zip(rows) {
         let problem = |kind| {
             Some(ChainProblem {
                 seq: row.seq,
@@ -469,7 +468,6 @@ fn first_problem(rows: &[ChainRow]) -> Option<ChainProblem> {
         if row.prev_hash != prev_hash {
             return problem(ChainProblemKind::BrokenLink);
         }
-        expected_seq += 1;
         prev_hash = &row.hash;
     }
     None
