@@ -68,8 +68,11 @@ pub(crate) enum Command {
     Findings(FindingsArgs),
     /// Act on a user: dry run by default, `--yes` executes.
     Remediate(RemediateArgs),
-    /// The remediation audit trail.
+    /// The audit trail (newest first), or `audit verify`: walk its hash chains.
     Audit(AuditArgs),
+    /// oort's operators: who may act, in which role, as which OS accounts (administrators only;
+    /// `bootstrap` makes the first).
+    Operators(OperatorsArgs),
     /// Last collection per stream, checkpoints, store, and the client secret's expiry.
     Status,
     /// Serve a fake tenant and print the environment that points oort at it.
@@ -184,12 +187,6 @@ pub(crate) struct RemediateArgs {
     /// Execute the plan (default: a dry run that changes nothing).
     #[arg(long, global = true)]
     pub(crate) yes: bool,
-    /// Operator name for the audit trail (default: `OORT_OPERATOR` or `operator` in oort.toml).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub(crate) operator: Option<String>,
-    /// Operator role (default: `OORT_ROLE` or `role` in oort.toml).
-    #[arg(long, global = true, value_enum)]
-    pub(crate) role: Option<RoleArg>,
     /// Act on a Global Administrator anyway (recorded in the audit trail).
     #[arg(long, global = true)]
     pub(crate) override_global_admin: bool,
@@ -202,14 +199,51 @@ pub(crate) enum RoleArg {
     ReadOnly,
 }
 
-impl RoleArg {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            RoleArg::Administrator => "administrator",
-            RoleArg::HelpDesk => "help-desk",
-            RoleArg::ReadOnly => "read-only",
-        }
-    }
+#[derive(Debug, Args)]
+pub(crate) struct OperatorsArgs {
+    #[command(subcommand)]
+    pub(crate) command: OperatorsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum OperatorsCommand {
+    /// Add an operator.
+    Add {
+        /// The operator's name.
+        name: String,
+        /// The role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// An OS account this operator acts as (repeat for more). The `oort` command acts as
+        /// the operator its real uid's account is mapped to.
+        #[arg(long = "os-user", value_name = "USER")]
+        os_users: Vec<String>,
+        /// A file whose first line is the operator's console password (stored as an argon2id
+        /// hash; never pass a password on the command line).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// List the operators.
+    List,
+    /// Change an operator's role.
+    SetRole {
+        /// The operator's name.
+        name: String,
+        /// The new role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Remove an operator (and its OS accounts).
+    Remove {
+        /// The operator's name.
+        name: String,
+    },
+    /// Create the first administrator, acting as the OS account running this, on a store
+    /// without operators.
+    Bootstrap {
+        /// The operator's name. Default: the OS account's name.
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,9 +285,21 @@ pub(crate) enum UserTypeArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<AuditCommand>,
     /// At most this many entries, newest first.
     #[arg(long, default_value_t = 50)]
     pub(crate) limit: usize,
+    /// The operators' chain (changes to oort's operators) instead of the tenant's.
+    #[arg(long)]
+    pub(crate) operators: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Walk every audit chain of the store (each tenant's and the operators') and report the
+    /// first entry that was changed, removed or reordered: exit 1 then, 0 when all are intact.
+    Verify,
 }
 
 #[derive(Debug, Args)]

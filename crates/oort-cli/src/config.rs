@@ -29,8 +29,10 @@ struct FileConfig {
     ca_file: Option<PathBuf>,
     store: Option<String>,
     devices: Option<bool>,
-    operator: Option<String>,
-    role: Option<String>,
+    /// No longer read (operators are store records): refused with a message saying so.
+    operator: Option<toml::Value>,
+    /// No longer read: refused with a message saying so.
+    role: Option<toml::Value>,
     #[serde(default)]
     break_glass_accounts: Option<Vec<String>>,
     #[serde(default)]
@@ -133,8 +135,9 @@ pub(crate) struct Settings {
     pub(crate) cloud: Cloud,
     pub(crate) scope: String,
     pub(crate) store: String,
-    pub(crate) operator: Option<String>,
-    pub(crate) role: Option<String>,
+    /// `OORT_OPERATOR` / `OORT_ROLE` when set: no longer read, `oort remediate` refuses them
+    /// (the operator and role come from the store).
+    pub(crate) identity_vars: Vec<&'static str>,
     pub(crate) break_glass_accounts: Vec<String>,
     pub(crate) protected_accounts: Vec<String>,
     pub(crate) collector: CollectorConfig,
@@ -242,6 +245,11 @@ impl Settings {
     }
 
     fn resolve(f: FileConfig, path: Option<PathBuf>, env: &dyn Env) -> Result<Settings, CliError> {
+        if f.operator.is_some() || f.role.is_some() {
+            return Err(CliError::config(
+                "`operator` and `role` in oort.toml are no longer read: remove them. The operator who acts is the store's operator record mapped to the OS account running oort (`oort operators list`; an administrator adds one with `oort operators add NAME --role ROLE --os-user USER`)",
+            ));
+        }
         let pick = |name: &str, file: Option<String>| env.var(name).or(file);
         let mut warnings = Vec::new();
         if let Some(p) = &path {
@@ -337,8 +345,10 @@ impl Settings {
             cloud,
             scope,
             store,
-            operator: pick("OORT_OPERATOR", f.operator),
-            role: pick("OORT_ROLE", f.role),
+            identity_vars: ["OORT_OPERATOR", "OORT_ROLE"]
+                .into_iter()
+                .filter(|v| env.var(v).is_some())
+                .collect(),
             break_glass_accounts,
             protected_accounts,
             collector,
@@ -730,10 +740,8 @@ store = "sqlite:oort.db"                  # env: OORT_STORE
 # Collect Intune managed devices (needs Intune and DeviceManagementManagedDevices.Read.All).
 devices = false                           # env: OORT_DEVICES
 
-# Who acts in `oort remediate`, for the audit trail, and their role:
-# administrator, help-desk or read-only.
-# operator = "alice"
-# role = "help-desk"
+# Who acts in `oort remediate` is not configured here: it is the operator (a record in the
+# store, see `oort operators`) that the OS account running oort is mapped to.
 
 # Emergency-access accounts (UPNs or object ids): any sign-in is a finding, and remediation
 # never acts on them. More accounts remediation must refuse go in protected_accounts.

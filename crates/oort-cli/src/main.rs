@@ -20,6 +20,7 @@ mod commands;
 mod config;
 mod connect;
 mod error;
+mod identity;
 mod logging;
 mod output;
 mod progress;

@@ -347,8 +347,16 @@ async fn collect_then_collect_again_takes_only_what_is_new_then_checks_find_the_
     assert!(status["retention_days"].is_null(), "{status}");
 }
 
+/// The name of the OS account running the tests (the real uid's, as oort reads it).
+fn os_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap()
+        .name
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
+async fn remediation_acts_as_the_operator_of_the_os_account_is_refused_by_role_and_audited() {
     let fake = small().start().await.unwrap();
     let dir = workdir();
     let guest = fake
@@ -357,18 +365,93 @@ async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
         .find(|u| u.is_guest())
         .and_then(|u| u.user_principal_name)
         .unwrap();
-    let who = [("OORT_OPERATOR", "alice"), ("OORT_ROLE", "help-desk")];
+    let me = os_user();
+
+    // No operator yet: no remediation, and the message says who can add one.
+    let nobody = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["remediate", "log-out", "--user", &guest],
+    )
+    .await;
+    assert_eq!(nobody.status.code(), Some(2), "{}", stderr(&nobody));
+    let why = stderr(&nobody);
+    assert!(
+        why.contains(&format!("--os-user {me}")) && why.contains("oort operators bootstrap"),
+        "{why}"
+    );
+
+    let boot = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["operators", "bootstrap", "alice"],
+    )
+    .await;
+    assert_eq!(boot.status.code(), Some(0), "{}", stderr(&boot));
+    let again = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["operators", "bootstrap", "eve"],
+    )
+    .await;
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "bootstrap only once: {}",
+        stderr(&again)
+    );
+    let added = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &[
+            "operators",
+            "add",
+            "bob",
+            "--role",
+            "administrator",
+            "--os-user",
+            "bob",
+        ],
+    )
+    .await;
+    assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    // alice (this OS account) becomes help-desk.
+    let demoted = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["operators", "set-role", "alice", "--role", "help-desk"],
+    )
+    .await;
+    assert_eq!(demoted.status.code(), Some(0), "{}", stderr(&demoted));
+    let not_admin = oort(dir.path(), Some(&fake), &[], &["operators", "list"]).await;
+    assert_eq!(not_admin.status.code(), Some(1));
+    assert!(
+        stderr(&not_admin).contains("only an administrator"),
+        "{}",
+        stderr(&not_admin)
+    );
 
     let dry = oort(
         dir.path(),
         Some(&fake),
-        &who,
+        &[],
         &["remediate", "log-out", "--user", &guest, "--json"],
     )
     .await;
     assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
     let dry = json(&dry);
     assert_eq!(dry["outcome"], "dry_run");
+    assert_eq!(
+        (dry["operator"].as_str(), dry["role"].as_str()),
+        (Some("alice"), Some("HelpDesk"))
+    );
+    assert_eq!(dry["origin"]["os_user"], me.as_str());
+    assert!(dry["origin"]["pid"].as_u64().unwrap() > 0);
     assert!(dry["plan"][0]["path"]
         .as_str()
         .unwrap()
@@ -377,7 +460,7 @@ async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
     let done = oort(
         dir.path(),
         Some(&fake),
-        &who,
+        &[],
         &["remediate", "log-out", "--user", &guest, "--yes"],
     )
     .await;
@@ -391,7 +474,7 @@ async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
     let refused = oort(
         dir.path(),
         Some(&fake),
-        &who,
+        &[],
         &["remediate", "delete-guest-user", "--user", &guest, "--yes"],
     )
     .await;
@@ -402,32 +485,35 @@ async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
         stderr(&refused)
     );
 
-    for (action, extra) in [
-        ("update-user-type", Some(["--to", "member"])),
-        ("reset-mfa", None),
-        ("delete-guest-user", None),
-    ] {
-        let mut args = vec![
+    // A role can no longer be claimed: the flags are gone, the variables refused.
+    let claimed = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &[
             "remediate",
-            action,
+            "delete-guest-user",
             "--user",
-            guest.as_str(),
-            "--operator",
-            "bob",
+            &guest,
             "--role",
             "administrator",
-        ];
-        if let Some(extra) = extra {
-            args.extend(extra);
-        }
-        let o = oort(dir.path(), Some(&fake), &[], &args).await;
-        assert_eq!(o.status.code(), Some(0), "{action}: {}", stderr(&o));
-        assert!(
-            stdout(&o).contains("outcome: dry_run"),
-            "{action}: {}",
-            stdout(&o)
-        );
-    }
+        ],
+    )
+    .await;
+    assert_eq!(claimed.status.code(), Some(2), "{}", stderr(&claimed));
+    let by_env = oort(
+        dir.path(),
+        Some(&fake),
+        &[("OORT_ROLE", "administrator")],
+        &["remediate", "delete-guest-user", "--user", &guest],
+    )
+    .await;
+    assert_eq!(by_env.status.code(), Some(2), "{}", stderr(&by_env));
+    assert!(
+        stderr(&by_env).contains("OORT_ROLE is no longer read"),
+        "{}",
+        stderr(&by_env)
+    );
 
     let audit = json(&oort(dir.path(), Some(&fake), &[], &["audit", "--json"]).await);
     let outcomes: Vec<&str> = audit["entries"]
@@ -439,8 +525,81 @@ async fn remediation_is_a_dry_run_until_yes_refused_by_role_and_audited() {
     assert!(
         outcomes.contains(&"success")
             && outcomes.contains(&"refused")
-            && outcomes.contains(&"dry_run"),
+            && outcomes.contains(&"dry_run")
+            && outcomes.contains(&"incomplete"),
         "{outcomes:?}"
+    );
+    assert!(audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["origin"]["os_user"] == me.as_str()));
+    let changes = json(
+        &oort(
+            dir.path(),
+            Some(&fake),
+            &[],
+            &["audit", "--operators", "--json"],
+        )
+        .await,
+    );
+    let actions: Vec<&str> = changes["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["operator_set_role", "operator_add", "operator_bootstrap"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_exits_0_on_an_intact_trail_and_1_naming_a_changed_entry() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let user = fake
+        .with_tenant(|t| t.users())
+        .into_iter()
+        .find(|u| u.is_guest())
+        .unwrap()
+        .id;
+    let boot = oort(dir.path(), Some(&fake), &[], &["operators", "bootstrap"]).await;
+    assert_eq!(boot.status.code(), Some(0), "{}", stderr(&boot));
+    for _ in 0..2 {
+        let o = oort(
+            dir.path(),
+            Some(&fake),
+            &[],
+            &["remediate", "log-out", "--user", &user],
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let intact = oort(dir.path(), Some(&fake), &[], &["audit", "verify", "--json"]).await;
+    assert_eq!(intact.status.code(), Some(0), "{}", stderr(&intact));
+    let doc = json(&intact);
+    assert_eq!(doc["intact"], true);
+    assert_eq!(
+        doc["chains"].as_array().unwrap().len(),
+        2,
+        "the tenant's and the operators': {doc}"
+    );
+
+    let db = rusqlite::Connection::open(dir.path().join("oort.db")).unwrap();
+    db.execute(
+        "UPDATE audit_log SET outcome = 'success' WHERE tenant_id = ?1 AND seq = 2",
+        [fake.tenant_id()],
+    )
+    .unwrap();
+    drop(db);
+    let broken = oort(dir.path(), Some(&fake), &[], &["audit", "verify"]).await;
+    assert_eq!(broken.status.code(), Some(1), "{}", stdout(&broken));
+    let why = stderr(&broken);
+    assert!(
+        why.contains(fake.tenant_id()) && why.contains("entry 2") && why.contains("changed"),
+        "{why}"
     );
 }
 

@@ -170,9 +170,9 @@ pub enum ErrorKind {
         context: String,
     },
 
-    /// The attempt ended but its outcome could not be recorded: the audit entry stays
-    /// `incomplete` (the [`report`](RemediationError::report) says what was done).
-    #[error("the attempt ended ({outcome}) but its outcome could not be written to the audit trail; entry {audit_id} stays incomplete, check the store and record the outcome by hand")]
+    /// The attempt ended but its outcome entry could not be appended: the attempt stays
+    /// `incomplete` in the audit trail (the [`report`](RemediationError::report) says what was done).
+    #[error("the attempt ended ({outcome}) but its outcome could not be appended to the audit trail; attempt {audit_id} stays incomplete there, check the store and keep this report")]
     AuditIncomplete {
         /// The entry left incomplete.
         audit_id: String,

@@ -12,7 +12,7 @@
 //! | [`Action::ResetMfa`] | `GET /users/{id}/authentication/methods`, then a `DELETE` per method at its type's path, alternate and office phones first, the mobile phone last, the password never |
 //!
 //! The gates ([`Gate`]), each refusing with a typed [`RemediationError`] that says what to do:
-//! 1. **Operator role** ([`OperatorRole`], from the caller's configuration): `Administrator` may
+//! 1. **Operator role** ([`OperatorRole`], from the operator's record in the store): `Administrator` may
 //!    take every action, `HelpDesk` all but deleting, `ReadOnly` none.
 //! 2. **Granted permissions**: the app token's `roles` must cover every call of the action as
 //!    `entra-model`'s catalogue lists it ([`entra_model::RemediationAction::requirement`]), and,
@@ -25,10 +25,12 @@
 //!    path and body, the gates passed, the target's state — without writing anything;
 //!    [`RemediationRequest::confirm`] executes it.
 //!
-//! Every attempt is appended to the store's audit trail ([`oort_store::AuditStore`]):
-//! refusals by the first two gates as one complete entry; anything that reaches Graph as an
-//! `incomplete` intent written before the first Graph call and completed after the last with
-//! the outcome (`refused`, `dry_run`, `success`, `partial`, `failed`). The entry is the
+//! Every attempt is appended to the store's audit chain ([`oort_store::AuditStore`]), never
+//! updated: refusals by the first two gates as one outcome entry; anything that reaches Graph
+//! as an `incomplete` intent entry written before the first Graph call and an outcome entry
+//! (`refused`, `dry_run`, `success`, `partial`, `failed`) with the same id after the last. Each
+//! entry names the operator, their role and, when the caller gives it ([`Operator::with_origin`]),
+//! the OS account, host and process they acted from. The entry is the
 //! [`Report`]: gates, target state, plan, every call with its status and Graph `request-id`.
 //!
 //! This crate is not a Graph client (calls go through `graph-client`), not a token library
@@ -91,9 +93,12 @@
 //! assert_eq!(done.outcome, AuditOutcome::Success);
 //! assert!(done.notes.iter().any(|n| n.contains("up to about an hour")));
 //!
+//! // Two attempts, each an intent and an outcome entry, in a chain that verifies.
 //! let trail = store.audit_log(tenant.tenant_id(), 10).await?;
-//! assert_eq!(trail.len(), 2);
-//! assert!(trail.iter().all(|r| r.target_id.as_deref() == Some(guest.id.as_str())));
+//! assert_eq!(trail.len(), 4);
+//! assert!(store.verify_audit_chain(tenant.tenant_id()).await?.is_intact());
+//! let outcomes = trail.iter().filter(|r| r.outcome != AuditOutcome::Incomplete);
+//! assert!(outcomes.into_iter().all(|r| r.target_id.as_deref() == Some(guest.id.as_str())));
 //! # Ok(()) }
 //! ```
 

@@ -189,6 +189,9 @@ pub struct Report {
     pub operator: String,
     /// Operator role.
     pub role: OperatorRole,
+    /// The OS account, host and process the operator acted from, when the caller said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<oort_store::ProcessOrigin>,
     /// The target as given (id or UPN).
     pub target_given: String,
     /// Whether the operator lifted the Global Administrator protection.

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorKind, RemediationError};
 
-/// The role of the person acting. It comes from the caller's configuration (`OORT_ROLE`), not
-/// from Graph: oort's own separation of duties on top of the app's permissions.
+/// The role of the person acting: the role of their operator record in the store
+/// ([`oort_store::StoredRole`], which converts both ways), not from Graph: oort's own separation
+/// of duties on top of the app's permissions.
 ///
 /// | role | update user type | delete guest user | log out | reset MFA |
 /// | --- | --- | --- | --- | --- |
@@ -65,6 +66,28 @@ impl OperatorRole {
     }
 }
 
+impl From<oort_store::StoredRole> for OperatorRole {
+    fn from(role: oort_store::StoredRole) -> Self {
+        match role {
+            oort_store::StoredRole::Administrator => OperatorRole::Administrator,
+            oort_store::StoredRole::HelpDesk => OperatorRole::HelpDesk,
+            // A role this version does not know (the store's set is open to additions) may
+            // take no action.
+            _ => OperatorRole::ReadOnly,
+        }
+    }
+}
+
+impl From<OperatorRole> for oort_store::StoredRole {
+    fn from(role: OperatorRole) -> Self {
+        match role {
+            OperatorRole::Administrator => oort_store::StoredRole::Administrator,
+            OperatorRole::HelpDesk => oort_store::StoredRole::HelpDesk,
+            OperatorRole::ReadOnly => oort_store::StoredRole::ReadOnly,
+        }
+    }
+}
+
 impl fmt::Display for OperatorRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -95,23 +118,35 @@ impl FromStr for OperatorRole {
     }
 }
 
-/// Who asks: the operator's name (for the audit trail) and role (for the first gate).
+/// Who asks: the operator's name (for the audit trail), role (for the first gate) and where
+/// they act from (for the audit trail). The `oort` command takes all three from the operator
+/// record the OS account running it is mapped to, never from its arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Operator {
-    /// Name, as configured (`OORT_OPERATOR`).
+    /// Name (the operator record's).
     pub name: String,
-    /// Role, as configured (`OORT_ROLE`).
+    /// Role (the operator record's).
     pub role: OperatorRole,
+    /// The OS account, host and process acting, recorded with every entry. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<oort_store::ProcessOrigin>,
 }
 
 impl Operator {
-    /// An operator.
+    /// An operator (without origin).
     pub fn new(name: impl Into<String>, role: OperatorRole) -> Self {
         Operator {
             name: name.into(),
             role,
+            origin: None,
         }
+    }
+
+    /// The same operator, acting from `origin` (recorded in the audit trail).
+    pub fn with_origin(mut self, origin: oort_store::ProcessOrigin) -> Self {
+        self.origin = Some(origin);
+        self
     }
 }
 

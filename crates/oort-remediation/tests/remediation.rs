@@ -88,8 +88,12 @@ mod scenarios {
     use crate::UnwrapReport as _;
     use wiremock::ResponseTemplate;
 
+    fn origin() -> oort_store::ProcessOrigin {
+        oort_store::ProcessOrigin::new("alice-os", "bastion-1", 4242, "/usr/local/bin/oort")
+    }
+
     fn admin() -> Operator {
-        Operator::new("alice", OperatorRole::Administrator)
+        Operator::new("alice", OperatorRole::Administrator).with_origin(origin())
     }
 
     fn writes(requests: &[entra_fake::RecordedRequest]) -> Vec<String> {
@@ -142,6 +146,29 @@ mod scenarios {
             audit[0].entry["calls"].as_array().unwrap().last().unwrap()["request_id"],
             patch.request_id.as_deref().unwrap()
         );
+        // The chain holds the intent, written before the first Graph call, and the outcome as
+        // a second entry: nothing was updated.
+        let entries = env.audit_entries().await;
+        assert_eq!(entries.len(), 2);
+        assert_eq!(
+            (entries[1].id.as_str(), entries[1].outcome),
+            (audit[0].id.as_str(), AuditOutcome::Incomplete)
+        );
+        assert!(entries[1].completed_at.is_none());
+        assert_eq!(
+            entries[0].link.as_ref().unwrap().prev_hash,
+            entries[1].link.as_ref().unwrap().hash
+        );
+        for e in &entries {
+            assert_eq!(e.origin, Some(origin()), "who acted from where");
+        }
+        assert_eq!(report.origin, Some(origin()));
+        assert!(env
+            .store
+            .verify_audit_chain(env.tenant.tenant_id())
+            .await
+            .unwrap()
+            .is_intact());
     }
 
     pub(crate) async fn delete_guest_soft_deletes_it_visibly_in_users_delta_and_says_how_to_restore(
@@ -738,7 +765,7 @@ mod scenarios {
     ) {
         let faulty: Arc<dyn AuditStore> = Arc::new(FaultyStore {
             inner: store.clone(),
-            fault: Fault::LoseCompletion,
+            fault: Fault::LoseOutcome,
         });
         let env = env(faulty).await;
         let member = env.plain_members().await.remove(0);
@@ -851,7 +878,8 @@ mod scenarios {
             (Some(403), Some("rid-403"))
         );
         let audit = store.audit_log(TENANT, 10).await.unwrap();
-        assert_eq!(audit.len(), 1);
+        assert_eq!(audit.len(), 2, "the intent and the outcome");
+        assert_eq!(audit[1].outcome, AuditOutcome::Incomplete);
         assert_eq!(audit[0].outcome, AuditOutcome::Failed);
         assert_eq!(audit[0].entry["error"], text);
         assert_eq!(audit[0].entry["calls"][3]["request_id"], "rid-403");

@@ -21,12 +21,13 @@
 //! | [`DirectoryStore`] | users, groups, memberships, roles, apps and credentials, methods, items |
 //! | [`FindingStore`] | findings by fingerprint |
 //! | [`NotificationStore`] | what was notified, per channel |
-//! | [`AuditStore`] | the remediation audit trail |
+//! | [`AuditStore`] | the audit trail: append-only hash chains, verified by walking them |
+//! | [`OperatorStore`] | oort's operators, their roles and OS accounts (changes audited) |
 //! | [`LeaseStore`] | tenants leased to the workers of a fleet or to one collection: who holds each, since when |
 //! | [`Store`] | all of them (what the backends are) |
 //!
 //! Closed sets are enums ([`Severity`], [`FindingKind`], [`FindingStatus`], [`AuditOutcome`],
-//! [`RunStatus`]); a stored value that does not read back (an unknown name, a time that does
+//! [`RunStatus`], [`StoredRole`]); a stored value that does not read back (an unknown name, a time that does
 //! not parse, JSON that does not) is [`StoreErrorKind::Corrupt`] naming the table and row, never
 //! a default.
 //!
@@ -64,6 +65,7 @@ mod directory;
 mod finding;
 mod lease;
 mod names;
+mod operator;
 mod run;
 mod traits;
 mod write;
@@ -89,17 +91,21 @@ pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::SqliteStore;
 
 pub use activity::{PruneSummary, SignInChanges, SignInQuery};
-pub use audit::{AuditOutcome, AuditRecord};
+pub use audit::{
+    AuditOutcome, AuditRecord, ChainLink, ChainProblem, ChainProblemKind, ChainVerification,
+    ProcessOrigin, GENESIS_HASH, OPERATORS_CHAIN,
+};
 pub use directory::{CredentialOwner, Membership, StoredCredential, StoredUser};
 pub use finding::{
     FindingFilter, FindingKind, FindingStatus, NotificationRecord, Severity, StoredFinding,
 };
 pub use lease::{Lease, LeaseClaim};
 pub use names::UnknownValue;
+pub use operator::{OperatorChange, OperatorRecord, StoredRole};
 pub use run::{Checkpoint, CollectionRun, RunStatus, SkipCause, StreamKind};
 pub use traits::{
     ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-    LeaseStore, NotificationStore, Store,
+    LeaseStore, NotificationStore, OperatorStore, Store,
 };
 pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 
@@ -108,6 +114,6 @@ pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 pub mod prelude {
     pub use crate::traits::{
         ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-        LeaseStore, NotificationStore, Store,
+        LeaseStore, NotificationStore, OperatorStore, Store,
     };
 }

@@ -2,6 +2,10 @@
 //! the tables and columns are the same in both dialects where the types allow (documented in
 //! `docs/store-schema.md`).
 
+/// The version whose migration turns the audit trail into a hash chain: after its SQL, the
+/// store chains the entries of the old table in the same transaction, then drops it.
+pub(crate) const AUDIT_CHAIN_VERSION: usize = 9;
+
 /// Migrations for SQLite, in order (index + 1 = version).
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE: &[&str] = &[
@@ -229,9 +233,54 @@ CREATE TABLE sign_in_changes (
 );
 "#,
     r#"
--- Migration 10 (lease): since when the holder of a tenant's lease holds it, so that a second
+-- Version 8 (lease): since when the holder of a tenant's lease holds it, so that a second
 -- collection can say who holds it and since when. NULL for a lease taken before this.
 ALTER TABLE tenants ADD COLUMN lease_since TEXT;
+"#,
+    r#"
+-- Version 9: the audit trail becomes an append-only hash chain (one per tenant, and one for the
+-- operators' changes): a position (seq) per chain, the previous entry's hash and the entry's
+-- own, and the OS account, host and process that acted. The entries of version 2's table are
+-- chained by the store in this migration's transaction (in time order), then that table is
+-- dropped (see `chain_legacy_audit`).
+DROP INDEX audit_log_by_time;
+ALTER TABLE audit_log RENAME TO audit_log_v2;
+CREATE TABLE audit_log (
+    tenant_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_id TEXT,
+    target_upn TEXT,
+    outcome TEXT NOT NULL,
+    completed_at TEXT,
+    os_user TEXT,
+    host TEXT,
+    pid INTEGER,
+    exe TEXT,
+    entry_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+);
+CREATE UNIQUE INDEX audit_log_intent_once ON audit_log (tenant_id, id) WHERE outcome = 'incomplete';
+CREATE UNIQUE INDEX audit_log_outcome_once ON audit_log (tenant_id, id) WHERE outcome <> 'incomplete';
+-- oort's operators, and the OS accounts each acts as (an account acts as one operator at most).
+CREATE TABLE operators (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE operator_os_users (
+    os_user TEXT PRIMARY KEY,
+    operator TEXT NOT NULL REFERENCES operators (name) ON DELETE CASCADE
+);
+CREATE INDEX operator_os_users_by_operator ON operator_os_users (operator);
 "#,
 ];
 
@@ -470,8 +519,54 @@ CREATE TABLE sign_in_changes (
 );
 "#,
     r#"
--- Migration 10 (lease): since when the holder of a tenant's lease holds it, so that a second
+-- Version 8 (lease): since when the holder of a tenant's lease holds it, so that a second
 -- collection can say who holds it and since when. NULL for a lease taken before this.
 ALTER TABLE tenants ADD COLUMN lease_since TIMESTAMPTZ;
+"#,
+    r#"
+-- Version 9: the audit trail becomes an append-only hash chain (one per tenant, and one for the
+-- operators' changes): a position (seq) per chain, the previous entry's hash and the entry's
+-- own, and the OS account, host and process that acted. The entries of version 2's table are
+-- chained by the store in this migration's transaction (in time order), then that table is
+-- dropped (see `chain_legacy_audit`).
+DROP INDEX audit_log_by_time;
+ALTER TABLE audit_log RENAME TO audit_log_v2;
+ALTER INDEX audit_log_pkey RENAME TO audit_log_v2_pkey;
+CREATE TABLE audit_log (
+    tenant_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    operator TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_id TEXT,
+    target_upn TEXT,
+    outcome TEXT NOT NULL,
+    completed_at TIMESTAMPTZ,
+    os_user TEXT,
+    host TEXT,
+    pid BIGINT,
+    exe TEXT,
+    entry_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+);
+CREATE UNIQUE INDEX audit_log_intent_once ON audit_log (tenant_id, id) WHERE outcome = 'incomplete';
+CREATE UNIQUE INDEX audit_log_outcome_once ON audit_log (tenant_id, id) WHERE outcome <> 'incomplete';
+-- oort's operators, and the OS accounts each acts as (an account acts as one operator at most).
+CREATE TABLE operators (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE operator_os_users (
+    os_user TEXT PRIMARY KEY,
+    operator TEXT NOT NULL REFERENCES operators (name) ON DELETE CASCADE
+);
+CREATE INDEX operator_os_users_by_operator ON operator_os_users (operator);
 "#,
 ];

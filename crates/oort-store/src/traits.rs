@@ -8,9 +8,10 @@ use entra_model::{Application, AuthenticationMethod, Group, Raw, ServicePrincipa
 use time::OffsetDateTime;
 
 use crate::{
-    AuditRecord, Batch, Checkpoint, CollectionRun, FindingFilter, ItemKind, Lease, LeaseClaim,
-    Membership, NotificationRecord, PruneSummary, SignInChanges, SignInQuery, SnapshotScope,
-    StoreError, StoredCredential, StoredFinding, StoredUser, WriteContext, WriteSummary,
+    AuditRecord, Batch, ChainLink, ChainVerification, Checkpoint, CollectionRun, FindingFilter,
+    ItemKind, Lease, LeaseClaim, Membership, NotificationRecord, OperatorChange, OperatorRecord,
+    PruneSummary, SignInChanges, SignInQuery, SnapshotScope, StoreError, StoredCredential,
+    StoredFinding, StoredRole, StoredUser, WriteContext, WriteSummary,
 };
 
 /// Writing what collection brings: batches of items with the checkpoint that covers them, and
@@ -177,18 +178,82 @@ pub trait NotificationStore: Send + Sync + fmt::Debug {
     ) -> Result<(), StoreError>;
 }
 
-/// The remediation audit trail: entries are appended, completed once, never otherwise changed.
+/// The audit trail: append-only hash chains, one per tenant (remediation) and one for the
+/// operators' changes ([`OPERATORS_CHAIN`](crate::OPERATORS_CHAIN)). Entries are appended, never
+/// updated nor deleted; an attempt is an intent entry and an outcome entry with the same id.
 #[async_trait]
 pub trait AuditStore: Send + Sync + fmt::Debug {
-    /// Appends an audit entry (fails if the id exists: entries are never overwritten).
-    async fn append_audit(&self, tenant: &str, record: &AuditRecord) -> Result<(), StoreError>;
+    /// Appends an entry at the end of `chain` (a tenant id), with the next position and the
+    /// previous entry's hash, in one transaction that concurrent writers wait for. Fails when
+    /// the chain already has an intent (outcome `incomplete`) or an outcome entry with this id.
+    /// Returns the entry's place in the chain. Its times are kept to the microsecond.
+    async fn append_audit(
+        &self,
+        chain: &str,
+        record: &AuditRecord,
+    ) -> Result<ChainLink, StoreError>;
 
-    /// Completes an entry with its outcome, once: returns `false` when it was already completed
-    /// (or does not exist), leaving it unchanged.
-    async fn complete_audit(&self, tenant: &str, record: &AuditRecord) -> Result<bool, StoreError>;
+    /// The newest `limit` entries of a chain, newest first.
+    async fn audit_log(&self, chain: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
 
-    /// The audit trail, newest first.
-    async fn audit_log(&self, tenant: &str, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+    /// The chains that have entries (tenant ids and [`OPERATORS_CHAIN`](crate::OPERATORS_CHAIN)),
+    /// in name order.
+    async fn audit_chains(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Walks a chain from its first entry and reports the first entry that was changed,
+    /// removed or reordered since it was written (every stored column counts, a value that no
+    /// longer reads as a change). A removal of the newest entries cannot show in the chain
+    /// itself: compare the returned head with one kept elsewhere.
+    async fn verify_audit_chain(&self, chain: &str) -> Result<ChainVerification, StoreError>;
+}
+
+/// oort's operators: who may act, in which role, as which OS accounts. Every change is
+/// recorded in the operators' audit chain ([`OPERATORS_CHAIN`](crate::OPERATORS_CHAIN)) in the
+/// same transaction as the change, with `audit` as the entry (the caller says who acted); a
+/// change that is refused ([`OperatorChange`] other than `Done`) changes and records nothing.
+#[async_trait]
+pub trait OperatorStore: Send + Sync + fmt::Debug {
+    /// Adds `operator` only when there is no operator at all (the first administrator);
+    /// `NotEmpty` otherwise. Atomic: of two concurrent bootstraps, one is refused.
+    async fn bootstrap_operator(
+        &self,
+        operator: &OperatorRecord,
+        audit: &AuditRecord,
+    ) -> Result<OperatorChange, StoreError>;
+
+    /// Adds an operator: `AlreadyExists` when the name is taken, `OsUserTaken` when one of its
+    /// OS accounts acts as another operator.
+    async fn add_operator(
+        &self,
+        operator: &OperatorRecord,
+        audit: &AuditRecord,
+    ) -> Result<OperatorChange, StoreError>;
+
+    /// Changes an operator's role (and `updated_at` to `audit.at`): `NotFound`, or
+    /// `LastAdministrator` when it would leave no administrator.
+    async fn set_operator_role(
+        &self,
+        name: &str,
+        role: StoredRole,
+        audit: &AuditRecord,
+    ) -> Result<OperatorChange, StoreError>;
+
+    /// Removes an operator and its OS accounts: `NotFound`, or `LastAdministrator` when it is
+    /// the last administrator.
+    async fn remove_operator(
+        &self,
+        name: &str,
+        audit: &AuditRecord,
+    ) -> Result<OperatorChange, StoreError>;
+
+    /// Every operator, by name.
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
+
+    /// The operator an OS account acts as, if any.
+    async fn operator_for_os_user(
+        &self,
+        os_user: &str,
+    ) -> Result<Option<OperatorRecord>, StoreError>;
 }
 
 /// Tenants handed out to the workers of a fleet by leases.
@@ -247,6 +312,7 @@ pub trait Store:
     + FindingStore
     + NotificationStore
     + AuditStore
+    + OperatorStore
     + LeaseStore
 {
 }
@@ -259,6 +325,7 @@ impl<T> Store for T where
         + FindingStore
         + NotificationStore
         + AuditStore
+        + OperatorStore
         + LeaseStore
         + ?Sized
 {

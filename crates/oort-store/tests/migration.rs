@@ -133,6 +133,11 @@ async fn a_store_written_by_oort_0_1_0_reads_back_runs_checkpoints_findings_and_
         ]
     );
     assert_eq!(audit[1].target_upn.as_deref(), Some("adele@contoso.com"));
+    // The migration chained the entries of 0.1.0 in time order.
+    let chained = store.verify_audit_chain(T).await.unwrap();
+    assert!(chained.is_intact(), "{:?}", chained.problem);
+    assert_eq!(chained.entries, 2);
+    assert_eq!(audit[1].link.as_ref().unwrap().seq, 1);
 
     // The lease worker-1 took at 12:00 for 5 minutes still holds.
     let other = store

@@ -71,3 +71,26 @@ async fn postgres_batches_with_repeated_ids_keep_the_last_one() {
     let stored = store.sign_ins("t1", Default::default()).await.unwrap();
     assert!(stored[0].json().contains("atRisk"));
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(oort_postgres),
+    ignore = "no PostgreSQL here: install it (initdb) or set OORT_TEST_DATABASE_URL"
+)]
+async fn postgres_audit_verification_finds_a_changed_a_removed_and_a_reordered_entry() {
+    let url = pg::fresh_database().await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    for (chain, _) in store_suite::TAMPERING {
+        store_suite::four_entries(&store, chain).await;
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    for (_, statements) in store_suite::TAMPERING {
+        for sql in *statements {
+            client.execute(*sql, &[]).await.unwrap();
+        }
+    }
+    store_suite::verification_finds_each_tampering(&store).await;
+}

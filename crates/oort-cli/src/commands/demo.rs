@@ -20,9 +20,11 @@ use crate::analysis::check_config;
 use crate::cli::DemoArgs;
 use crate::connect::{open_store, store_display, Connection};
 use crate::error::CliError;
+use crate::identity;
 use crate::output::Out;
 use crate::progress::spawn_progress;
 use oort_checks::{run_checks, ChecksSummary};
+use oort_store::{AuditOutcome, AuditRecord, OperatorChange, OperatorRecord, StoredRole};
 
 pub(super) fn fake_error(e: entra_fake::FakeError) -> CliError {
     CliError::failure(format!("cannot start the fake tenant: {e}"))
@@ -112,10 +114,20 @@ pub(super) async fn run(args: DemoArgs, out: Out) -> Result<ExitCode, CliError> 
         "oort remediate log-out --user <the worst finding's user> (dry run)",
     );
     let remediator = remediator(&conn, store.clone(), &break_glass, &[])?;
-    let (remediation, refusals) = log_out_worst(&remediator, &summary, &break_glass, &out).await;
-    if remediation.is_none() {
-        out.info("no finding's user could be planned for (every candidate was refused)");
-    }
+    let (remediation, refusals) = match demo_operator(&*store, args.store.is_none(), &out).await {
+        Ok(operator) => {
+            let (remediation, refusals) =
+                log_out_worst(&remediator, &summary, &break_glass, &operator, &out).await;
+            if remediation.is_none() {
+                out.info("no finding's user could be planned for (every candidate was refused)");
+            }
+            (remediation, refusals)
+        }
+        Err(e) => {
+            out.info(format!("no remediation dry run: {e}"));
+            (None, vec![e.message])
+        }
+    };
     out.info("");
     out.info("Done. Connect your own tenant: see docs/entra-setup.md, then oort init and oort test-connectivity.");
     out.json(&json!({
@@ -201,15 +213,50 @@ async fn collect(
     Ok(collection)
 }
 
+/// Who acts in step 5: the operator the OS account running the demo is mapped to. In the
+/// demo's own throwaway store (`fresh`), the demo first makes that account a help-desk
+/// operator `demo`; a store given with `--store` is used as it is.
+async fn demo_operator(
+    store: &dyn oort_store::Store,
+    fresh: bool,
+    out: &Out,
+) -> Result<Operator, CliError> {
+    let origin = identity::origin()?;
+    if fresh {
+        let now = SystemClock.now();
+        let op = OperatorRecord::new("demo", StoredRole::HelpDesk, now)
+            .with_os_users([origin.os_user.clone()]);
+        let mut audit = AuditRecord::intent(
+            uuid::Uuid::new_v4().to_string(),
+            now,
+            "demo",
+            StoredRole::HelpDesk.as_str(),
+            "operator_bootstrap",
+            json!({"operator": "demo", "role": StoredRole::HelpDesk, "os_users": op.os_users}),
+        )
+        .with_origin(Some(origin.clone()));
+        audit.outcome = AuditOutcome::Success;
+        audit.target_id = Some("demo".to_owned());
+        if store.bootstrap_operator(&op, &audit).await? == OperatorChange::Done {
+            out.info(format!(
+                "operator: demo (help-desk), acting as the OS account {:?}",
+                origin.os_user
+            ));
+        }
+    }
+    let me = identity::acting_operator(store, &origin).await?;
+    Ok(Operator::new(me.name, OperatorRole::from(me.role)).with_origin(origin))
+}
+
 /// Step 5: a log-out dry run on the worst finding's user that the gates let through (break-glass
 /// accounts skipped, at most five refusals); returns the report and the refusals.
 async fn log_out_worst(
     remediator: &Remediator,
     summary: &ChecksSummary,
     break_glass: &[String],
+    operator: &Operator,
     out: &Out,
 ) -> (Option<Report>, Vec<String>) {
-    let operator = Operator::new("demo", OperatorRole::HelpDesk);
     let mut refusals = Vec::new();
     for f in &summary.findings {
         let Subject::User { id, upn } = &f.subject else {

@@ -8,6 +8,7 @@ mod demo;
 mod fake_tenant;
 mod findings;
 mod init;
+mod operators;
 mod remediate;
 mod status;
 mod test_connectivity;
@@ -50,6 +51,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Findings(args) => findings::run(&load()?, args, out).await,
         Command::Remediate(args) => remediate::run(&load()?, args, out).await,
         Command::Audit(args) => audit::run(&load()?, args, out).await,
+        Command::Operators(args) => operators::run(&load()?, args, out).await,
         Command::Status => status::run(&load()?, out).await,
     }
 }

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use entra_auth::SystemClock;
 use entra_model::UserType;
-use oort_remediation::{
-    Action, Operator, OperatorRole, RemediationError, RemediationRequest, Remediator, Report,
-};
+use oort_remediation::{Action, Operator, OperatorRole, RemediationRequest, Remediator, Report};
 use oort_store::prelude::*;
 use serde_json::json;
 
@@ -15,6 +13,7 @@ use crate::cli::{RemediateAction, RemediateArgs, UserTypeArg};
 use crate::config::Settings;
 use crate::connect::{connect, open_store, Connection};
 use crate::error::CliError;
+use crate::identity;
 use crate::output::{clip, Out, Table};
 
 pub(super) async fn run(
@@ -22,23 +21,11 @@ pub(super) async fn run(
     args: RemediateArgs,
     out: Out,
 ) -> Result<ExitCode, CliError> {
-    let operator = args
-        .operator
-        .clone()
-        .or_else(|| settings.operator.clone())
-        .ok_or_else(|| {
-            CliError::config(
-                "no operator: pass --operator NAME or set OORT_OPERATOR (the audit trail names who acted)",
-            )
-        })?;
-    let role =
-        match (args.role, &settings.role) {
-            (Some(r), _) => role_from(r.as_str())?,
-            (None, Some(r)) => role_from(r)?,
-            (None, None) => return Err(CliError::config(
-                "no operator role: pass --role administrator|help-desk|read-only or set OORT_ROLE",
-            )),
-        };
+    if let Some(var) = settings.identity_vars.first() {
+        return Err(CliError::config(format!(
+            "{var} is no longer read: unset it. The operator who acts, and their role, is the store's operator record mapped to the OS account running oort (`oort operators list`)"
+        )));
+    }
     let (action, user) = match &args.action {
         RemediateAction::UpdateUserType { user, to } => (
             Action::UpdateUserType(match to {
@@ -53,13 +40,16 @@ pub(super) async fn run(
     };
     let conn = connect(settings, false)?;
     let store = open_store(&settings.store, &settings.network).await?;
+    let origin = identity::origin()?;
+    let me = identity::acting_operator(&*store, &origin).await?;
+    let operator = Operator::new(me.name, OperatorRole::from(me.role)).with_origin(origin);
     let remediator = remediator(
         &conn,
         store,
         &settings.break_glass_accounts,
         &settings.protected_accounts,
     )?;
-    let mut request = RemediationRequest::new(action, user.as_str(), Operator::new(operator, role))
+    let mut request = RemediationRequest::new(action, user.as_str(), operator)
         .override_global_admin_protection(args.override_global_admin);
     if args.yes {
         request = request.confirm();
@@ -120,11 +110,6 @@ pub(super) fn print_remediation(report: &Report, out: &Out) {
         report.outcome.as_str(),
         report.audit_id
     ));
-}
-
-fn role_from(text: &str) -> Result<OperatorRole, CliError> {
-    text.parse::<OperatorRole>()
-        .map_err(|e: RemediationError| CliError::config(format!("OORT_ROLE: {e}")))
 }
 
 pub(super) fn remediator(

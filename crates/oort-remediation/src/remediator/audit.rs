@@ -1,6 +1,7 @@
-//! The audit trail of an attempt: the intent appended before the first Graph call, completed
-//! once with the outcome after the last (or one complete entry when a gate refused before any
-//! call), and the gate checks the report carries.
+//! The audit trail of an attempt: the intent appended before the first Graph call, and the
+//! outcome appended as a second entry with the same id after the last (or the outcome alone
+//! when a gate refused before any call); entries are never updated. And the gate checks the
+//! report carries.
 
 use oort_store::AuditRecord;
 
@@ -27,7 +28,8 @@ impl Attempt<'_> {
             self.report.role.as_str(),
             self.report.action.as_str(),
             entry,
-        );
+        )
+        .with_origin(self.report.origin.clone());
         if let Some(t) = &self.report.target {
             rec.target_id = Some(t.id.clone());
             rec.target_upn = t.user_principal_name.clone();
@@ -38,7 +40,7 @@ impl Attempt<'_> {
     pub(super) async fn write_intent(&mut self) -> Result<(), RemediationError> {
         let rec = self.record();
         match self.r.store.append_audit(&self.r.tenant, &rec).await {
-            Ok(()) => {
+            Ok(_) => {
                 self.intent_written = true;
                 Ok(())
             }
@@ -49,8 +51,8 @@ impl Attempt<'_> {
         }
     }
 
-    /// Writes the final record: completes the intent, or appends a complete entry when no intent
-    /// was written (the first two gates).
+    /// Writes the outcome entry: after the intent when one was written (the chain then holds
+    /// both), or alone when a gate refused before any call (the first two gates).
     async fn write_outcome(&mut self) -> Result<(), RemediationError> {
         let mut rec = self.record();
         rec.outcome = self.report.outcome;
@@ -60,35 +62,24 @@ impl Attempt<'_> {
             action = %rec.action,
             operator = %rec.operator,
             role = %rec.role,
+            os_user = rec.origin.as_ref().map_or("", |o| o.os_user.as_str()),
             target_id = rec.target_id.as_deref().unwrap_or(""),
             outcome = %rec.outcome,
             "remediation attempt"
         );
-        if self.intent_written {
-            match self.r.store.complete_audit(&self.r.tenant, &rec).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(RemediationError::new(ErrorKind::AuditIncomplete {
-                    // The store found no incomplete entry with this id to complete.
-                    audit_id: rec.id,
-                    outcome: rec.outcome,
-                })),
-                Err(e) => Err(RemediationError::new(ErrorKind::AuditIncomplete {
+        match self.r.store.append_audit(&self.r.tenant, &rec).await {
+            Ok(_) => Ok(()),
+            Err(e) if self.intent_written => {
+                Err(RemediationError::new(ErrorKind::AuditIncomplete {
                     audit_id: rec.id,
                     outcome: rec.outcome,
                 })
-                .with_source(Box::new(e))),
+                .with_source(Box::new(e)))
             }
-        } else {
-            self.r
-                .store
-                .append_audit(&self.r.tenant, &rec)
-                .await
-                .map_err(|e| {
-                    RemediationError::new(ErrorKind::Audit {
-                        context: format!("the {} outcome of {}", rec.outcome, rec.action),
-                    })
-                    .with_source(Box::new(e))
-                })
+            Err(e) => Err(RemediationError::new(ErrorKind::Audit {
+                context: format!("the {} outcome of {}", rec.outcome, rec.action),
+            })
+            .with_source(Box::new(e))),
         }
     }
 

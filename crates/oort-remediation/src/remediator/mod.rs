@@ -173,7 +173,7 @@ impl Remediator {
     ///
     /// Every attempt is recorded in the audit trail. Refusals by the first two gates send
     /// nothing to Graph; from then on an `incomplete` intent is written before the first Graph
-    /// call and completed with the outcome after the last, so an attempt interrupted in between
+    /// call and an outcome entry appended after the last, so an attempt interrupted in between
     /// leaves an `incomplete` entry. The third gate only reads (the user, the Global
     /// Administrator role's members, the user's methods); nothing is written before the fourth.
     ///
@@ -241,6 +241,7 @@ impl<'a> Attempt<'a> {
             outcome: AuditOutcome::Incomplete,
             operator: request.operator.name.clone(),
             role: request.operator.role,
+            origin: request.operator.origin.clone(),
             target_given: request.target.as_str().to_owned(),
             global_admin_override: request.override_global_admin_protection,
             target: None,

@@ -94,9 +94,25 @@ impl Env {
             .collect()
     }
 
+    /// The attempts as the audit trail says they ended, newest first: per attempt its
+    /// outcome entry, or its intent when it has none (the chain holds both).
     pub(crate) async fn audit(&self) -> Vec<AuditRecord> {
+        let entries = self
+            .store
+            .audit_log(self.tenant.tenant_id(), 200)
+            .await
+            .unwrap();
+        let mut seen = std::collections::HashSet::new();
+        entries
+            .into_iter()
+            .filter(|e| seen.insert(e.id.clone()))
+            .collect()
+    }
+
+    /// Every entry of the tenant's audit chain, newest first.
+    pub(crate) async fn audit_entries(&self) -> Vec<AuditRecord> {
         self.store
-            .audit_log(self.tenant.tenant_id(), 100)
+            .audit_log(self.tenant.tenant_id(), 200)
             .await
             .unwrap()
     }

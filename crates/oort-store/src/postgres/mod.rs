@@ -12,6 +12,7 @@ mod directory;
 mod findings;
 mod leases;
 mod notifications;
+mod operators;
 mod tls;
 mod write;
 
@@ -173,6 +174,9 @@ async fn migrate(client: &mut Client) -> Result<(), StoreError> {
         tx.batch_execute(sql)
             .await
             .map_err(db_err("apply a schema migration"))?;
+        if i + 1 == schema::AUDIT_CHAIN_VERSION {
+            audit::chain_legacy_audit(&tx).await?;
+        }
         tx.execute("DELETE FROM schema_version", &[])
             .await
             .map_err(db_err("record the schema version"))?;

@@ -13,6 +13,7 @@ mod files;
 mod findings;
 mod leases;
 mod notifications;
+mod operators;
 mod write;
 
 use std::fmt;
@@ -196,6 +197,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         let i = current as usize;
         tx.execute_batch(sql)
             .map_err(db_err("apply a schema migration"))?;
+        if i + 1 == schema::AUDIT_CHAIN_VERSION {
+            audit::chain_legacy_audit(&tx)?;
+        }
         tx.execute("DELETE FROM schema_version", [])
             .map_err(db_err("record the schema version"))?;
         tx.execute(

@@ -863,53 +863,336 @@ pub(crate) async fn notifications_are_recorded_per_channel_and_replaced(store: &
     assert_eq!(store.notifications("t2").await.unwrap().len(), 1);
 }
 
-pub(crate) async fn audit_entries_are_appended_and_completed_once(store: &dyn Store) {
+fn origin() -> ProcessOrigin {
+    ProcessOrigin::new("alice", "bastion-1", 4242, "/usr/local/bin/oort")
+}
+
+pub(crate) async fn audit_entries_are_appended_as_intent_and_outcome_never_updated(
+    store: &dyn Store,
+) {
     let intent = AuditRecord::intent(
         "a1",
-        t("2024-05-01T00:00:00Z"),
+        t("2024-05-01T00:00:00.1234567Z"),
         "alice",
         "administrator",
         "log_out",
         json!({"plan": ["POST /users/u1/revokeSignInSessions"]}),
-    );
-    store.append_audit("t1", &intent).await.unwrap();
+    )
+    .with_origin(Some(origin()));
+    let first = store.append_audit("t1", &intent).await.unwrap();
+    assert_eq!((first.seq, first.prev_hash.as_str()), (1, GENESIS_HASH));
     assert!(
         store.append_audit("t1", &intent).await.is_err(),
-        "an entry is never overwritten"
+        "an attempt has one intent entry"
     );
     let mut done = intent.clone();
     done.outcome = AuditOutcome::Success;
     done.target_id = Some("u1".into());
     done.completed_at = Some(t("2024-05-01T00:00:02Z"));
     done.entry = json!({"calls": [{"status": 200, "request_id": "r-1"}]});
-    assert!(store.complete_audit("t1", &done).await.unwrap());
+    let second = store.append_audit("t1", &done).await.unwrap();
+    assert_eq!(
+        (second.seq, second.prev_hash.as_str()),
+        (2, first.hash.as_str()),
+        "each entry carries the hash of the one before"
+    );
     let mut again = done.clone();
     again.outcome = AuditOutcome::Failed;
     assert!(
-        !store.complete_audit("t1", &again).await.unwrap(),
-        "completed once only"
+        store.append_audit("t1", &again).await.is_err(),
+        "an attempt has one outcome entry"
     );
     let crashed = AuditRecord::intent(
         "a2",
         t("2024-05-01T00:01:00Z"),
         "bob",
-        "help_desk",
+        "help-desk",
         "reset_mfa",
         json!({}),
     );
     store.append_audit("t1", &crashed).await.unwrap();
+    let other = store.append_audit("t2", &crashed).await.unwrap();
+    assert_eq!(other.seq, 1, "each tenant has a chain of its own");
+
     let log = store.audit_log("t1", 10).await.unwrap();
-    assert_eq!(log.len(), 2);
+    let entries: Vec<_> = log
+        .iter()
+        .map(|e| (e.link.as_ref().unwrap().seq, e.id.as_str(), e.outcome))
+        .collect();
     assert_eq!(
-        (log[0].id.as_str(), log[0].outcome),
-        ("a2", AuditOutcome::Incomplete),
-        "a crash leaves an incomplete entry"
+        entries,
+        [
+            (3, "a2", AuditOutcome::Incomplete),
+            (2, "a1", AuditOutcome::Success),
+            (1, "a1", AuditOutcome::Incomplete),
+        ],
+        "newest first; the intent is still there beside its outcome"
     );
-    assert_eq!(
-        (log[1].outcome, log[1].target_id.as_deref()),
-        (AuditOutcome::Success, Some("u1"))
-    );
+    assert_eq!(log[1].target_id.as_deref(), Some("u1"));
     assert_eq!(log[1].entry["calls"][0]["request_id"], "r-1");
+    assert_eq!(log[2].origin, Some(origin()));
+    assert_eq!(log[0].origin, None);
+    assert_eq!(
+        log[2].at,
+        t("2024-05-01T00:00:00.123456Z"),
+        "kept to the microsecond"
+    );
+    assert_eq!(store.audit_log("t1", 1).await.unwrap().len(), 1);
+    assert_eq!(store.audit_chains().await.unwrap(), ["t1", "t2"]);
+    let verified = store.verify_audit_chain("t1").await.unwrap();
+    assert!(verified.is_intact(), "{:?}", verified.problem);
+    assert_eq!(verified.entries, 3);
+    assert_eq!(
+        verified.head.unwrap().hash,
+        log[0].link.as_ref().unwrap().hash
+    );
+}
+
+/// Four entries in `chain`, for the tampering tests.
+pub(crate) async fn four_entries(store: &dyn Store, chain: &str) {
+    for i in 1..=4 {
+        let mut rec = AuditRecord::intent(
+            format!("a{i}"),
+            t("2024-05-01T00:00:00Z") + Duration::minutes(i),
+            "alice",
+            "administrator",
+            "log_out",
+            json!({"n": i}),
+        );
+        rec.outcome = AuditOutcome::Refused;
+        store.append_audit(chain, &rec).await.unwrap();
+    }
+    assert!(store.verify_audit_chain(chain).await.unwrap().is_intact());
+}
+
+/// SQL run on the store's database behind its back (both dialects accept it).
+pub(crate) const TAMPERING: &[(&str, &[&str])] = &[
+    (
+        "changed",
+        &["UPDATE audit_log SET outcome = 'success' WHERE tenant_id = 'changed' AND seq = 2"],
+    ),
+    (
+        "removed",
+        &["DELETE FROM audit_log WHERE tenant_id = 'removed' AND seq = 2"],
+    ),
+    (
+        "swapped",
+        &[
+            "UPDATE audit_log SET seq = -1 WHERE tenant_id = 'swapped' AND seq = 2",
+            "UPDATE audit_log SET seq = 2 WHERE tenant_id = 'swapped' AND seq = 3",
+            "UPDATE audit_log SET seq = 3 WHERE tenant_id = 'swapped' AND seq = -1",
+        ],
+    ),
+];
+
+/// After [`TAMPERING`] was run on chains made by [`four_entries`]: each is found where it was
+/// done.
+pub(crate) async fn verification_finds_each_tampering(store: &dyn Store) {
+    let changed = store.verify_audit_chain("changed").await.unwrap();
+    let p = changed.problem.expect("a changed outcome is found");
+    assert_eq!(
+        (p.seq, p.id.as_str(), p.kind.clone()),
+        (2, "a2", ChainProblemKind::Changed)
+    );
+    assert!(p.to_string().contains("entry 2"), "{p}");
+
+    let removed = store.verify_audit_chain("removed").await.unwrap();
+    let p = removed.problem.expect("a removed entry is found");
+    assert_eq!(
+        (p.seq, p.kind),
+        (3, ChainProblemKind::Removed { first: 2, last: 2 })
+    );
+
+    let swapped = store.verify_audit_chain("swapped").await.unwrap();
+    let p = swapped.problem.expect("swapped entries are found");
+    assert_eq!(
+        (p.seq, p.id.as_str(), p.kind),
+        (2, "a3", ChainProblemKind::Reordered { written_at: 3 })
+    );
+}
+
+pub(crate) async fn concurrent_appends_make_one_unbroken_chain(store: std::sync::Arc<dyn Store>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            for i in 0..10 {
+                let rec = AuditRecord::intent(
+                    format!("w{w}-{i}"),
+                    t("2024-05-01T00:00:00Z"),
+                    format!("worker-{w}"),
+                    "administrator",
+                    "log_out",
+                    json!({}),
+                );
+                store.append_audit("busy", &rec).await.unwrap();
+            }
+        });
+    }
+    while let Some(task) = tasks.join_next().await {
+        task.unwrap();
+    }
+    let verified = store.verify_audit_chain("busy").await.unwrap();
+    assert!(verified.is_intact(), "{:?}", verified.problem);
+    assert_eq!(verified.entries, 40);
+    assert_eq!(verified.head.unwrap().seq, 40);
+}
+
+fn admin_audit(action: &str, target: &str) -> AuditRecord {
+    let mut rec = AuditRecord::intent(
+        format!("{action}-{target}"),
+        t("2024-05-01T00:00:00Z"),
+        "root-admin",
+        "administrator",
+        action,
+        json!({"operator": target}),
+    )
+    .with_origin(Some(origin()));
+    rec.outcome = AuditOutcome::Success;
+    rec.target_id = Some(target.to_owned());
+    rec
+}
+
+pub(crate) async fn operators_are_stored_found_by_os_account_and_every_change_is_audited(
+    store: &dyn Store,
+) {
+    let at = t("2024-05-01T00:00:00Z");
+    let first =
+        OperatorRecord::new("root-admin", StoredRole::Administrator, at).with_os_users(["alice"]);
+    assert_eq!(
+        store
+            .bootstrap_operator(&first, &admin_audit("operator_bootstrap", "root-admin"))
+            .await
+            .unwrap(),
+        OperatorChange::Done
+    );
+    let again = OperatorRecord::new("second", StoredRole::Administrator, at);
+    assert_eq!(
+        store
+            .bootstrap_operator(&again, &admin_audit("operator_bootstrap", "second"))
+            .await
+            .unwrap(),
+        OperatorChange::NotEmpty,
+        "bootstrap only on an empty table"
+    );
+    let helper = OperatorRecord::new("hd", StoredRole::HelpDesk, at)
+        .with_os_users(["bob", "bob-admin"])
+        .with_password_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+    assert_eq!(
+        store
+            .add_operator(&helper, &admin_audit("operator_add", "hd"))
+            .await
+            .unwrap(),
+        OperatorChange::Done
+    );
+    assert_eq!(
+        store
+            .add_operator(&helper, &admin_audit("operator_add", "hd-2"))
+            .await
+            .unwrap(),
+        OperatorChange::AlreadyExists
+    );
+    let taken = OperatorRecord::new("other", StoredRole::ReadOnly, at).with_os_users(["bob"]);
+    assert_eq!(
+        store
+            .add_operator(&taken, &admin_audit("operator_add", "other"))
+            .await
+            .unwrap(),
+        OperatorChange::OsUserTaken {
+            os_user: "bob".into(),
+            operator: "hd".into()
+        },
+        "an OS account acts as one operator"
+    );
+
+    let all = store.operators().await.unwrap();
+    assert_eq!(all, [helper.clone(), first.clone()]);
+    assert!(
+        !format!("{:?}", all[0]).contains("aGFzaA"),
+        "no hash in Debug"
+    );
+    assert_eq!(
+        store.operator_for_os_user("bob-admin").await.unwrap(),
+        Some(helper.clone())
+    );
+    assert_eq!(store.operator_for_os_user("mallory").await.unwrap(), None);
+
+    assert_eq!(
+        store
+            .set_operator_role(
+                "root-admin",
+                StoredRole::ReadOnly,
+                &admin_audit("operator_set_role", "root-admin")
+            )
+            .await
+            .unwrap(),
+        OperatorChange::LastAdministrator,
+        "the last administrator keeps the role"
+    );
+    assert_eq!(
+        store
+            .remove_operator("root-admin", &admin_audit("operator_remove", "root-admin"))
+            .await
+            .unwrap(),
+        OperatorChange::LastAdministrator
+    );
+    assert_eq!(
+        store
+            .set_operator_role(
+                "nobody",
+                StoredRole::ReadOnly,
+                &admin_audit("operator_set_role", "nobody")
+            )
+            .await
+            .unwrap(),
+        OperatorChange::NotFound
+    );
+    let mut later = admin_audit("operator_set_role", "hd");
+    later.at = t("2024-05-02T00:00:00Z");
+    assert_eq!(
+        store
+            .set_operator_role("hd", StoredRole::Administrator, &later)
+            .await
+            .unwrap(),
+        OperatorChange::Done
+    );
+    let hd = store.operator_for_os_user("bob").await.unwrap().unwrap();
+    assert_eq!(
+        (hd.role, hd.updated_at, hd.created_at),
+        (StoredRole::Administrator, later.at, at)
+    );
+    assert_eq!(
+        store
+            .remove_operator("root-admin", &admin_audit("operator_remove", "root-admin"))
+            .await
+            .unwrap(),
+        OperatorChange::Done,
+        "another administrator remains"
+    );
+    assert_eq!(store.operator_for_os_user("alice").await.unwrap(), None);
+    assert_eq!(store.operators().await.unwrap().len(), 1);
+
+    let trail = store.audit_log(OPERATORS_CHAIN, 10).await.unwrap();
+    let actions: Vec<_> = trail
+        .iter()
+        .map(|e| (e.action.as_str(), e.target_id.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("operator_remove", "root-admin"),
+            ("operator_set_role", "hd"),
+            ("operator_add", "hd"),
+            ("operator_bootstrap", "root-admin"),
+        ],
+        "every change, and only changes, in the operators' chain"
+    );
+    assert_eq!(trail[0].origin, Some(origin()));
+    assert!(store
+        .verify_audit_chain(OPERATORS_CHAIN)
+        .await
+        .unwrap()
+        .is_intact());
 }
 
 pub(crate) async fn leases_hand_each_tenant_to_one_worker_until_they_expire(store: &dyn Store) {
@@ -1224,13 +1507,15 @@ macro_rules! store_suite {
             prune_deletes_sign_ins_and_audits_older_than_the_retention,
             findings_upsert_by_fingerprint_and_keep_notification_state,
             notifications_are_recorded_per_channel_and_replaced,
-            audit_entries_are_appended_and_completed_once,
+            audit_entries_are_appended_as_intent_and_outcome_never_updated,
+            operators_are_stored_found_by_os_account_and_every_change_is_audited,
             leases_hand_each_tenant_to_one_worker_until_they_expire,
             a_claimed_lease_names_its_holder_since_when_until_it_expires_or_is_released,
         );
         store_suite!(@shared $make; $attr;
             concurrent_workers_are_never_handed_a_tenant_already_leased,
             concurrent_claims_of_one_tenant_hand_it_to_exactly_one_owner,
+            concurrent_appends_make_one_unbroken_chain,
         );
     };
     (@tests $make:expr; $attr:meta; $($name:ident),+ $(,)?) => {$(
