@@ -24,8 +24,8 @@ const DEFAULT_METHODS: &[&str] = &[
 
 impl Tenant {
     /// Generated privileged access beyond direct membership: one plain member eligible for
-    /// Global Administrator, and the first role-assignable group holding Authentication
-    /// Administrator. Its own random stream, after everything else, so the rest of the
+    /// Global Administrator, and the first role-assignable group whose members are all members
+    /// (no guest, no break-glass account) holding Authentication Administrator. Its own random stream, after everything else, so the rest of the
     /// generated tenant does not change.
     pub(super) fn gen_privileged_access(&mut self, rng: &mut Rng) {
         let plain: Vec<usize> = (0..self.users.len())
@@ -37,10 +37,18 @@ impl Tenant {
             // Cannot fail: the user exists and the template is in the catalogue.
             let _ = self.add_role_eligibility(&id, DirectoryRole::GLOBAL_ADMINISTRATOR_TEMPLATE_ID);
         }
+        // Role-assignable groups hold administrators: the first one without guests (a guest
+        // with an admin role through a group would surprise every "act on a guest" example).
+        let without_guests = |g: &GroupRec| {
+            g.members.iter().all(|m| match m {
+                MemberRef::User(u) => self.users[*u].kind == UserKind::Member,
+                _ => true,
+            })
+        };
         if let Some(g) = self
             .groups
             .iter()
-            .position(|g| g.group.is_assignable_to_role == Some(true))
+            .position(|g| g.group.is_assignable_to_role == Some(true) && without_guests(g))
         {
             let id = self.groups[g].group.id.clone();
             // Cannot fail: the group is role-assignable and the template is in the catalogue.
