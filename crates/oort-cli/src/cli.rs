@@ -170,9 +170,11 @@ pub(crate) struct RemediateArgs {
     /// Operator role (default: `OORT_ROLE` or `role` in oort.toml).
     #[arg(long, global = true, value_enum)]
     pub(crate) role: Option<RoleArg>,
-    /// Act on a Global Administrator anyway (recorded in the audit trail).
-    #[arg(long, global = true)]
-    pub(crate) override_global_admin: bool,
+    /// Act on a privileged target anyway (one that holds or can activate a privileged
+    /// directory role), for this reason: Administrators only, with --yes to execute; the
+    /// reason is stored in the audit trail.
+    #[arg(long, global = true, value_name = "REASON")]
+    pub(crate) override_privileged: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
