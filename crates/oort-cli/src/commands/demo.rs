@@ -202,7 +202,9 @@ async fn collect(
 }
 
 /// Step 5: a log-out dry run on the worst finding's user that the gates let through (break-glass
-/// accounts skipped, at most five refusals); returns the report and the refusals.
+/// accounts skipped, each user tried once, at most eight refusals: the worst findings are often
+/// about administrators, whom a help-desk operator may not touch); returns the report and the
+/// refusals.
 async fn log_out_worst(
     remediator: &Remediator,
     summary: &ChecksSummary,
@@ -211,6 +213,7 @@ async fn log_out_worst(
 ) -> (Option<Report>, Vec<String>) {
     let operator = Operator::new("demo", OperatorRole::HelpDesk);
     let mut refusals = Vec::new();
+    let mut tried: Vec<String> = Vec::new();
     for f in &summary.findings {
         let Subject::User { id, upn } = &f.subject else {
             continue;
@@ -218,9 +221,12 @@ async fn log_out_worst(
         let Some(target) = upn.clone().or_else(|| id.clone()) else {
             continue;
         };
-        if break_glass.iter().any(|b| b.eq_ignore_ascii_case(&target)) {
+        if break_glass.iter().any(|b| b.eq_ignore_ascii_case(&target))
+            || tried.iter().any(|t| t.eq_ignore_ascii_case(&target))
+        {
             continue;
         }
+        tried.push(target.clone());
         out.info(format!(
             "worst finding with a user: {} {} on {target}",
             f.severity, f.check_id
@@ -234,7 +240,7 @@ async fn log_out_worst(
             Err(e) => {
                 out.info(format!("refused, trying the next user: {e}"));
                 refusals.push(e.to_string());
-                if refusals.len() >= 5 {
+                if refusals.len() >= 8 {
                     break;
                 }
             }
