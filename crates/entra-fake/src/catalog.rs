@@ -480,6 +480,108 @@ pub(crate) const ROLES: &[(&str, &str)] = &[
     ("Reports Reader", "4a5d8f65-41da-4de4-8968-e035b65339cf"),
 ];
 
+/// The built-in role definitions the fake tenant lists (`roleManagement/directory/roleDefinitions`):
+/// name, template id (the definition id of a built-in role) and `isPrivileged`, as the page
+/// "Microsoft Entra built-in roles" labels them (`MicrosoftDocs/entra-docs`
+/// `docs/identity/role-based-access-control/permissions-reference.md`, ms.date 01/20/2026).
+pub(crate) const ROLE_DEFINITIONS: &[(&str, &str, bool)] = &[
+    (
+        "Global Administrator",
+        "62e90394-69f5-4237-9190-012177145e10",
+        true,
+    ),
+    (
+        "User Administrator",
+        "fe930be7-5e62-47db-91af-98c3a49a38b1",
+        true,
+    ),
+    (
+        "Security Administrator",
+        "194ae4cb-b126-40b2-bd5b-6091b380977d",
+        true,
+    ),
+    (
+        "Privileged Role Administrator",
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",
+        true,
+    ),
+    (
+        "Application Administrator",
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+        true,
+    ),
+    (
+        "Helpdesk Administrator",
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+        true,
+    ),
+    (
+        "Global Reader",
+        "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+        true,
+    ),
+    (
+        "Reports Reader",
+        "4a5d8f65-41da-4de4-8968-e035b65339cf",
+        false,
+    ),
+    (
+        "Privileged Authentication Administrator",
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+        true,
+    ),
+    (
+        "Authentication Administrator",
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+        true,
+    ),
+    (
+        "Conditional Access Administrator",
+        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",
+        true,
+    ),
+    (
+        "Cloud Application Administrator",
+        "158c047a-c907-4556-b7ef-446551a6b5f7",
+        true,
+    ),
+    (
+        "Hybrid Identity Administrator",
+        "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
+        true,
+    ),
+    (
+        "Exchange Administrator",
+        "29232cdf-9323-42fd-ade2-1d097af3e4de",
+        false,
+    ),
+    (
+        "SharePoint Administrator",
+        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+        false,
+    ),
+    (
+        "Billing Administrator",
+        "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+        false,
+    ),
+    (
+        "Groups Administrator",
+        "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+        false,
+    ),
+    (
+        "Directory Readers",
+        "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
+        false,
+    ),
+    (
+        "Message Center Reader",
+        "790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b",
+        false,
+    ),
+];
+
 /// Great-circle distance in kilometres.
 pub(crate) fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());

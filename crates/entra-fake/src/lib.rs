@@ -67,8 +67,22 @@
 //!   `Policy.Read.All` or `Policy.Read.ConditionalAccess`; risk fields read `hidden` below P2.
 //! - Permissions and licences follow `entra_model::Capability`, so the fake and the product agree
 //!   on what each call needs. Privileged users (directory roles of
-//!   `DirectoryRole::PRIVILEGED_TEMPLATE_IDS`) cannot be deleted or disabled by the app (403), and
-//!   on-premises mastered attributes of synced users cannot be changed (400).
+//!   `DirectoryRole::PRIVILEGED_TEMPLATE_IDS`, held directly or through a role-assignable group)
+//!   cannot be deleted or disabled by the app (403), and on-premises mastered attributes of
+//!   synced users cannot be changed (400).
+//! - Role management: `roleManagement/directory/roleDefinitions` (`isPrivileged` in beta only),
+//!   `roleAssignments` (users and role-assignable groups) and `roleEligibilityScheduleInstances`
+//!   (PIM: 403 without `RoleEligibilitySchedule.Read.Directory` or `RoleManagement.Read.*`, 400
+//!   `AadPremiumLicenseRequired` below P2), and `users/{id}/transitiveMemberOf`. A generated
+//!   tenant has one member eligible for Global Administrator and, when a role-assignable group
+//!   holds members only, that group assigned Authentication Administrator; [`Tenant`]'s
+//!   `assign_directory_role`, `add_role_eligibility` and `add_role_assignable_group` set up more.
+//! - Guests carry the marks of a B2B account (`creationType` Invitation, `externalUserState`,
+//!   an `#EXT#` UPN, a `federated` identity issued by their home domain); members a
+//!   `userPrincipalName` identity issued by the tenant.
+//! - Deleting a user's default authentication method while other methods remain answers 400
+//!   `badRequest` "Cannot delete default method with other methods configured..."; it goes once
+//!   it is the last one. [`Tenant::set_authentication_methods`] sets methods and the default.
 //! - Baseline users sign in from their home city only; failures and interrupts come from their
 //!   own address, shared office addresses carry successes only, so that the baseline stays below
 //!   every threat detection's threshold and only planted activity fires.

@@ -76,7 +76,8 @@ fn users(t: &Tenant, now: OffsetDateTime, out: &mut Vec<PostureFinding>) {
         {
             found.add("no-mfa", &upn, "no MFA-capable method".to_owned());
         }
-        let privileged = r.roles.iter().any(|&ro| t.roles[ro].role.is_privileged());
+        // Directly or through a role-assignable group, as the checks read role members.
+        let privileged = t.holds_privileged_role(i);
         if privileged {
             if !mfa {
                 found.add(

@@ -326,60 +326,146 @@ async fn revoke_sign_in_sessions_sets_the_valid_from_time() {
     assert_eq!(at.unix_timestamp(), t.clock().now().unix_timestamp());
 }
 
+fn method(json: Value) -> entra_model::AuthenticationMethod {
+    serde_json::from_value(json).unwrap()
+}
+
+fn password() -> entra_model::AuthenticationMethod {
+    method(
+        json!({"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": entra_model::PASSWORD_METHOD_ID}),
+    )
+}
+
+fn phone(id: &str, phone_type: &str) -> entra_model::AuthenticationMethod {
+    method(
+        json!({"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": id, "phoneType": phone_type, "phoneNumber": "+1 4255550100"}),
+    )
+}
+
 #[tokio::test]
-async fn authentication_methods_are_deleted_except_the_default_phone() {
+async fn the_default_method_is_refused_while_other_methods_remain_and_deleted_last() {
     let (t, tok) = tenant().await;
-    let users = all_pages(&graph(&t, "v1.0/users?$select=id"), &tok).await;
-    let mut default_phone_seen = false;
-    let mut deleted_one = false;
-    for u in users.iter() {
-        let id = u["id"].as_str().unwrap();
-        let methods = get_ok(
-            &graph(&t, &format!("v1.0/users/{id}/authentication/methods")),
-            &tok,
+    let (_, member) = pick(&t, &tok).await;
+    let id = member["id"].as_str().unwrap().to_owned();
+    t.with_tenant(|x| {
+        x.set_authentication_methods(
+            &id,
+            vec![
+                password(),
+                phone(entra_model::MOBILE_PHONE_METHOD_ID, "mobile"),
+                method(json!({"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "id": "auth-1", "displayName": "iPhone"})),
+                method(json!({"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": entra_model::EMAIL_METHOD_ID, "emailAddress": "a@outlook.com"})),
+            ],
+            Some("push"),
         )
-        .await;
-        let methods = methods["value"].as_array().unwrap().clone();
-        assert!(methods
-            .iter()
-            .any(|m| m["@odata.type"] == "#microsoft.graph.passwordAuthenticationMethod"));
-        let reg = get_ok(&graph(&t, &format!("v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=id eq '{id}'")), &tok).await;
-        let reg = &reg["value"][0];
-        for m in &methods {
-            let ty = m["@odata.type"].as_str().unwrap();
-            let mid = m["id"].as_str().unwrap();
-            let seg = match ty {
-                "#microsoft.graph.phoneAuthenticationMethod" => "phoneMethods",
-                "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod" => {
-                    "microsoftAuthenticatorMethods"
-                }
-                "#microsoft.graph.fido2AuthenticationMethod" => "fido2Methods",
-                _ => continue,
-            };
-            let url = graph(&t, &format!("v1.0/users/{id}/authentication/{seg}/{mid}"));
-            let (s, b) = send(reqwest::Method::DELETE, &url, &tok, None).await;
-            let default_phone = seg == "phoneMethods"
-                && m["phoneType"] == "mobile"
-                && reg["userPreferredMethodForSecondaryAuthentication"] == "sms";
-            if default_phone {
-                assert_eq!(s, 400, "{b}");
-                assert_eq!(b["error"]["code"], "badRequest");
-                default_phone_seen = true;
-            } else if s == 204 {
-                deleted_one = true;
-                let (s2, _, _) = get(&url, &tok).await;
-                assert_eq!(s2, 404, "deleted method is gone");
-            }
-        }
-        if default_phone_seen && deleted_one {
-            break;
-        }
+    })
+    .unwrap();
+    let url =
+        |seg: &str, mid: &str| graph(&t, &format!("v1.0/users/{id}/authentication/{seg}/{mid}"));
+    let authenticator = url("microsoftAuthenticatorMethods", "auth-1");
+
+    let (s, b) = send(reqwest::Method::DELETE, &authenticator, &tok, None).await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["error"]["code"], "badRequest");
+    assert!(b["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Cannot delete default method with other methods configured"));
+    for (seg, mid) in [
+        ("phoneMethods", entra_model::MOBILE_PHONE_METHOD_ID),
+        ("emailMethods", entra_model::EMAIL_METHOD_ID),
+    ] {
+        let (s, b) = send(reqwest::Method::DELETE, &url(seg, mid), &tok, None).await;
+        assert_eq!(s, 204, "{b}");
     }
-    assert!(default_phone_seen && deleted_one);
+    let (s, b) = send(reqwest::Method::DELETE, &authenticator, &tok, None).await;
+    assert_eq!(s, 204, "the default goes once it is the last method: {b}");
+    let left = get_ok(
+        &graph(&t, &format!("v1.0/users/{id}/authentication/methods")),
+        &tok,
+    )
+    .await;
+    assert_eq!(
+        left["value"].as_array().unwrap().len(),
+        1,
+        "the password remains"
+    );
+    let reg = get_ok(
+        &graph(
+            &t,
+            &format!(
+                "v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=id eq '{id}'"
+            ),
+        ),
+        &tok,
+    )
+    .await;
+    assert_eq!(
+        reg["value"][0]["userPreferredMethodForSecondaryAuthentication"],
+        "none"
+    );
     // The password method cannot be deleted.
-    let id = users[5]["id"].as_str().unwrap();
-    let (s, _) = send(reqwest::Method::DELETE, &graph(&t, &format!("v1.0/users/{id}/authentication/passwordMethods/28c10230-6103-485e-b985-444c60001490")), &tok, None).await;
+    let (s, _) = send(
+        reqwest::Method::DELETE,
+        &url("passwordMethods", entra_model::PASSWORD_METHOD_ID),
+        &tok,
+        None,
+    )
+    .await;
     assert_eq!(s, 405);
+}
+
+#[tokio::test]
+async fn a_default_office_phone_is_refused_until_the_other_phones_are_gone() {
+    let (t, tok) = tenant().await;
+    let (_, member) = pick(&t, &tok).await;
+    let id = member["id"].as_str().unwrap().to_owned();
+    t.with_tenant(|x| {
+        x.set_authentication_methods(
+            &id,
+            vec![
+                password(),
+                phone(entra_model::MOBILE_PHONE_METHOD_ID, "mobile"),
+                phone(entra_model::OFFICE_PHONE_METHOD_ID, "office"),
+            ],
+            Some("voiceOffice"),
+        )
+    })
+    .unwrap();
+    let url = |mid: &str| {
+        graph(
+            &t,
+            &format!("v1.0/users/{id}/authentication/phoneMethods/{mid}"),
+        )
+    };
+    let (s, _) = send(
+        reqwest::Method::DELETE,
+        &url(entra_model::OFFICE_PHONE_METHOD_ID),
+        &tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = send(
+        reqwest::Method::DELETE,
+        &url(entra_model::MOBILE_PHONE_METHOD_ID),
+        &tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 204, "a phone that is not the default goes");
+    let (s, _) = send(
+        reqwest::Method::DELETE,
+        &url(entra_model::OFFICE_PHONE_METHOD_ID),
+        &tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    assert!(t
+        .with_tenant(|x| x.set_authentication_methods(&id, Vec::new(), Some("carrierPigeon")))
+        .unwrap_err()
+        .is_config());
 }
 
 #[tokio::test]

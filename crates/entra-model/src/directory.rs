@@ -225,6 +225,209 @@ impl DirectoryRole {
     }
 }
 
+/// A built-in directory role oort protects from remediation unless an administrator overrides:
+/// its name and template id.
+pub type BuiltInRole = (&'static str, &'static str);
+
+impl DirectoryRole {
+    /// The built-in roles that remediation treats as privileged when the tenant's own
+    /// `isPrivileged` flags (beta `roleDefinitions`) cannot be read: every role the page
+    /// "Microsoft Entra built-in roles" labels privileged, plus Exchange and SharePoint
+    /// Administrator (not labelled, but they manage mailboxes and sites of every user).
+    ///
+    /// Source: `MicrosoftDocs/entra-docs` `docs/identity/role-based-access-control/permissions-reference.md`
+    /// (ms.date 01/20/2026), the "All roles" table and its "Privileged" label. Not the same list
+    /// as [`Self::PRIVILEGED_TEMPLATE_IDS`], which names the administrator roles the posture
+    /// checks hold to stronger authentication.
+    pub const BUILT_IN_PRIVILEGED_ROLES: &'static [BuiltInRole] = &[
+        (
+            "Global Administrator",
+            "62e90394-69f5-4237-9190-012177145e10",
+        ),
+        (
+            "Privileged Role Administrator",
+            "e8611ab8-c189-46e8-94e1-60213ab1f814",
+        ),
+        (
+            "Privileged Authentication Administrator",
+            "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+        ),
+        (
+            "Security Administrator",
+            "194ae4cb-b126-40b2-bd5b-6091b380977d",
+        ),
+        ("Security Operator", "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f"),
+        ("Security Reader", "5d6b6bb7-de71-4623-b4af-96380a352509"),
+        (
+            "Application Administrator",
+            "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+        ),
+        (
+            "Application Developer",
+            "cf1c38e5-3621-4004-a7cb-879624dced7c",
+        ),
+        (
+            "Cloud Application Administrator",
+            "158c047a-c907-4556-b7ef-446551a6b5f7",
+        ),
+        (
+            "Authentication Administrator",
+            "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+        ),
+        (
+            "Authentication Extensibility Administrator",
+            "25a516ed-2fa0-40ea-a2d0-12923a21473a",
+        ),
+        (
+            "Conditional Access Administrator",
+            "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",
+        ),
+        (
+            "Hybrid Identity Administrator",
+            "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
+        ),
+        ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"),
+        (
+            "Helpdesk Administrator",
+            "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+        ),
+        (
+            "Password Administrator",
+            "966707d0-3269-4727-9be2-8c3a10f19b9d",
+        ),
+        (
+            "Exchange Administrator",
+            "29232cdf-9323-42fd-ade2-1d097af3e4de",
+        ),
+        (
+            "SharePoint Administrator",
+            "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+        ),
+        (
+            "Intune Administrator",
+            "3a2c62db-5318-420d-8d74-23affee5d9d5",
+        ),
+        (
+            "Cloud Device Administrator",
+            "7698a772-787b-4ac8-901f-60d6b08affd2",
+        ),
+        ("Directory Writers", "9360feb5-f418-4baa-8175-e2a00bac4301"),
+        (
+            "Domain Name Administrator",
+            "8329153b-31d0-4727-b945-745eb3bc5f31",
+        ),
+        (
+            "External Identity Provider Administrator",
+            "be2f45a1-457d-42af-a067-6ec1fa63bc45",
+        ),
+        ("Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"),
+        (
+            "Lifecycle Workflows Administrator",
+            "59d46f88-662b-457b-bceb-5c3809e5908f",
+        ),
+        (
+            "Attribute Provisioning Administrator",
+            "ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe",
+        ),
+        (
+            "Attribute Provisioning Reader",
+            "422218e4-db15-4ef9-bbe0-8afb41546d79",
+        ),
+        (
+            "B2C IEF Keyset Administrator",
+            "aaf43236-0c0d-4d5f-883a-6955382ac081",
+        ),
+        (
+            "Agent ID Administrator",
+            "db506228-d27e-4b7d-95e5-295956d6615f",
+        ),
+        (
+            "Partner Tier1 Support",
+            "4ba39ca4-527c-499a-b93d-d9b492c50246",
+        ),
+        (
+            "Partner Tier2 Support",
+            "e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8",
+        ),
+    ];
+
+    /// The built-in privileged role with this template (or built-in definition) id, from
+    /// [`Self::BUILT_IN_PRIVILEGED_ROLES`] (case-insensitive).
+    pub fn built_in_privileged(template_id: &str) -> Option<BuiltInRole> {
+        Self::BUILT_IN_PRIVILEGED_ROLES
+            .iter()
+            .find(|(_, id)| id.eq_ignore_ascii_case(template_id))
+            .copied()
+    }
+}
+
+/// A role definition (`GET /roleManagement/directory/roleDefinitions`). For built-in roles the
+/// id is the template id.
+///
+/// `isPrivileged` is a beta property (`api-reference/beta/resources/unifiedroledefinition.md`:
+/// "Flag indicating if the role is privileged"); v1.0 does not send it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UnifiedRoleDefinition {
+    /// Definition id (the template id for built-in roles).
+    #[serde(deserialize_with = "crate::de::null_default")]
+    pub id: String,
+    /// Role name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Template id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// Whether it is a built-in role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_built_in: Option<bool>,
+    /// Whether the role is privileged (beta only; `None` when not sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_privileged: Option<bool>,
+}
+
+/// An instance of a role eligibility (`GET /roleManagement/directory/roleEligibilityScheduleInstances`,
+/// Privileged Identity Management): the principal may activate the role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UnifiedRoleEligibilityScheduleInstance {
+    /// Instance id.
+    #[serde(deserialize_with = "crate::de::null_default")]
+    pub id: String,
+    /// Object id of the eligible principal (a user or a role-assignable group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    /// Role definition id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_definition_id: Option<String>,
+    /// Directory scope, `/` for the tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_scope_id: Option<String>,
+    /// App scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_scope_id: Option<String>,
+    /// Start of the eligibility.
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub start_date_time: Option<OffsetDateTime>,
+    /// End of the eligibility (`None`: permanent).
+    #[serde(
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub end_date_time: Option<OffsetDateTime>,
+    /// `Direct`, `Group` or `Inherited`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_type: Option<String>,
+    /// The schedule this instance belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_eligibility_schedule_id: Option<String>,
+}
+
 /// A role assignment (`GET /roleManagement/directory/roleAssignments`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

@@ -89,8 +89,9 @@ pub use auth_method::{
 };
 pub use device::{ComplianceState, ManagedDevice};
 pub use directory::{
-    AdministrativeUnit, Device, DirectoryObject, DirectoryRole, MemberDelta, OrgContact, Removed,
-    RemovedReason, UnifiedRoleAssignment,
+    AdministrativeUnit, BuiltInRole, Device, DirectoryObject, DirectoryRole, MemberDelta,
+    OrgContact, Removed, RemovedReason, UnifiedRoleAssignment, UnifiedRoleDefinition,
+    UnifiedRoleEligibilityScheduleInstance,
 };
 pub use event_hub::{
     DiagnosticRecord, EventHubError, EventHubErrorKind, EventHubMessage, LogCategory,

@@ -133,6 +133,10 @@ permissions! {
     GroupMemberReadAll = "GroupMember.Read.All", Read, None;
     MemberReadHidden = "Member.Read.Hidden", Read, None;
     RoleManagementReadDirectory = "RoleManagement.Read.Directory", Read, None;
+    RoleManagementReadAll = "RoleManagement.Read.All", Read, None;
+    RoleManagementReadWriteDirectory = "RoleManagement.ReadWrite.Directory", Write, None;
+    RoleEligibilityScheduleReadDirectory = "RoleEligibilitySchedule.Read.Directory", Read, Some(Licence::P2);
+    RoleEligibilityScheduleReadWriteDirectory = "RoleEligibilitySchedule.ReadWrite.Directory", Write, Some(Licence::P2);
     ApplicationReadAll = "Application.Read.All", Read, None;
     PolicyReadAll = "Policy.Read.All", Read, None;
     PolicyReadConditionalAccess = "Policy.Read.ConditionalAccess", Read, None;
@@ -246,6 +250,74 @@ impl Requirement {
 }
 
 use Permission as P;
+
+impl Requirement {
+    /// The reads that tell whether a remediation target holds or can activate a privileged
+    /// directory role, each with the application permissions its documentation accepts, least
+    /// privileged first:
+    ///
+    /// - the groups the user is a transitive member of (role-assignable groups carry role
+    ///   assignments): `api-reference/v1.0/api/user-list-transitivememberof.md`;
+    /// - the active role assignments of the user and of those groups:
+    ///   `api-reference/v1.0/api/rbacapplication-list-roleassignments.md`;
+    /// - the roles they are eligible for in Privileged Identity Management:
+    ///   `api-reference/v1.0/api/rbacapplication-list-roleeligibilityscheduleinstances.md`
+    ///   (the generated permission table names `RoleEligibilitySchedule.Read.Directory` first; an
+    ///   older rendering lists `RoleManagement.Read.All`, `RoleManagement.Read.Directory`,
+    ///   `RoleManagement.ReadWrite.Directory`).
+    ///
+    /// `RoleManagement.Read.Directory` alone covers the last two. The role definitions
+    /// (`isPrivileged`) are read when allowed and are not required: a built-in list stands in.
+    pub const PRIVILEGED_TARGET: Requirement = Requirement {
+        clauses: &[
+            Clause {
+                call: "GET /users/{id}/transitiveMemberOf",
+                any_of: &[
+                    P::UserReadAll,
+                    P::GroupMemberReadAll,
+                    P::GroupReadAll,
+                    P::DirectoryReadAll,
+                    P::DirectoryReadWriteAll,
+                ],
+            },
+            Clause {
+                call: "GET /roleManagement/directory/roleAssignments",
+                any_of: &[
+                    P::RoleManagementReadDirectory,
+                    P::RoleManagementReadAll,
+                    P::DirectoryReadAll,
+                    P::RoleManagementReadWriteDirectory,
+                    P::DirectoryReadWriteAll,
+                ],
+            },
+            Clause {
+                call: "GET /roleManagement/directory/roleEligibilityScheduleInstances",
+                any_of: &[
+                    P::RoleEligibilityScheduleReadDirectory,
+                    P::RoleManagementReadDirectory,
+                    P::RoleManagementReadAll,
+                    P::RoleEligibilityScheduleReadWriteDirectory,
+                    P::RoleManagementReadWriteDirectory,
+                ],
+            },
+        ],
+    };
+
+    /// The permissions that read role definitions with their `isPrivileged` flag
+    /// (`api-reference/beta/api/rbacapplication-list-roledefinitions.md`, directory provider).
+    pub const ROLE_DEFINITIONS: Requirement = Requirement {
+        clauses: &[Clause {
+            call: "GET /beta/roleManagement/directory/roleDefinitions",
+            any_of: &[
+                P::RoleManagementReadDirectory,
+                P::RoleManagementReadAll,
+                P::DirectoryReadAll,
+                P::RoleManagementReadWriteDirectory,
+                P::DirectoryReadWriteAll,
+            ],
+        }],
+    };
+}
 
 const READ_USERS: &[Permission] = &[
     P::UserReadAll,

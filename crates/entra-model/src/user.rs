@@ -299,6 +299,44 @@ impl User {
         self.user_type == Some(UserType::Guest)
     }
 
+    /// What marks this account as belonging to someone outside the tenant (a B2B guest), each
+    /// as a short phrase; empty for an account of the tenant itself, whatever its `userType`.
+    ///
+    /// The marks, from the `user` resource (`api-reference/v1.0/resources/user.md`): `creationType`
+    /// `Invitation` (created by a B2B invitation), `externalUserState` set (the state of that
+    /// invitation), `#EXT#` in the user principal name (the form Entra gives invited users), and
+    /// an identity of `signInType` `federated`, i.e. issued by another organization or a social
+    /// provider (`api-reference/v1.0/resources/objectidentity.md`). They need `$select`.
+    pub fn external_identity_marks(&self) -> Vec<String> {
+        let mut marks = Vec::new();
+        if self.creation_type == Some(CreationType::Invitation) {
+            marks.push("creationType Invitation".to_owned());
+        }
+        if let Some(state) = &self.external_user_state {
+            marks.push(format!("externalUserState {state}"));
+        }
+        if self
+            .user_principal_name
+            .as_deref()
+            .is_some_and(|u| u.to_ascii_uppercase().contains("#EXT#"))
+        {
+            marks.push("#EXT# user principal name".to_owned());
+        }
+        for identity in &self.identities {
+            if identity
+                .sign_in_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("federated"))
+            {
+                marks.push(format!(
+                    "identity issued by {}",
+                    identity.issuer.as_deref().unwrap_or("an external provider")
+                ));
+            }
+        }
+        marks
+    }
+
     /// Whether the account is enabled; `None` when `accountEnabled` was not selected.
     pub fn is_enabled(&self) -> Option<bool> {
         self.account_enabled

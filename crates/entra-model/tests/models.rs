@@ -680,3 +680,62 @@ fn raw_keeps_the_exact_text_and_serializes_it_back() {
     let page: Vec<Raw<SignIn>> = serde_json::from_str(&format!("[{text},{text}]")).unwrap();
     assert_eq!(page[1].json(), text);
 }
+
+#[test]
+fn role_definitions_and_eligibilities_read_the_documented_shapes() {
+    // `api-reference/beta/api/rbacapplication-list-roledefinitions.md`, example 1.
+    let d: UnifiedRoleDefinition = check_model(
+        r#"{"id": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "description": "Can reset passwords for non-administrators and Helpdesk Administrators.",
+            "displayName": "Helpdesk Administrator", "isBuiltIn": true, "isEnabled": true, "isPrivileged": true,
+            "templateId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "version": "1"}"#,
+    );
+    assert_eq!(d.is_privileged, Some(true));
+    assert_eq!(d.display_name.as_deref(), Some("Helpdesk Administrator"));
+    // `api-reference/v1.0/api/rbacapplication-list-roleeligibilityscheduleinstances.md`.
+    let e: UnifiedRoleEligibilityScheduleInstance = check_model(
+        r#"{"id": "8MYkhImhnkm70CbBdTyW1BbHHAdHgZdDpbqyEFlRzAs-1-e", "principalId": "071cc716-8147-4397-a5ba-b2105951cc0b",
+            "roleDefinitionId": "8424c6f0-a189-499e-bbd0-26c1753c96d4", "directoryScopeId": "/", "appScopeId": null,
+            "startDateTime": "2022-04-12T14:44:50.287Z", "endDateTime": "2024-04-10T00:00:00Z", "memberType": "Direct",
+            "roleEligibilityScheduleId": "77f71919-62f3-4d0c-9f88-0a0391b665cd"}"#,
+    );
+    assert_eq!(e.member_type.as_deref(), Some("Direct"));
+    assert!(e.end_date_time.is_some());
+    assert_eq!(
+        DirectoryRole::built_in_privileged("62E90394-69F5-4237-9190-012177145E10"),
+        Some((
+            "Global Administrator",
+            "62e90394-69f5-4237-9190-012177145e10"
+        ))
+    );
+    assert_eq!(
+        DirectoryRole::built_in_privileged("4a5d8f65-41da-4de4-8968-e035b65339cf"),
+        None,
+        "Reports Reader is not privileged"
+    );
+}
+
+#[test]
+fn external_identity_marks_tell_a_b2b_guest_from_a_member_typed_guest() {
+    let guest: User = serde_json::from_value(json!({
+        "id": "g1", "userType": "Guest", "creationType": "Invitation", "externalUserState": "Accepted",
+        "userPrincipalName": "ann_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+        "identities": [{"signInType": "federated", "issuer": "ExternalAzureAD", "issuerAssignedId": null}]
+    }))
+    .unwrap();
+    assert_eq!(
+        guest.external_identity_marks(),
+        [
+            "creationType Invitation",
+            "externalUserState Accepted",
+            "#EXT# user principal name",
+            "identity issued by ExternalAzureAD"
+        ]
+    );
+    let made_guest: User = serde_json::from_value(json!({
+        "id": "m1", "userType": "Guest", "creationType": null, "externalUserState": null,
+        "userPrincipalName": "adele@contoso.com",
+        "identities": [{"signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "adele@contoso.com"}]
+    }))
+    .unwrap();
+    assert!(made_guest.external_identity_marks().is_empty());
+}

@@ -173,3 +173,39 @@ fn recommended_sets_match_the_setup_guide_and_satisfy_their_actions() {
         assert!(action.requirement().is_satisfied_by(&set), "{action}");
     }
 }
+
+#[test]
+fn privileged_target_reads_name_least_privileged_permissions_first() {
+    let req = Requirement::PRIVILEGED_TARGET;
+    let calls: Vec<&str> = req.clauses.iter().map(|c| c.call).collect();
+    assert_eq!(
+        calls,
+        [
+            "GET /users/{id}/transitiveMemberOf",
+            "GET /roleManagement/directory/roleAssignments",
+            "GET /roleManagement/directory/roleEligibilityScheduleInstances"
+        ]
+    );
+    assert_eq!(
+        req.clauses[2].any_of[0],
+        Permission::RoleEligibilityScheduleReadDirectory
+    );
+    assert_eq!(
+        req.clauses[1].any_of[0],
+        Permission::RoleManagementReadDirectory
+    );
+    // Directory.Read.All reads assignments but not eligibilities.
+    let directory = PermissionSet::from_roles(["Directory.Read.All"]);
+    let missing = req.missing(&directory);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(
+        missing[0].to_string(),
+        "GET /roleManagement/directory/roleEligibilityScheduleInstances needs RoleEligibilitySchedule.Read.Directory, RoleManagement.Read.Directory, RoleManagement.Read.All, RoleEligibilitySchedule.ReadWrite.Directory or RoleManagement.ReadWrite.Directory"
+    );
+    let least = PermissionSet::from_roles(["User.Read.All", "RoleManagement.Read.Directory"]);
+    assert!(req.is_satisfied_by(&least));
+    assert_eq!(
+        Permission::RoleEligibilityScheduleReadDirectory.licence(),
+        Some(Licence::P2)
+    );
+}

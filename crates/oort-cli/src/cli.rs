@@ -187,9 +187,11 @@ pub(crate) struct RemediateArgs {
     /// Execute the plan (default: a dry run that changes nothing).
     #[arg(long, global = true)]
     pub(crate) yes: bool,
-    /// Act on a Global Administrator anyway (recorded in the audit trail).
-    #[arg(long, global = true)]
-    pub(crate) override_global_admin: bool,
+    /// Act on a privileged target anyway (one that holds or can activate a privileged
+    /// directory role), for this reason: Administrators only, with --yes to execute; the
+    /// reason is stored in the audit trail.
+    #[arg(long, global = true, value_name = "REASON")]
+    pub(crate) override_privileged: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -604,6 +604,104 @@ async fn audit_verify_exits_0_on_an_intact_trail_and_1_naming_a_changed_entry() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_privileged_target_needs_an_administrator_and_override_privileged_with_its_reason() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let break_glass = fake.break_glass_accounts();
+    // A Global Administrator who is not a break-glass account.
+    let admin = fake
+        .with_tenant(|t| {
+            let users = t.users();
+            let bg = users
+                .iter()
+                .filter(|u| {
+                    u.user_principal_name
+                        .as_ref()
+                        .is_some_and(|n| break_glass.contains(n))
+                })
+                .map(|u| u.id.clone())
+                .collect::<Vec<_>>();
+            let member = users
+                .iter()
+                .find(|u| u.user_type == Some(entra_model::UserType::Member) && !bg.contains(&u.id))
+                .unwrap()
+                .id
+                .clone();
+            t.assign_directory_role(&member, "62e90394-69f5-4237-9190-012177145e10")
+                .map(|()| member)
+        })
+        .unwrap();
+    let run = |args: Vec<&'static str>| {
+        let dir = dir.path().to_owned();
+        let fake = &fake;
+        async move { oort(&dir, Some(fake), &[], &args).await }
+    };
+    let remediate = |extra: &'static [&'static str]| {
+        let mut args = vec!["remediate", "log-out", "--user"];
+        args.push(Box::leak(admin.clone().into_boxed_str()));
+        args.extend_from_slice(extra);
+        run(args)
+    };
+    // This OS account acts as alice, an administrator.
+    let boot = run(vec!["operators", "bootstrap", "alice"]).await;
+    assert_eq!(boot.status.code(), Some(0), "{}", stderr(&boot));
+
+    let refused = remediate(&["--yes"]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("is privileged (Global Administrator (assigned directly))"),
+        "{err}"
+    );
+    assert!(err.contains("--override-privileged"), "{err}");
+
+    let done = remediate(&[
+        "--override-privileged",
+        "incident 7: stolen session",
+        "--yes",
+        "--json",
+    ])
+    .await;
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    let report = json(&done);
+    assert_eq!(report["outcome"], "success");
+    assert_eq!(report["privileged_override"], "incident 7: stolen session");
+    assert_eq!(
+        report["target"]["privilege"]["roles"][0]["role_name"],
+        "Global Administrator"
+    );
+
+    // alice becomes help-desk (bob stays the administrator): the override is refused to her.
+    let bob = run(vec![
+        "operators",
+        "add",
+        "bob",
+        "--role",
+        "administrator",
+        "--os-user",
+        "bob",
+    ])
+    .await;
+    assert_eq!(bob.status.code(), Some(0), "{}", stderr(&bob));
+    let demoted = run(vec![
+        "operators",
+        "set-role",
+        "alice",
+        "--role",
+        "help-desk",
+    ])
+    .await;
+    assert_eq!(demoted.status.code(), Some(0), "{}", stderr(&demoted));
+    let help_desk = remediate(&["--override-privileged", "incident 7", "--yes"]).await;
+    assert_eq!(help_desk.status.code(), Some(1));
+    assert!(
+        stderr(&help_desk).contains("only an Administrator"),
+        "{}",
+        stderr(&help_desk)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_on_the_command_line_is_refused_without_being_echoed() {
     let dir = workdir();
     for args in [

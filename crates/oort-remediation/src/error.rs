@@ -21,8 +21,6 @@ pub enum Protection {
     BreakGlass,
     /// On the configured protected list (`OORT_PROTECTED_ACCOUNTS`).
     Configured,
-    /// A member of the Global Administrator role (lifted only by an explicit override).
-    GlobalAdministrator,
 }
 
 impl fmt::Display for Protection {
@@ -30,7 +28,6 @@ impl fmt::Display for Protection {
         f.write_str(match self {
             Protection::BreakGlass => "a break-glass account",
             Protection::Configured => "on the protected accounts list",
-            Protection::GlobalAdministrator => "a Global Administrator",
         })
     }
 }
@@ -43,9 +40,9 @@ fn clauses(missing: &[Clause]) -> String {
         .join("; ");
     if missing
         .iter()
-        .any(|c| c.call.starts_with("GET /directoryRoles"))
+        .any(|c| c.call.starts_with("GET /roleManagement") || c.call.contains("transitiveMemberOf"))
     {
-        text.push_str(" (to check that the target is not a Global Administrator; an explicit override of that protection skips the check)");
+        text.push_str(" (to check whether the target holds or can activate a privileged directory role; an Administrator's explicit privileged override skips the requirement)");
     }
     text
 }
@@ -109,11 +106,71 @@ pub enum ErrorKind {
         user_type: Option<UserType>,
     },
 
+    /// Gate 1: an operator who is not an `Administrator` gave the privileged override.
+    #[error("refused: operator {operator} has role {role}; only an Administrator may override the protection of privileged targets")]
+    OverrideNeedsAdministrator {
+        /// Operator name.
+        operator: String,
+        /// Their role.
+        role: OperatorRole,
+    },
+
+    /// Gate 1, once the target is read: the target is privileged and the operator is not an
+    /// `Administrator` (whatever else they pass).
+    #[error("refused: {target} is privileged ({why}); operator {operator} has role {role}, and only an Administrator may act on a privileged target")]
+    PrivilegedNeedsAdministrator {
+        /// Operator name.
+        operator: String,
+        /// Their role.
+        role: OperatorRole,
+        /// The target's UPN or id.
+        target: String,
+        /// Why it is privileged ([`crate::Privilege::summary`]).
+        why: String,
+    },
+
+    /// Gate 3: the target is privileged and the request carries no override.
+    #[error("refused: {target} is privileged ({why}) and protected from remediation; an Administrator may act anyway with an explicit privileged override and its reason (oort remediate ... --override-privileged \"REASON\" --yes)")]
+    PrivilegedTarget {
+        /// The target's UPN or id.
+        target: String,
+        /// Why it is privileged ([`crate::Privilege::summary`]).
+        why: String,
+    },
+
+    /// Gate 3: delete guest user on a guest that is not an external (B2B) account.
+    #[error("refused: {target} has userType Guest but no mark of an external account (creationType Invitation, externalUserState, an #EXT# user principal name or an identity issued outside the tenant); it is one of the tenant's own accounts, delete it in the Entra admin center if that is really intended")]
+    NotExternal {
+        /// The target's UPN or id.
+        target: String,
+    },
+
+    /// Gate 3: delete guest user by the operator who made the user a guest within the last 7
+    /// days (two people for member -> guest -> gone).
+    #[error("refused: {operator} changed {target} to Guest at {at} (audit entry {audit_id}); within 7 days another operator must delete the account")]
+    SameOperatorMadeGuest {
+        /// The target's UPN or id.
+        target: String,
+        /// The operator.
+        operator: String,
+        /// When they changed the type (RFC 3339).
+        at: String,
+        /// The audit entry of that change.
+        audit_id: String,
+    },
+
+    /// Gate 3: the audit trail holds more entries of the last 7 days than oort reads, so who
+    /// made the user a guest cannot be checked.
+    #[error("refused: the audit trail holds more than {scanned} entries of the last 7 days, so oort cannot check who made {target} a guest; ask another operator, or retry once the entries are older")]
+    GuestHistoryUnverifiable {
+        /// The target's UPN or id.
+        target: String,
+        /// How many entries were read.
+        scanned: usize,
+    },
+
     /// Gate 3: the target is protected.
-    #[error("refused: {target} is {reason} and protected from remediation; {}", match .reason {
-        Protection::GlobalAdministrator => "confirm the decision explicitly with the Global Administrator override to act anyway",
-        _ => "remove it from the protected list in oort's configuration first if this is really intended",
-    })]
+    #[error("refused: {target} is {reason} and protected from remediation; remove it from the protected list in oort's configuration first if this is really intended")]
     Protected {
         /// The target's UPN or id.
         target: String,
@@ -252,6 +309,12 @@ impl RemediationError {
                 | ErrorKind::NotAGuest { .. }
                 | ErrorKind::Protected { .. }
                 | ErrorKind::NoChange { .. }
+                | ErrorKind::OverrideNeedsAdministrator { .. }
+                | ErrorKind::PrivilegedNeedsAdministrator { .. }
+                | ErrorKind::PrivilegedTarget { .. }
+                | ErrorKind::NotExternal { .. }
+                | ErrorKind::SameOperatorMadeGuest { .. }
+                | ErrorKind::GuestHistoryUnverifiable { .. }
         )
     }
 
@@ -264,7 +327,9 @@ impl RemediationError {
     pub fn gate(&self) -> Option<crate::Gate> {
         use crate::Gate;
         match self.0.kind {
-            ErrorKind::RoleNotAllowed { .. } => Some(Gate::OperatorRole),
+            ErrorKind::RoleNotAllowed { .. }
+            | ErrorKind::OverrideNeedsAdministrator { .. }
+            | ErrorKind::PrivilegedNeedsAdministrator { .. } => Some(Gate::OperatorRole),
             ErrorKind::MissingPermissions { .. } => Some(Gate::Permissions),
             _ if self.is_refusal() => Some(Gate::TargetRules),
             _ => None,

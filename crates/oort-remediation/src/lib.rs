@@ -7,23 +7,36 @@
 //! | action | Graph calls (after reading the user) |
 //! | --- | --- |
 //! | [`Action::UpdateUserType`] | `PATCH /users/{id}` `{"userType": ...}` |
-//! | [`Action::DeleteGuestUser`] | `DELETE /users/{id}` (guests only; restorable 30 days) |
+//! | [`Action::DeleteGuestUser`] | `DELETE /users/{id}` (external guests only; restorable 30 days) |
 //! | [`Action::LogOut`] | `POST /users/{id}/revokeSignInSessions` |
 //! | [`Action::ResetMfa`] | `GET /users/{id}/authentication/methods`, then a `DELETE` per method at its type's path, alternate and office phones first, the mobile phone last, the password never |
 //!
 //! The gates ([`Gate`]), each refusing with a typed [`RemediationError`] that says what to do:
 //! 1. **Operator role** ([`OperatorRole`], from the operator's record in the store): `Administrator` may
-//!    take every action, `HelpDesk` all but deleting, `ReadOnly` none.
+//!    take every action, `HelpDesk` all but deleting, `ReadOnly` none. Only an `Administrator`
+//!    may act on a privileged target, and only with an explicit override and its reason
+//!    ([`RemediationRequest::override_privileged`]); any other role is refused here whatever it
+//!    passes, and again once the target turns out privileged.
 //! 2. **Granted permissions**: the app token's `roles` must cover every call of the action as
 //!    `entra-model`'s catalogue lists it ([`entra_model::RemediationAction::requirement`]), and,
-//!    unless the operator lifts that protection, reading the Global Administrator role's
-//!    members. Nothing is sent to Graph before this gate passes.
+//!    unless an Administrator overrides the privileged protection, the reads that tell whether
+//!    the target is privileged ([`entra_model::Requirement::PRIVILEGED_TARGET`]: transitive
+//!    memberships, role assignments, eligibility schedule instances). Nothing is sent to Graph
+//!    before this gate passes.
 //! 3. **Target rules** (reads only): the target (object id or UPN) is resolved to an id; break-glass
-//!    and configured protected accounts are refused, so are Global Administrators unless the
-//!    request overrides explicitly; delete refuses a non-guest; update user type refuses a no-op.
+//!    and configured protected accounts are refused; a privileged target (one that holds or can
+//!    activate a privileged directory role: directly, through a role-assignable group, or as
+//!    eligible in Privileged Identity Management; when eligibility cannot be read, treated as
+//!    privileged) is refused without the override, and the plan says which role and how
+//!    ([`Privilege`]); delete refuses a non-guest, a guest that is not an external account, and
+//!    the operator who made the user a guest within 7 days; update user type refuses a no-op.
 //! 4. **Confirmation**: the default is a dry run returning the plan — every write with method,
 //!    path and body, the gates passed, the target's state — without writing anything;
 //!    [`RemediationRequest::confirm`] executes it.
+//!
+//! A reset MFA deletes the methods in a safe order and retries the ones Graph refuses while
+//! others remain (the user's default method) once the others are gone; it ends `partial` only
+//! when something is still registered, naming each method left, why, and Graph's request-id.
 //!
 //! Every attempt is appended to the store's audit chain ([`oort_store::AuditStore`]), never
 //! updated: refusals by the first two gates as one outcome entry; anything that reaches Graph
@@ -114,7 +127,7 @@ pub use error::{ErrorKind, Protection, RemediationError};
 pub use remediator::{Remediator, RemediatorBuilder};
 pub use report::{
     AuditOutcome, CallResult, Gate, GateCheck, MethodResult, MethodStatus, Mode, PlannedCall,
-    Report, TargetState,
+    Privilege, PrivilegedRole, Report, TargetState, Via,
 };
 pub use request::{Action, Operator, OperatorRole, RemediationRequest, Target};
 

@@ -135,6 +135,115 @@ pub struct MethodResult {
     pub detail: Option<String>,
 }
 
+/// How the target holds or can activate a privileged role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Via {
+    /// An active assignment to the user.
+    Direct,
+    /// An active assignment to a role-assignable group the user is a (transitive) member of.
+    Group {
+        /// Group object id.
+        group_id: String,
+        /// Group name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_name: Option<String>,
+    },
+    /// An eligible assignment (Privileged Identity Management) to the user: they can activate it.
+    Eligible,
+    /// An eligible assignment to a role-assignable group the user is a member of.
+    EligibleThroughGroup {
+        /// Group object id.
+        group_id: String,
+        /// Group name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_name: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let group = |id: &String, name: &Option<String>| name.clone().unwrap_or_else(|| id.clone());
+        match self {
+            Via::Direct => f.write_str("assigned directly"),
+            Via::Group {
+                group_id,
+                group_name,
+            } => {
+                write!(f, "through group {}", group(group_id, group_name))
+            }
+            Via::Eligible => f.write_str("eligible (can activate it)"),
+            Via::EligibleThroughGroup {
+                group_id,
+                group_name,
+            } => write!(f, "eligible through group {}", group(group_id, group_name)),
+        }
+    }
+}
+
+/// A privileged role the target holds or can activate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PrivilegedRole {
+    /// Role definition id (the template id of a built-in role).
+    pub role_definition_id: String,
+    /// Role name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    /// How.
+    pub via: Via,
+}
+
+impl std::fmt::Display for PrivilegedRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({})",
+            self.role_name
+                .as_deref()
+                .unwrap_or(&self.role_definition_id),
+            self.via
+        )
+    }
+}
+
+/// Whether the target holds or can activate a privileged directory role, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Privilege {
+    /// Treated as privileged: a privileged role was found, or something that could show one
+    /// could not be read.
+    pub privileged: bool,
+    /// The privileged roles found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<PrivilegedRole>,
+    /// What could not be read, and why (with Graph's request-id); any entry makes the target
+    /// privileged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
+    /// Where "privileged" came from: the tenant's role definitions (`isPrivileged`, beta) with
+    /// the built-in list, or the built-in list alone.
+    pub judged_by: String,
+}
+
+impl Privilege {
+    /// One line for messages: the roles and what could not be read.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = self.roles.iter().map(ToString::to_string).collect();
+        parts.extend(
+            self.unreadable
+                .iter()
+                .map(|u| format!("{u}, so treated as privileged")),
+        );
+        if parts.is_empty() {
+            "no privileged role, active or eligible".to_owned()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
 /// The target as Graph described it before anything was changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -160,10 +269,14 @@ pub struct TargetState {
         skip_serializing_if = "Option::is_none"
     )]
     pub sign_in_sessions_valid_from: Option<OffsetDateTime>,
-    /// Whether the user holds the Global Administrator role (`None`: not checked, because the
-    /// operator overrode that protection).
+    /// Whether the user holds or can activate a privileged directory role, and why (`None`:
+    /// not checked yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global_administrator: Option<bool>,
+    pub privilege: Option<Privilege>,
+    /// What marks the account as an external (B2B) identity, for delete guest user
+    /// ([`entra_model::User::external_identity_marks`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_identity: Vec<String>,
     /// Registered authentication methods as `(type, id)` (reset MFA only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<(String, String)>,
@@ -194,8 +307,11 @@ pub struct Report {
     pub origin: Option<oort_store::ProcessOrigin>,
     /// The target as given (id or UPN).
     pub target_given: String,
-    /// Whether the operator lifted the Global Administrator protection.
-    pub global_admin_override: bool,
+    /// The reason the operator gave to act on a privileged target
+    /// ([`RemediationRequest::override_privileged`](crate::RemediationRequest::override_privileged)),
+    /// when they gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privileged_override: Option<String>,
     /// The target's state before any change (once read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetState>,

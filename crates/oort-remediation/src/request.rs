@@ -18,6 +18,9 @@ use crate::error::{ErrorKind, RemediationError};
 /// | `HelpDesk` | yes | no | yes | yes |
 /// | `ReadOnly` | no | no | no | no |
 ///
+/// On a privileged target (one that holds or can activate a privileged directory role) only an
+/// `Administrator` may act, and only with an explicit override and its reason.
+///
 /// ```
 /// use entra_model::RemediationAction;
 /// use oort_remediation::OperatorRole;
@@ -246,9 +249,11 @@ pub struct RemediationRequest {
     pub operator: Operator,
     /// Execute (true) or only plan (false, the default).
     pub confirmed: bool,
-    /// Act even on a member of the Global Administrator role (default false: refused).
-    /// Break-glass and configured protected accounts stay protected regardless.
-    pub override_global_admin_protection: bool,
+    /// Act even on a privileged target (one that holds or can activate a privileged directory
+    /// role), for this reason; `None` (the default): refused. Only an `Administrator` may give
+    /// it; the reason is stored in the audit record. Break-glass and configured protected
+    /// accounts stay protected regardless.
+    pub override_privileged: Option<String>,
 }
 
 impl RemediationRequest {
@@ -259,7 +264,7 @@ impl RemediationRequest {
             target: target.into(),
             operator,
             confirmed: false,
-            override_global_admin_protection: false,
+            override_privileged: None,
         }
     }
 
@@ -274,10 +279,11 @@ impl RemediationRequest {
         self.confirmed
     }
 
-    /// Lifts the protection of Global Administrators for this request (an explicit operator
-    /// decision, recorded in the audit trail). Default: protected.
-    pub fn override_global_admin_protection(mut self, yes: bool) -> Self {
-        self.override_global_admin_protection = yes;
+    /// Lifts the protection of privileged targets for this request, for `reason` (an explicit
+    /// decision of an `Administrator`, recorded with the reason in the audit trail; any other
+    /// role is refused at the role gate). Default: privileged targets are refused.
+    pub fn override_privileged(mut self, reason: impl Into<String>) -> Self {
+        self.override_privileged = Some(reason.into());
         self
     }
 }
@@ -347,7 +353,7 @@ mod tests {
             Operator::new("x", OperatorRole::Administrator),
         );
         assert!(!r.is_confirmed());
-        assert!(!r.override_global_admin_protection);
+        assert_eq!(r.override_privileged, None);
         assert!(r.clone().confirm().is_confirmed());
     }
 }

@@ -52,13 +52,18 @@ with_both_stores!(
     delete_guest_soft_deletes_it_visibly_in_users_delta_and_says_how_to_restore,
     log_out_moves_sign_in_sessions_valid_from_and_warns_that_access_tokens_live_on,
     reset_mfa_removes_every_method_but_the_password,
-    reset_mfa_with_an_undeletable_default_phone_ends_partial_with_per_method_results,
+    reset_mfa_removes_a_default_office_phone_after_every_other_method,
+    reset_mfa_removes_a_default_authenticator_after_every_other_method,
+    reset_mfa_that_graph_keeps_refusing_ends_partial_saying_what_and_why,
     dry_runs_send_no_write_and_return_the_plan,
     read_only_operator_is_refused_with_nothing_sent_to_graph,
     help_desk_operator_may_not_delete_and_nothing_is_sent,
     missing_permission_is_refused_naming_it_and_where_to_grant_it_with_nothing_sent,
     deleting_a_member_is_refused_after_reads_only,
-    global_administrator_is_protected_unless_the_operator_overrides,
+    privileged_targets_need_an_administrator_the_override_with_its_reason_and_confirmation,
+    a_role_through_a_role_assignable_group_makes_the_target_privileged,
+    an_eligible_global_administrator_is_privileged,
+    unreadable_eligibility_treats_the_target_as_privileged_and_says_why,
     break_glass_account_is_refused_even_with_the_override,
     update_user_type_to_the_current_type_is_refused_as_no_change,
     unknown_target_is_refused_as_not_found,
@@ -67,7 +72,9 @@ with_both_stores!(
     graph_403_despite_the_permission_is_reported_as_forbidden_with_its_request_id,
     reset_mfa_deletes_in_the_safe_order_and_counts_404_as_already_removed,
     token_failure_sends_nothing_to_graph_and_is_recorded_as_failed,
-    global_admin_check_needs_role_read_permission_unless_overridden,
+    privileged_reads_need_their_permissions_unless_an_administrator_overrides,
+    deleting_a_guest_that_is_not_an_external_account_is_refused,
+    the_operator_who_made_a_user_a_guest_cannot_delete_them_within_7_days,
 );
 
 mod scenarios {
@@ -78,13 +85,13 @@ mod scenarios {
     use graph_client::{Continuation, GraphRequest};
     use oort_remediation::{
         Action, AuditOutcome, ErrorKind, Gate, MethodStatus, Mode, Operator, OperatorRole,
-        Protection, RemediationRequest,
+        Protection, RemediationRequest, Via,
     };
     use oort_store::prelude::*;
     use time::Duration;
 
     use crate::support::faulty_store::{Fault, FaultyStore};
-    use crate::support::{env, env_with, is_mobile, is_password, is_phone};
+    use crate::support::{env, env_with, is_password, is_phone};
     use crate::UnwrapReport as _;
     use wiremock::ResponseTemplate;
 
@@ -284,59 +291,227 @@ mod scenarios {
             };
             assert_eq!(m.status, expected, "{m:?}");
         }
-        assert_eq!(report.writes().count(), methods.len() - 1);
+        assert_eq!(
+            report.writes().filter(|c| c.is_success()).count(),
+            methods.len() - 1,
+            "one successful DELETE per method (a default one after a refusal)"
+        );
         assert_eq!(env.audit().await[0].outcome, AuditOutcome::Success);
     }
 
-    pub(crate) async fn reset_mfa_with_an_undeletable_default_phone_ends_partial_with_per_method_results(
+    /// Sets `user`'s methods in the fake tenant: the password and `others`, `default` first.
+    fn set_methods(
+        env: &crate::support::Env,
+        user: &str,
+        others: Vec<serde_json::Value>,
+        default: &str,
+    ) {
+        let mut methods = vec![serde_json::from_value(serde_json::json!({"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": entra_model::PASSWORD_METHOD_ID})).unwrap()];
+        methods.extend(
+            others
+                .into_iter()
+                .map(|m| serde_json::from_value(m).unwrap()),
+        );
+        env.tenant
+            .with_tenant(|t| t.set_authentication_methods(user, methods, Some(default)))
+            .unwrap();
+    }
+
+    fn phone(id: &str, phone_type: &str) -> serde_json::Value {
+        serde_json::json!({"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": id, "phoneType": phone_type, "phoneNumber": "+1 4255550100"})
+    }
+
+    fn authenticator() -> serde_json::Value {
+        serde_json::json!({"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "id": "auth-1", "displayName": "iPhone 15"})
+    }
+
+    fn email() -> serde_json::Value {
+        serde_json::json!({"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": entra_model::EMAIL_METHOD_ID, "emailAddress": "x@outlook.com"})
+    }
+
+    /// Resets a user whose default method Graph refuses to delete while others remain, and
+    /// checks that it went last, after a first refusal: `(DELETE paths sent, report)`.
+    async fn reset_with_default(
+        env: &crate::support::Env,
+        user: &str,
+        default_path_end: &str,
+        methods: usize,
+    ) -> oort_remediation::Report {
+        let before = env.graph_requests().len();
+        let report = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::ResetMfa, user, admin()).confirm())
+            .await
+            .unwrap_err_or_report();
+        assert_eq!(report.outcome, AuditOutcome::Success, "{:?}", report.error);
+        let left = env.methods(user).await;
+        assert_eq!(left.len(), 1, "only the password is left: {left:?}");
+        assert!(is_password(&left[0]));
+        let deletes = writes(&env.graph_requests()[before..]);
+        assert_eq!(deletes.len(), methods - 1 + 1, "one retry: {deletes:?}");
+        let first = deletes
+            .iter()
+            .position(|d| d.ends_with(default_path_end))
+            .unwrap();
+        assert!(
+            first < deletes.len() - 1,
+            "refused once while others remained"
+        );
+        assert!(
+            deletes.last().unwrap().ends_with(default_path_end),
+            "{deletes:?}"
+        );
+        let default = report
+            .methods
+            .iter()
+            .find(|m| {
+                m.path
+                    .as_deref()
+                    .is_some_and(|p| p.ends_with(default_path_end))
+            })
+            .unwrap();
+        assert_eq!(default.status, MethodStatus::Removed);
+        assert_eq!(default.http_status, Some(204));
+        assert!(default.detail.as_deref().unwrap().contains("removed last"));
+        assert!(report.error.is_none());
+        let calls_to_default: Vec<_> = report
+            .calls
+            .iter()
+            .filter(|c| c.method == "DELETE" && c.path.ends_with(default_path_end))
+            .collect();
+        assert_eq!(
+            calls_to_default
+                .iter()
+                .map(|c| c.status)
+                .collect::<Vec<_>>(),
+            [Some(400), Some(204)]
+        );
+        assert_eq!(env.audit().await[0].outcome, AuditOutcome::Success);
+        report
+    }
+
+    pub(crate) async fn reset_mfa_removes_a_default_office_phone_after_every_other_method(
         store: Arc<dyn Store>,
     ) {
         let env = env(store).await;
-        let (user, methods) = env
-            .member_with_methods(|m| {
-                m.iter().any(is_mobile) && m.iter().filter(|x| !is_password(x)).count() >= 2
-            })
-            .await;
-        let before = env.graph_requests().len();
+        let user = env.plain_members().await.remove(0);
+        set_methods(
+            &env,
+            &user.id,
+            vec![
+                phone(entra_model::OFFICE_PHONE_METHOD_ID, "office"),
+                phone(entra_model::MOBILE_PHONE_METHOD_ID, "mobile"),
+                authenticator(),
+                email(),
+            ],
+            "voiceOffice",
+        );
+        reset_with_default(
+            &env,
+            &user.id,
+            &format!("phoneMethods/{}", entra_model::OFFICE_PHONE_METHOD_ID),
+            5,
+        )
+        .await;
+    }
 
-        let report = env
-            .remediator()
-            .run(&RemediationRequest::new(Action::ResetMfa, user.id.as_str(), admin()).confirm())
+    pub(crate) async fn reset_mfa_removes_a_default_authenticator_after_every_other_method(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let user = env.plain_members().await.remove(0);
+        set_methods(
+            &env,
+            &user.id,
+            vec![
+                authenticator(),
+                phone(entra_model::MOBILE_PHONE_METHOD_ID, "mobile"),
+                email(),
+            ],
+            "push",
+        );
+        reset_with_default(&env, &user.id, "microsoftAuthenticatorMethods/auth-1", 4).await;
+    }
+
+    pub(crate) async fn reset_mfa_that_graph_keeps_refusing_ends_partial_saying_what_and_why(
+        store: Arc<dyn Store>,
+    ) {
+        use wiremock::matchers::{method, path, path_regex};
+        use wiremock::Mock;
+
+        use crate::support::mocked::{json, mocked, unprivileged, TENANT};
+
+        let user = "0c1f6a3e-2b7d-4e59-8f21-6a9d3c4b5e70";
+        let (server, remediator) = mocked(
+            store.clone(),
+            &[
+                "User.Read.All",
+                "UserAuthenticationMethod.ReadWrite.All",
+                "RoleManagement.Read.Directory",
+            ],
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v1.0/users/{user}")))
+            .respond_with(json(200, serde_json::json!({"id": user, "userPrincipalName": "adele@contoso.com", "userType": "Member"}), "rid-read"))
+            .mount(&server)
+            .await;
+        unprivileged(&server, user).await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v1.0/users/{user}/authentication/methods")))
+            .respond_with(json(200, serde_json::json!({"value": [
+                {"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": entra_model::PASSWORD_METHOD_ID},
+                {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": entra_model::MOBILE_PHONE_METHOD_ID, "phoneType": "mobile"},
+                {"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": entra_model::EMAIL_METHOD_ID}
+            ]}), "rid-methods"))
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(format!("/v1.0/users/{user}/authentication/phoneMethods/{}", entra_model::MOBILE_PHONE_METHOD_ID)))
+            .respond_with(json(400, serde_json::json!({"error": {"code": "badRequest", "message": "Cannot delete default method with other methods configured. Please change default method before deletion."}}), "rid-400"))
+            .expect(2)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path_regex(format!(
+                "^/v1.0/users/{user}/authentication/emailMethods/.+$"
+            )))
+            .respond_with(ResponseTemplate::new(204).insert_header("request-id", "rid-204"))
+            .expect(1)
+            .with_priority(2)
+            .mount(&server)
+            .await;
+
+        let report = remediator
+            .run(&RemediationRequest::new(Action::ResetMfa, user, admin()).confirm())
             .await
-            .unwrap();
+            .unwrap_err_or_report();
 
         assert_eq!(report.outcome, AuditOutcome::Partial);
+        let error = report.error.as_deref().unwrap();
+        assert!(
+            error.contains(&format!(
+                "phoneAuthenticationMethod {}",
+                entra_model::MOBILE_PHONE_METHOD_ID
+            )),
+            "{error}"
+        );
+        assert!(error.contains("Cannot delete default method"), "{error}");
+        assert!(error.contains("request-id rid-400"), "{error}");
         let mobile = report
             .methods
             .iter()
             .find(|m| m.id == entra_model::MOBILE_PHONE_METHOD_ID)
             .unwrap();
         assert_eq!(mobile.status, MethodStatus::NotDeletable);
-        assert_eq!(mobile.http_status, Some(400));
-        assert!(mobile.detail.as_deref().unwrap().contains("default"));
-        let others: Vec<_> = report
-            .methods
+        assert!(report
+            .notes
             .iter()
-            .filter(|m| m.id != entra_model::MOBILE_PHONE_METHOD_ID)
-            .collect();
-        assert!(others
-            .iter()
-            .all(|m| matches!(m.status, MethodStatus::Removed | MethodStatus::Kept)));
-        // The mobile phone is the last DELETE sent.
-        let deletes = writes(&env.graph_requests()[before..]);
-        assert_eq!(deletes.len(), methods.len() - 1);
-        assert!(deletes
-            .last()
-            .unwrap()
-            .ends_with(entra_model::MOBILE_PHONE_METHOD_ID));
-        let left = env.methods(&user.id).await;
-        assert_eq!(left.len(), 2, "password and mobile phone remain: {left:?}");
-        assert!(left.iter().any(is_mobile) && left.iter().any(is_password));
-        let audit = env.audit().await;
+            .any(|n| n.contains("default sign-in method")));
+        let audit = store.audit_log(TENANT, 10).await.unwrap();
         assert_eq!(audit[0].outcome, AuditOutcome::Partial);
-        let recorded = audit[0].entry["methods"].as_array().unwrap();
-        assert_eq!(recorded.len(), methods.len());
-        assert!(recorded.iter().any(|m| m["status"] == "not_deletable"));
+        assert_eq!(audit[0].entry["error"], error);
     }
 
     pub(crate) async fn dry_runs_send_no_write_and_return_the_plan(store: Arc<dyn Store>) {
@@ -571,7 +746,7 @@ mod scenarios {
             .contains("not a guest"));
     }
 
-    pub(crate) async fn global_administrator_is_protected_unless_the_operator_overrides(
+    pub(crate) async fn privileged_targets_need_an_administrator_the_override_with_its_reason_and_confirmation(
         store: Arc<dyn Store>,
     ) {
         let env = env(store).await;
@@ -589,31 +764,242 @@ mod scenarios {
         let remediator = env.remediator();
         let request = RemediationRequest::new(Action::LogOut, ga.as_str(), admin()).confirm();
 
+        // An administrator without the override is refused; the plan says why.
         let err = remediator.run(&request).await.unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            ErrorKind::Protected {
-                reason: Protection::GlobalAdministrator,
-                ..
-            }
-        ));
-        assert!(err.to_string().contains("override"), "{err}");
+        let ErrorKind::PrivilegedTarget { why, .. } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert!(
+            why.contains("Global Administrator (assigned directly)"),
+            "{why}"
+        );
+        assert!(err.to_string().contains("--override-privileged"), "{err}");
+        let privilege = err
+            .report()
+            .unwrap()
+            .target
+            .as_ref()
+            .unwrap()
+            .privilege
+            .clone()
+            .unwrap();
+        assert!(privilege.privileged);
+        assert_eq!(privilege.roles[0].via, Via::Direct);
+        assert!(
+            privilege.judged_by.contains("isPrivileged"),
+            "{}",
+            privilege.judged_by
+        );
+
+        // A help-desk operator is refused at the role gate, with or without the override.
+        let carol = || Operator::new("carol", OperatorRole::HelpDesk);
+        let err = remediator
+            .run(&RemediationRequest::new(Action::LogOut, ga.as_str(), carol()).confirm())
+            .await
+            .unwrap_err();
+        assert_eq!(err.gate(), Some(Gate::OperatorRole));
+        assert!(
+            matches!(err.kind(), ErrorKind::PrivilegedNeedsAdministrator { .. }),
+            "{err:?}"
+        );
+        let sent = env.graph_requests().len();
+        let err = remediator
+            .run(
+                &RemediationRequest::new(Action::LogOut, ga.as_str(), carol())
+                    .override_privileged("incident 42")
+                    .confirm(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::OverrideNeedsAdministrator { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            env.graph_requests().len(),
+            sent,
+            "refused before any Graph call"
+        );
+
+        // With the override but no confirmation: a dry run.
+        let dry = remediator
+            .run(
+                &RemediationRequest::new(Action::LogOut, ga.as_str(), admin())
+                    .override_privileged("incident 42"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(dry.outcome, AuditOutcome::DryRun);
         assert_eq!(
             writes(&env.graph_requests()[before..]),
             Vec::<String>::new()
         );
 
+        // An empty reason is no reason.
+        let err = remediator
+            .run(&request.clone().override_privileged("  "))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{err:?}"
+        );
+
         let report = remediator
-            .run(&request.override_global_admin_protection(true))
+            .run(&request.override_privileged("incident 42: token theft"))
             .await
             .unwrap();
         assert_eq!(report.outcome, AuditOutcome::Success);
-        assert!(report.global_admin_override);
+        assert_eq!(
+            report.privileged_override.as_deref(),
+            Some("incident 42: token theft")
+        );
+        let rules = report.gate(Gate::TargetRules).unwrap();
+        assert!(
+            rules.detail.contains("reason: incident 42: token theft"),
+            "{}",
+            rules.detail
+        );
         assert_eq!(writes(&env.graph_requests()[before..]).len(), 1);
         let audit = env.audit().await;
-        let outcomes: Vec<&str> = audit.iter().map(|r| r.outcome.as_str()).collect();
-        assert_eq!(audit.len(), 2);
-        assert!(outcomes.contains(&"refused") && outcomes.contains(&"success"));
+        assert_eq!(audit.len(), 6);
+        let done = audit.iter().find(|r| r.id == report.audit_id).unwrap();
+        assert_eq!(done.outcome, AuditOutcome::Success);
+        assert_eq!(
+            done.entry["privileged_override"],
+            "incident 42: token theft"
+        );
+    }
+
+    pub(crate) async fn a_role_through_a_role_assignable_group_makes_the_target_privileged(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let group = env
+            .tenant
+            .with_tenant(|t| {
+                let g = t.add_role_assignable_group("Tier 0", &[member.id.as_str()])?;
+                t.assign_directory_role(&g, "e8611ab8-c189-46e8-94e1-60213ab1f814")?;
+                Ok::<_, entra_fake::FakeError>(g)
+            })
+            .unwrap();
+
+        let err = env
+            .remediator()
+            .run(&RemediationRequest::new(
+                Action::ResetMfa,
+                member.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap_err();
+
+        let ErrorKind::PrivilegedTarget { why, .. } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert!(
+            why.contains("Privileged Role Administrator (through group Tier 0)"),
+            "{why}"
+        );
+        let privilege = err
+            .report()
+            .unwrap()
+            .target
+            .as_ref()
+            .unwrap()
+            .privilege
+            .clone()
+            .unwrap();
+        assert_eq!(
+            privilege.roles[0].via,
+            Via::Group {
+                group_id: group,
+                group_name: Some("Tier 0".to_owned())
+            }
+        );
+        let audit = env.audit().await;
+        assert_eq!(audit[0].outcome, AuditOutcome::Refused);
+        assert_eq!(
+            audit[0].entry["target"]["privilege"]["roles"][0]["via"]["kind"],
+            "group"
+        );
+    }
+
+    pub(crate) async fn an_eligible_global_administrator_is_privileged(store: Arc<dyn Store>) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        env.tenant
+            .with_tenant(|t| {
+                t.add_role_eligibility(&member.id, "62e90394-69f5-4237-9190-012177145e10")
+            })
+            .unwrap();
+
+        let err = env
+            .remediator()
+            .run(&RemediationRequest::new(Action::LogOut, member.id.as_str(), admin()).confirm())
+            .await
+            .unwrap_err();
+
+        let ErrorKind::PrivilegedTarget { why, .. } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert!(
+            why.contains("Global Administrator (eligible (can activate it))"),
+            "{why}"
+        );
+        assert_eq!(writes(&env.graph_requests()), Vec::<String>::new());
+    }
+
+    pub(crate) async fn unreadable_eligibility_treats_the_target_as_privileged_and_says_why(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env_with(
+            store,
+            crate::support::builder().licence(entra_fake::TenantLicence::P1),
+        )
+        .await;
+        let member = env.plain_members().await.remove(0);
+
+        let err = env
+            .remediator()
+            .run(&RemediationRequest::new(
+                Action::LogOut,
+                member.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap_err();
+
+        let ErrorKind::PrivilegedTarget { why, .. } = err.kind() else {
+            panic!("{err:?}");
+        };
+        assert!(why.contains("eligible roles"), "{why}");
+        assert!(why.contains("AadPremiumLicenseRequired"), "{why}");
+        assert!(why.contains("request-id"), "{why}");
+        assert!(why.contains("treated as privileged"), "{why}");
+        let privilege = err
+            .report()
+            .unwrap()
+            .target
+            .as_ref()
+            .unwrap()
+            .privilege
+            .clone()
+            .unwrap();
+        assert!(privilege.roles.is_empty() && privilege.privileged);
+
+        // An administrator's override acts all the same, the reason recorded.
+        let report = env
+            .remediator()
+            .run(
+                &RemediationRequest::new(Action::LogOut, member.id.as_str(), admin())
+                    .override_privileged("no PIM licence; checked by hand")
+                    .confirm(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.outcome, AuditOutcome::Success);
     }
 
     pub(crate) async fn break_glass_account_is_refused_even_with_the_override(
@@ -627,7 +1013,7 @@ mod scenarios {
             .remediator()
             .run(
                 &RemediationRequest::new(Action::ResetMfa, upn.as_str(), admin())
-                    .override_global_admin_protection(true)
+                    .override_privileged("incident 42")
                     .confirm(),
             )
             .await
@@ -811,7 +1197,11 @@ mod scenarios {
         let guest = "5b9f1c1e-7d1a-4c2b-9a51-2f0d8f6f0a11";
         let (server, remediator) = mocked(
             store.clone(),
-            &["User.ReadWrite.All", "RoleManagement.Read.Directory"],
+            &[
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "RoleManagement.Read.Directory",
+            ],
         )
         .await;
         Mock::given(method("GET"))
@@ -824,26 +1214,7 @@ mod scenarios {
             .expect(1)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path("/v1.0/directoryRoles"))
-            .respond_with(json(
-                200,
-                serde_json::json!({"value": [{"id": "role-ga", "roleTemplateId": "62e90394-69f5-4237-9190-012177145e10"}]}),
-                "rid-roles",
-            ))
-            .expect(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/v1.0/directoryRoles/role-ga/members"))
-            .respond_with(json(
-                200,
-                serde_json::json!({"value": [{"id": "someone-else"}]}),
-                "rid-members",
-            ))
-            .expect(1)
-            .mount(&server)
-            .await;
+        crate::support::mocked::unprivileged(&server, guest).await;
         Mock::given(method("DELETE"))
             .and(path(format!("/v1.0/users/{guest}")))
             .respond_with(json(
@@ -882,7 +1253,7 @@ mod scenarios {
         assert_eq!(audit[1].outcome, AuditOutcome::Incomplete);
         assert_eq!(audit[0].outcome, AuditOutcome::Failed);
         assert_eq!(audit[0].entry["error"], text);
-        assert_eq!(audit[0].entry["calls"][3]["request_id"], "rid-403");
+        assert_eq!(audit[0].entry["calls"][4]["request_id"], "rid-403");
     }
 
     pub(crate) async fn reset_mfa_deletes_in_the_safe_order_and_counts_404_as_already_removed(
@@ -900,6 +1271,7 @@ mod scenarios {
                 "User.Read.All",
                 "UserAuthenticationMethod.ReadWrite.All",
                 "Directory.Read.All",
+                "RoleEligibilitySchedule.Read.Directory",
             ],
         )
         .await;
@@ -914,11 +1286,7 @@ mod scenarios {
             .expect(1)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path("/v1.0/directoryRoles"))
-            .respond_with(json(200, serde_json::json!({"value": []}), "rid-roles"))
-            .mount(&server)
-            .await;
+        crate::support::mocked::unprivileged(&server, user).await;
         let methods = serde_json::json!({"value": [
             {"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": entra_model::MOBILE_PHONE_METHOD_ID, "phoneType": "mobile", "phoneNumber": "+1 4255550100"},
             {"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": entra_model::EMAIL_METHOD_ID, "emailAddress": "adele@outlook.com"},
@@ -1053,7 +1421,7 @@ mod scenarios {
             .contains("access token"));
     }
 
-    pub(crate) async fn global_admin_check_needs_role_read_permission_unless_overridden(
+    pub(crate) async fn privileged_reads_need_their_permissions_unless_an_administrator_overrides(
         store: Arc<dyn Store>,
     ) {
         let env = env_with(
@@ -1070,29 +1438,152 @@ mod scenarios {
         let ErrorKind::MissingPermissions { missing, .. } = err.kind() else {
             panic!("{err:?}");
         };
-        assert_eq!(missing.len(), 1);
-        assert_eq!(missing[0].call, "GET /directoryRoles/{id}/members");
-        assert!(
-            err.to_string().contains("RoleManagement.Read.Directory"),
-            "{err}"
+        let calls: Vec<&str> = missing.iter().map(|c| c.call).collect();
+        assert_eq!(
+            calls,
+            [
+                "GET /roleManagement/directory/roleAssignments",
+                "GET /roleManagement/directory/roleEligibilityScheduleInstances"
+            ]
         );
-        assert!(err.to_string().contains("override"), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "needs RoleManagement.Read.Directory, RoleManagement.Read.All, Directory.Read.All"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "needs RoleEligibilitySchedule.Read.Directory, RoleManagement.Read.Directory"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("privileged override"), "{text}");
         assert_eq!(env.graph_requests().len(), before, "nothing sent to Graph");
 
         let report = remediator
-            .run(&request.override_global_admin_protection(true))
+            .run(&request.override_privileged("app cannot read roles yet"))
             .await
             .unwrap();
         assert_eq!(report.outcome, AuditOutcome::Success);
-        assert_eq!(
-            report.target.as_ref().unwrap().global_administrator,
-            None,
-            "not checked"
+        let privilege = report.target.as_ref().unwrap().privilege.clone().unwrap();
+        assert!(
+            privilege.privileged,
+            "what was not read counts as privileged"
         );
+        assert_eq!(privilege.unreadable.len(), 2, "{:?}", privilege.unreadable);
         let sent = &env.graph_requests()[before..];
         assert!(sent
             .iter()
-            .all(|r| !r.path_and_query.contains("directoryRoles")));
+            .all(|r| !r.path_and_query.contains("roleManagement")));
+    }
+
+    pub(crate) async fn deleting_a_guest_that_is_not_an_external_account_is_refused(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let member = env.plain_members().await.remove(0);
+        let alice = env.remediator();
+        alice
+            .run(
+                &RemediationRequest::new(
+                    Action::UpdateUserType(UserType::Guest),
+                    member.id.as_str(),
+                    admin(),
+                )
+                .confirm(),
+            )
+            .await
+            .unwrap();
+        let bob = Operator::new("bob", OperatorRole::Administrator);
+
+        let err = alice
+            .run(
+                &RemediationRequest::new(Action::DeleteGuestUser, member.id.as_str(), bob)
+                    .confirm(),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(
+            matches!(err.kind(), ErrorKind::NotExternal { .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("no mark of an external account"),
+            "{err}"
+        );
+        assert!(env.user(&member.id).is_some());
+    }
+
+    pub(crate) async fn the_operator_who_made_a_user_a_guest_cannot_delete_them_within_7_days(
+        store: Arc<dyn Store>,
+    ) {
+        let env = env(store).await;
+        let guest = env.guests().remove(0);
+        let remediator = env.remediator();
+        let bob = || Operator::new("bob", OperatorRole::Administrator);
+        // A real external account that someone made a member, and alice made a guest again.
+        remediator
+            .run(
+                &RemediationRequest::new(
+                    Action::UpdateUserType(UserType::Member),
+                    guest.id.as_str(),
+                    bob(),
+                )
+                .confirm(),
+            )
+            .await
+            .unwrap();
+        env.clock.advance(Duration::days(1));
+        let made_guest = remediator
+            .run(
+                &RemediationRequest::new(
+                    Action::UpdateUserType(UserType::Guest),
+                    guest.id.as_str(),
+                    admin(),
+                )
+                .confirm(),
+            )
+            .await
+            .unwrap();
+        env.clock.advance(Duration::days(6));
+
+        let delete = |op: Operator| {
+            RemediationRequest::new(Action::DeleteGuestUser, guest.id.as_str(), op).confirm()
+        };
+        let err = remediator.run(&delete(admin())).await.unwrap_err();
+        let ErrorKind::SameOperatorMadeGuest {
+            operator, audit_id, ..
+        } = err.kind()
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(operator, "alice");
+        assert_eq!(audit_id, &made_guest.audit_id);
+        assert!(env.user(&guest.id).is_some());
+
+        // Another operator may; so may alice once the 7 days have passed (dry run).
+        env.clock.advance(Duration::days(1) + Duration::minutes(1));
+        let later = remediator
+            .run(&RemediationRequest::new(
+                Action::DeleteGuestUser,
+                guest.id.as_str(),
+                admin(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(later.outcome, AuditOutcome::DryRun);
+        let report = remediator.run(&delete(bob())).await.unwrap();
+        assert_eq!(report.outcome, AuditOutcome::Success);
+        let rules = report.gate(Gate::TargetRules).unwrap();
+        assert!(
+            rules.detail.contains("an external account"),
+            "{}",
+            rules.detail
+        );
+        assert!(env.user(&guest.id).is_none());
     }
 }
 

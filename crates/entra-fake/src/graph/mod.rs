@@ -25,6 +25,7 @@ mod organization;
 mod paging;
 mod remediation;
 mod reports;
+mod roles;
 mod users;
 
 /// Per-request context.
@@ -239,6 +240,12 @@ impl G<'_> {
             ("PATCH", ["users", id]) => self.patch_user(id),
             ("DELETE", ["users", id]) => self.delete_user(id),
             ("POST", ["users", id, "revokeSignInSessions"]) => self.revoke(id),
+            ("GET", ["users", id, "transitiveMemberOf"]) => self.transitive_member_of(id),
+            ("GET", ["roleManagement", "directory", "roleDefinitions"]) => self.role_definitions(),
+            ("GET", ["roleManagement", "directory", "roleAssignments"]) => self.role_assignments(),
+            ("GET", ["roleManagement", "directory", "roleEligibilityScheduleInstances"]) => {
+                self.role_eligibilities()
+            }
             ("GET", ["users", id, "authentication", "methods"]) => self.methods(id, None),
             ("GET", ["users", id, "authentication", seg]) => self.methods(id, Some(seg)),
             ("GET", ["users", id, "authentication", seg, mid]) => self.method(id, seg, mid),

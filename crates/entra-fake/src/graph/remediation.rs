@@ -19,10 +19,7 @@ impl G<'_> {
     }
 
     fn is_privileged(&self, i: usize) -> bool {
-        self.t.users[i]
-            .roles
-            .iter()
-            .any(|&r| self.t.roles[r].role.is_privileged())
+        self.t.holds_privileged_role(i)
     }
 
     pub(super) fn patch_user(&mut self, key: &str) -> R {
@@ -245,31 +242,51 @@ impl G<'_> {
         };
         if let AuthenticationMethod::Phone(p) = &rec.methods[pos] {
             let mobile = p.phone_type == Some(PhoneType::Mobile) || p.id == MOBILE_PHONE_METHOD_ID;
-            if mobile && rec.preferred == Some("sms") {
-                return Err(self.err(400, "badRequest", "The phone method cannot be deleted because it is the user's default sign-in method. Change the default method (signInPreferences) first, then retry."));
-            }
             let has_alternate = rec.methods.iter().any(|m| matches!(m, AuthenticationMethod::Phone(q) if q.phone_type == Some(PhoneType::AlternateMobile)));
             if mobile && has_alternate {
                 return Err(self.err(400, "badRequest", "The mobile phone method cannot be deleted while an alternate mobile phone is registered. Delete the alternate mobile phone first."));
             }
         }
-        let rec = &mut self.t.users[i];
-        let removed = rec.methods.remove(pos);
-        if matches!(removed, AuthenticationMethod::MicrosoftAuthenticator(_))
-            && rec.preferred == Some("push")
-        {
-            rec.preferred = rec
-                .methods
-                .iter()
-                .any(|m| matches!(m, AuthenticationMethod::Phone(_)))
-                .then_some("sms");
+        // The default method goes last: Graph refuses it while other methods remain
+        // (`api-reference/v1.0/api/phoneauthenticationmethod-delete.md`: "If the phone number is
+        // the user's default ... it can't be deleted"; the answer, observed in
+        // microsoftgraph/microsoft-graph-docs-contrib#2913, is 400 badRequest with this message).
+        let is_default = is_default_method(&rec.methods[pos], rec.preferred);
+        let others = rec
+            .methods
+            .iter()
+            .enumerate()
+            .any(|(k, m)| k != pos && !matches!(m, AuthenticationMethod::Password(_)));
+        if is_default && others {
+            return Err(self.err(400, "badRequest", "Cannot delete default method with other methods configured. Please change default method before deletion."));
         }
-        if matches!(removed, AuthenticationMethod::Fido2(_)) && rec.preferred == Some("fido2") {
+        let rec = &mut self.t.users[i];
+        rec.methods.remove(pos);
+        if is_default {
             rec.preferred = None;
         }
         self.t.cache.clear();
         self.t
             .audit_app_action("Admin deleted security info", "Delete", i);
         Ok(Resp::empty(204))
+    }
+}
+
+/// Whether `m` is the method a default second factor (`userPreferredMethodForSecondaryAuthentication`)
+/// names.
+fn is_default_method(m: &AuthenticationMethod, preferred: Option<&str>) -> bool {
+    let phone =
+        |t: PhoneType| matches!(m, AuthenticationMethod::Phone(p) if p.phone_type == Some(t));
+    match preferred {
+        Some("push") => matches!(m, AuthenticationMethod::MicrosoftAuthenticator(_)),
+        Some("oath") => matches!(m, AuthenticationMethod::SoftwareOath(_)),
+        Some("sms") | Some("voiceMobile") => {
+            phone(PhoneType::Mobile)
+                || matches!(m, AuthenticationMethod::Phone(p) if p.id == MOBILE_PHONE_METHOD_ID)
+        }
+        Some("voiceAlternateMobile") => phone(PhoneType::AlternateMobile),
+        Some("voiceOffice") => phone(PhoneType::Office),
+        Some("fido2") => matches!(m, AuthenticationMethod::Fido2(_)),
+        _ => false,
     }
 }

@@ -25,6 +25,7 @@ mod audits;
 mod devices;
 mod groups;
 mod policies;
+mod privileged;
 mod risk;
 mod users;
 
@@ -102,7 +103,18 @@ pub(crate) struct GroupRec {
 #[derive(Debug, Clone)]
 pub(crate) struct RoleRec {
     pub(crate) role: DirectoryRole,
+    /// Active assignments at tenant scope: users, role-assignable groups, service principals.
     pub(crate) members: Vec<MemberRef>,
+}
+
+/// An eligible role assignment (Privileged Identity Management): the principal may activate
+/// the role.
+#[derive(Debug, Clone)]
+pub(crate) struct EligibilityRec {
+    pub(crate) id: String,
+    pub(crate) principal: MemberRef,
+    pub(crate) role_template_id: String,
+    pub(crate) start: OffsetDateTime,
 }
 
 /// A service principal and whether (and how often) it signs in.
@@ -198,6 +210,7 @@ pub struct Tenant {
     pub(crate) apps: Vec<Application>,
     pub(crate) sps: Vec<SpRec>,
     pub(crate) roles: Vec<RoleRec>,
+    pub(crate) eligibilities: Vec<EligibilityRec>,
     pub(crate) managed_devices: Vec<ManagedDevice>,
     pub(crate) ca_policies: Vec<ConditionalAccessPolicy>,
     pub(crate) risky_users: Vec<RiskyUser>,
@@ -296,6 +309,7 @@ impl Tenant {
             apps: Vec::new(),
             sps: Vec::new(),
             roles: Vec::new(),
+            eligibilities: Vec::new(),
             managed_devices: Vec::new(),
             ca_policies: Vec::new(),
             risky_users: Vec::new(),
@@ -322,6 +336,7 @@ impl Tenant {
         t.gen_risk(&mut Rng::new(hash(&[seed, 8])));
         t.gen_audits(&mut Rng::new(hash(&[seed, 9])));
         crate::attacks::plant(&mut t, &mut Rng::new(hash(&[seed, 10])));
+        t.gen_privileged_access(&mut Rng::new(hash(&[seed, 11])));
         t.extras.sort_by_key(|e| std::cmp::Reverse((e.t, e.id)));
         t
     }

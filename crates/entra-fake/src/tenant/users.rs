@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use entra_model::{
     AuthenticationMethod, CreationType, EmailAuthenticationMethod, ExternalUserState,
-    Fido2AuthenticationMethod, MicrosoftAuthenticatorAuthenticationMethod,
+    Fido2AuthenticationMethod, MicrosoftAuthenticatorAuthenticationMethod, ObjectIdentity,
     PasswordAuthenticationMethod, PhoneAuthenticationMethod, PhoneType,
     SoftwareOathAuthenticationMethod, User, UserType, WindowsHelloForBusinessAuthenticationMethod,
     EMAIL_METHOD_ID, MOBILE_PHONE_METHOD_ID, OFFICE_PHONE_METHOD_ID, PASSWORD_METHOD_ID,
@@ -75,6 +75,7 @@ impl Tenant {
         } else {
             UserType::Member
         });
+        u.identities = vec![identity(kind, &upn, &log_upn, &self.domain)];
         let created = dt_days(now, rng.range(20, 1800), rng);
         u.created_date_time = Some(created);
         u.account_enabled = Some(true);
@@ -310,6 +311,28 @@ fn guest_profile(u: &mut User, log_upn: &str, rng: &mut Rng) -> Activity {
     }
     u.external_user_state_change_date_time = u.created_date_time;
     activity
+}
+
+/// The sign-in identity Graph lists in `identities`: the user principal name issued by the
+/// tenant for its own accounts; for a B2B guest a `federated` identity issued by their home
+/// organization (`api-reference/v1.0/resources/objectidentity.md`: "For guests from other
+/// Microsoft Entra organization, this is the domain of the federated organization").
+fn identity(kind: UserKind, upn: &str, home_upn: &str, domain: &str) -> ObjectIdentity {
+    let mut id = ObjectIdentity::default();
+    if kind == UserKind::Guest {
+        id.sign_in_type = Some("federated".to_owned());
+        id.issuer = Some(
+            home_upn
+                .rsplit_once('@')
+                .map_or("ExternalAzureAD", |(_, d)| d)
+                .to_owned(),
+        );
+    } else {
+        id.sign_in_type = Some("userPrincipalName".to_owned());
+        id.issuer = Some(domain.to_owned());
+        id.issuer_assigned_id = Some(upn.to_owned());
+    }
+    id
 }
 
 /// Display, given and surname: "Emergency Access NN" for break-glass accounts.

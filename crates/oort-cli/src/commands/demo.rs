@@ -249,7 +249,9 @@ async fn demo_operator(
 }
 
 /// Step 5: a log-out dry run on the worst finding's user that the gates let through (break-glass
-/// accounts skipped, at most five refusals); returns the report and the refusals.
+/// accounts skipped, each user tried once, at most eight refusals: the worst findings are often
+/// about administrators, whom a help-desk operator may not touch); returns the report and the
+/// refusals.
 async fn log_out_worst(
     remediator: &Remediator,
     summary: &ChecksSummary,
@@ -258,6 +260,7 @@ async fn log_out_worst(
     out: &Out,
 ) -> (Option<Report>, Vec<String>) {
     let mut refusals = Vec::new();
+    let mut tried: Vec<String> = Vec::new();
     for f in &summary.findings {
         let Subject::User { id, upn } = &f.subject else {
             continue;
@@ -265,9 +268,12 @@ async fn log_out_worst(
         let Some(target) = upn.clone().or_else(|| id.clone()) else {
             continue;
         };
-        if break_glass.iter().any(|b| b.eq_ignore_ascii_case(&target)) {
+        if break_glass.iter().any(|b| b.eq_ignore_ascii_case(&target))
+            || tried.iter().any(|t| t.eq_ignore_ascii_case(&target))
+        {
             continue;
         }
+        tried.push(target.clone());
         out.info(format!(
             "worst finding with a user: {} {} on {target}",
             f.severity, f.check_id
@@ -281,7 +287,7 @@ async fn log_out_worst(
             Err(e) => {
                 out.info(format!("refused, trying the next user: {e}"));
                 refusals.push(e.to_string());
-                if refusals.len() >= 5 {
+                if refusals.len() >= 8 {
                     break;
                 }
             }

@@ -49,8 +49,10 @@ pub(super) async fn run(
         &settings.break_glass_accounts,
         &settings.protected_accounts,
     )?;
-    let mut request = RemediationRequest::new(action, user.as_str(), operator)
-        .override_global_admin_protection(args.override_global_admin);
+    let mut request = RemediationRequest::new(action, user.as_str(), operator);
+    if let Some(reason) = args.override_privileged {
+        request = request.override_privileged(reason);
+    }
     if args.yes {
         request = request.confirm();
     } else {

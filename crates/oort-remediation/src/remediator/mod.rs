@@ -7,19 +7,21 @@
 use std::sync::Arc;
 
 use entra_auth::{Clock, SystemClock, TokenCredential};
-use entra_model::{Capability, Clause};
+use entra_model::{Clause, PermissionSet, Requirement};
 use graph_client::GraphClient;
 use oort_store::AuditStore;
 use time::OffsetDateTime;
 
 use crate::error::{ErrorKind, RemediationError};
 use crate::report::{AuditOutcome, Gate, Mode, Report};
-use crate::request::{Action, RemediationRequest};
+use crate::request::{Action, OperatorRole, RemediationRequest};
 
 mod audit;
 mod calls;
 mod execute;
+mod guest;
 mod plan;
+mod privilege;
 
 /// Performs remediation actions through Graph, behind the four gates, and records every attempt
 /// in the store's audit trail. Build it with [`Remediator::builder`]; run attempts with
@@ -174,8 +176,9 @@ impl Remediator {
     /// Every attempt is recorded in the audit trail. Refusals by the first two gates send
     /// nothing to Graph; from then on an `incomplete` intent is written before the first Graph
     /// call and an outcome entry appended after the last, so an attempt interrupted in between
-    /// leaves an `incomplete` entry. The third gate only reads (the user, the Global
-    /// Administrator role's members, the user's methods); nothing is written before the fourth.
+    /// leaves an `incomplete` entry. The third gate only reads (the user, their role-assignable
+    /// groups, role assignments and eligibilities, role definitions, the user's methods, and
+    /// for a deletion the store's audit trail); nothing is written before the fourth.
     ///
     /// Returns the report of a dry run, a success or a partial reset; a refusal or failure is an
     /// error carrying the report where one was made.
@@ -220,6 +223,8 @@ struct Attempt<'a> {
     report: Report,
     at: OffsetDateTime,
     intent_written: bool,
+    /// The token's roles, once the permission gate read them.
+    granted: PermissionSet,
 }
 
 impl<'a> Attempt<'a> {
@@ -243,7 +248,7 @@ impl<'a> Attempt<'a> {
             role: request.operator.role,
             origin: request.operator.origin.clone(),
             target_given: request.target.as_str().to_owned(),
-            global_admin_override: request.override_global_admin_protection,
+            privileged_override: request.override_privileged.clone(),
             target: None,
             gates: Vec::new(),
             plan: Vec::new(),
@@ -258,6 +263,7 @@ impl<'a> Attempt<'a> {
             report,
             at,
             intent_written: false,
+            granted: PermissionSet::new(),
         }
     }
 
@@ -272,6 +278,23 @@ impl<'a> Attempt<'a> {
                 action,
             };
             return Err(self.refuse(Gate::OperatorRole, kind).await);
+        }
+        if let Some(reason) = &request.override_privileged {
+            if role != OperatorRole::Administrator {
+                let kind = ErrorKind::OverrideNeedsAdministrator {
+                    operator: request.operator.name.clone(),
+                    role,
+                };
+                return Err(self.refuse(Gate::OperatorRole, kind).await);
+            }
+            if reason.trim().is_empty() {
+                let kind = ErrorKind::InvalidRequest {
+                    reason:
+                        "the privileged override needs a reason (it is stored in the audit trail)"
+                            .to_owned(),
+                };
+                return Err(self.refuse(Gate::OperatorRole, kind).await);
+            }
         }
         self.pass(Gate::OperatorRole, format!("role {role} may {action}"));
         Ok(())
@@ -293,23 +316,25 @@ impl<'a> Attempt<'a> {
         };
         let granted = token.claims.roles;
         let mut missing: Vec<Clause> = action.requirement().missing(&granted);
-        if !request.override_global_admin_protection {
-            missing.extend(Capability::DirectoryRoles.requirement().missing(&granted));
+        let overridden = request.override_privileged.is_some();
+        if !overridden {
+            missing.extend(Requirement::PRIVILEGED_TARGET.missing(&granted));
         }
         if !missing.is_empty() {
             let kind = ErrorKind::MissingPermissions { action, missing };
             return Err(self.refuse(Gate::Permissions, kind).await);
         }
+        self.granted = granted.clone();
         let names: Vec<&str> = granted.names().collect();
         self.pass(
             Gate::Permissions,
             format!(
                 "the token's roles ({}) cover every call of {action}{}",
                 names.join(", "),
-                if request.override_global_admin_protection {
+                if overridden {
                     ""
                 } else {
-                    " and the Global Administrator check"
+                    " and the privileged-role reads"
                 }
             ),
         );

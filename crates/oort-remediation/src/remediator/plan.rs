@@ -1,15 +1,14 @@
 //! Gate 3 and the dry-run plan: the target resolved, the target rules checked, and the calls
 //! each action would make listed in the report.
 
-use entra_model::{AuthenticationMethod, DirectoryRole, User, UserType, UserTypeUpdate};
+use entra_model::{AuthenticationMethod, User, UserType, UserTypeUpdate};
 use graph_client::GraphRequest;
-use serde::Deserialize;
 
 use super::calls::graph_failure;
 use super::Attempt;
 use crate::error::{ErrorKind, Protection, RemediationError};
-use crate::report::{Gate, MethodResult, MethodStatus, PlannedCall, TargetState};
-use crate::request::{Action, RemediationRequest, Target};
+use crate::report::{Gate, GateCheck, MethodResult, MethodStatus, PlannedCall, TargetState};
+use crate::request::{Action, OperatorRole, RemediationRequest, Target};
 
 const USER_SELECT: &[&str] = &[
     "id",
@@ -18,6 +17,10 @@ const USER_SELECT: &[&str] = &[
     "userType",
     "accountEnabled",
     "signInSessionsValidFromDateTime",
+    // The marks of an external account (`api-reference/v1.0/resources/user.md`; `$select` only).
+    "creationType",
+    "externalUserState",
+    "identities",
 ];
 
 /// What planning produced, for execution.
@@ -32,14 +35,6 @@ fn is_object_id(s: &str) -> bool {
             8 | 13 | 18 | 23 => c == '-',
             _ => c.is_ascii_hexdigit(),
         })
-}
-
-#[derive(Deserialize)]
-struct IdOnly {
-    #[serde(default)]
-    id: String,
-    #[serde(rename = "roleTemplateId", default)]
-    role_template_id: Option<String>,
 }
 
 impl Attempt<'_> {
@@ -67,19 +62,19 @@ impl Attempt<'_> {
             user_type: user.user_type.clone(),
             account_enabled: user.account_enabled,
             sign_in_sessions_valid_from: user.sign_in_sessions_valid_from_date_time,
-            global_administrator: None,
+            privilege: None,
+            external_identity: user.external_identity_marks(),
             methods: Vec::new(),
         });
-        let mut checks = self
-            .check_protection(&user, &name, request.override_global_admin_protection)
-            .await?;
+        let mut checks = self.check_protection(&user, &name, request).await?;
         let user_path = format!("/users/{}", user.id);
         let plan = match &request.action {
             Action::UpdateUserType(to) => {
                 self.plan_update_user_type(&user, name, to, &user_path, &mut checks)?
             }
             Action::DeleteGuestUser => {
-                self.plan_delete_guest(&user, name, &user_path, &mut checks)?
+                self.plan_delete_guest(&user, name, request, &user_path, &mut checks)
+                    .await?
             }
             Action::LogOut => self.plan_log_out(&user_path),
             Action::ResetMfa => {
@@ -91,14 +86,16 @@ impl Attempt<'_> {
         Ok(plan)
     }
 
-    /// The target rules every action shares: not a break-glass or configured protected account,
-    /// and not a Global Administrator unless the operator overrode that protection. Returns the
-    /// checks passed, for the gate's detail.
+    /// The target rules every action shares: not a break-glass or configured protected account;
+    /// and not privileged (holding or able to activate a privileged directory role) unless an
+    /// Administrator overrode that protection with a reason: a privileged target is refused to
+    /// any other role at the role gate, whatever the request carries. Returns the checks
+    /// passed, for the gate's detail.
     async fn check_protection(
         &mut self,
         user: &User,
         name: &str,
-        override_global_admin_protection: bool,
+        request: &RemediationRequest,
     ) -> Result<Vec<String>, RemediationError> {
         let id = &user.id;
         let listed = |list: &[String]| {
@@ -123,17 +120,46 @@ impl Attempt<'_> {
             return Err(protected(Protection::Configured));
         }
         let mut checks = vec![format!("{name} ({id}) exists")];
-        if override_global_admin_protection {
-            checks.push("Global Administrator protection overridden by the operator".to_owned());
+        let overridden = request.override_privileged.as_deref();
+        let privilege = self.privilege(id, overridden.is_some()).await?;
+        if let Some(t) = self.report.target.as_mut() {
+            t.privilege = Some(privilege.clone());
+        }
+        if privilege.privileged {
+            let why = privilege.summary();
+            let role = request.operator.role;
+            if role != OperatorRole::Administrator {
+                let err = RemediationError::new(ErrorKind::PrivilegedNeedsAdministrator {
+                    operator: request.operator.name.clone(),
+                    role,
+                    target: name.to_owned(),
+                    why,
+                });
+                self.report.gates.push(GateCheck {
+                    gate: Gate::OperatorRole,
+                    passed: false,
+                    detail: err.to_string(),
+                });
+                return Err(err);
+            }
+            match overridden {
+                None => {
+                    return Err(RemediationError::new(ErrorKind::PrivilegedTarget {
+                        target: name.to_owned(),
+                        why,
+                    }))
+                }
+                Some(reason) => checks.push(format!(
+                    "privileged ({why}; judged by {}): acting under the Administrator's override, reason: {reason}",
+                    privilege.judged_by
+                )),
+            }
         } else {
-            let is_ga = self.is_global_administrator(id).await?;
-            if let Some(t) = self.report.target.as_mut() {
-                t.global_administrator = Some(is_ga);
-            }
-            if is_ga {
-                return Err(protected(Protection::GlobalAdministrator));
-            }
-            checks.push("not a Global Administrator".to_owned());
+            checks.push(format!(
+                "not privileged: {} (judged by {})",
+                privilege.summary(),
+                privilege.judged_by
+            ));
         }
         checks.push("not a break-glass or protected account".to_owned());
         Ok(checks)
@@ -170,11 +196,14 @@ impl Attempt<'_> {
         Ok(Plan::Single(GraphRequest::patch(user_path).json(&body)))
     }
 
-    /// Delete guest user: refused for a member; one DELETE, and the restore call as the undo.
-    fn plan_delete_guest(
+    /// Delete guest user: refused for a member, for a guest that is not an external account,
+    /// and for the operator who made the user a guest within 7 days; one DELETE, and the
+    /// restore call as the undo.
+    async fn plan_delete_guest(
         &mut self,
         user: &User,
         name: String,
+        request: &RemediationRequest,
         user_path: &str,
         checks: &mut Vec<String>,
     ) -> Result<Plan, RemediationError> {
@@ -184,7 +213,20 @@ impl Attempt<'_> {
                 user_type: user.user_type.clone(),
             }));
         }
-        checks.push("userType is Guest".to_owned());
+        let marks = user.external_identity_marks();
+        if marks.is_empty() {
+            return Err(RemediationError::new(ErrorKind::NotExternal {
+                target: name,
+            }));
+        }
+        checks.push(format!(
+            "userType is Guest, an external account ({})",
+            marks.join(", ")
+        ));
+        checks.push(
+            self.check_guest_history(&user.id, &name, &request.operator.name)
+                .await?,
+        );
         self.report.plan.push(PlannedCall {
             method: "DELETE".to_owned(),
             path: user_path.to_owned(),
@@ -336,26 +378,6 @@ impl Attempt<'_> {
                     .ok_or_else(not_found)
             }
         }
-    }
-
-    /// Whether the user is a member of the Global Administrator role.
-    async fn is_global_administrator(&mut self, user_id: &str) -> Result<bool, RemediationError> {
-        let roles: Vec<IdOnly> = self
-            .collection(GraphRequest::get("/directoryRoles").select(["id", "roleTemplateId"]))
-            .await
-            .map_err(|e| graph_failure(&e, "GET /directoryRoles"))?;
-        let Some(ga) = roles.into_iter().find(|r| {
-            r.role_template_id.as_deref() == Some(DirectoryRole::GLOBAL_ADMINISTRATOR_TEMPLATE_ID)
-        }) else {
-            // The role is activated on first assignment: not activated means no members.
-            return Ok(false);
-        };
-        let path = format!("/directoryRoles/{}/members", ga.id);
-        let members: Vec<IdOnly> = self
-            .collection(GraphRequest::get(path.clone()).select(["id"]))
-            .await
-            .map_err(|e| graph_failure(&e, &format!("GET {path}")))?;
-        Ok(members.iter().any(|m| m.id.eq_ignore_ascii_case(user_id)))
     }
 }
 

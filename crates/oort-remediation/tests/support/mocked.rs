@@ -69,3 +69,34 @@ pub(crate) fn json(status: u16, body: serde_json::Value, request_id: &str) -> Re
         .insert_header("request-id", request_id)
         .set_body_json(body)
 }
+
+/// Answers the privileged-target reads of `user` (who is in no group and holds no role): its
+/// transitive memberships, role assignments and eligibilities, each once.
+pub(crate) async fn unprivileged(server: &MockServer, user: &str) {
+    use wiremock::matchers::{method, path, query_param};
+    let empty = || serde_json::json!({"value": []});
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/users/{user}/transitiveMemberOf")))
+        .respond_with(json(200, empty(), "rid-memberof"))
+        .expect(1)
+        .mount(server)
+        .await;
+    for (p, rid) in [
+        (
+            "/v1.0/roleManagement/directory/roleAssignments",
+            "rid-assignments",
+        ),
+        (
+            "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances",
+            "rid-eligible",
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(query_param("$filter", format!("principalId eq '{user}'")))
+            .respond_with(json(200, empty(), rid))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use entra_auth::{ManualClock, SystemClock, TokenCredential};
 use entra_fake::connect::FakeConnection;
 use entra_fake::{FakeTenant, FakeTenantBuilder, RecordedRequest, Throttling};
-use entra_model::{AuthenticationMethod, PhoneType, User, UserType};
+use entra_model::{AuthenticationMethod, User, UserType};
 use futures::TryStreamExt;
 use graph_client::{GraphClient, GraphRequest};
 use oort_remediation::{Remediator, RemediatorBuilder};
@@ -125,29 +125,58 @@ impl Env {
             .find(|u| u.id == id)
     }
 
-    /// Ids of every user holding any directory role, read through Graph.
+    /// Ids of every user holding or able to activate any directory role (active assignments
+    /// to them or to a group they are in, eligible assignments), read through Graph.
     pub(crate) async fn role_holders(&self) -> BTreeSet<String> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Assignment {
+            principal_id: String,
+        }
         #[derive(serde::Deserialize)]
         struct Id {
             id: String,
         }
-        let roles: Vec<Id> = self
+        let mut principals: Vec<Assignment> = self
             .client
-            .items(GraphRequest::get("/directoryRoles"))
+            .items(GraphRequest::get(
+                "/roleManagement/directory/roleAssignments",
+            ))
             .try_collect()
             .await
             .unwrap();
+        // Without P2 the tenant has no eligibilities to read (Graph answers 400).
+        let eligible: Vec<Assignment> = self
+            .client
+            .items(GraphRequest::get(
+                "/roleManagement/directory/roleEligibilityScheduleInstances",
+            ))
+            .try_collect()
+            .await
+            .unwrap_or_default();
+        principals.extend(eligible);
+        let users: BTreeSet<String> = self
+            .tenant
+            .with_tenant(|t| t.users())
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
         let mut out = BTreeSet::new();
-        for r in roles {
+        for p in principals {
+            if users.contains(&p.principal_id) {
+                out.insert(p.principal_id);
+                continue;
+            }
+            // A group: its members hold the role.
             let members: Vec<Id> = self
                 .client
                 .items(GraphRequest::get(format!(
-                    "/directoryRoles/{}/members",
-                    r.id
+                    "/groups/{}/transitiveMembers",
+                    p.principal_id
                 )))
                 .try_collect()
                 .await
-                .unwrap();
+                .unwrap_or_default();
             out.extend(members.into_iter().map(|m| m.id));
         }
         out
@@ -180,7 +209,7 @@ impl Env {
             .unwrap()
     }
 
-    /// Members holding no directory role and not on the break-glass list.
+    /// Members holding and able to activate no directory role, not on the break-glass list.
     pub(crate) async fn plain_members(&self) -> Vec<User> {
         let admins = self.role_holders().await;
         let break_glass = self.tenant.break_glass_accounts();
@@ -218,10 +247,6 @@ impl Env {
         }
         panic!("no member of the fake tenant has the methods this test needs");
     }
-}
-
-pub(crate) fn is_mobile(m: &AuthenticationMethod) -> bool {
-    matches!(m, AuthenticationMethod::Phone(p) if p.phone_type == Some(PhoneType::Mobile))
 }
 
 pub(crate) fn is_phone(m: &AuthenticationMethod) -> bool {
