@@ -63,6 +63,7 @@ mod audit;
 mod directory;
 mod finding;
 mod names;
+mod rejected;
 mod run;
 mod traits;
 mod write;
@@ -94,10 +95,11 @@ pub use finding::{
     FindingFilter, FindingKind, FindingStatus, NotificationRecord, Severity, StoredFinding,
 };
 pub use names::UnknownValue;
+pub use rejected::{RejectedCount, RejectedItem, StoredRejectedItem};
 pub use run::{Checkpoint, CollectionRun, RunStatus, SkipCause, StreamKind};
 pub use traits::{
     ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-    LeaseStore, NotificationStore, Store,
+    LeaseStore, NotificationStore, RejectedStore, Store,
 };
 pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 
@@ -106,6 +108,6 @@ pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 pub mod prelude {
     pub use crate::traits::{
         ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-        LeaseStore, NotificationStore, Store,
+        LeaseStore, NotificationStore, RejectedStore, Store,
     };
 }

@@ -228,6 +228,20 @@ CREATE TABLE sign_in_changes (
     writes INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Items a collection stream could not read with this version's models, kept with their JSON
+-- and the error until a later version re-reads them (oort collect --retry-rejected).
+CREATE TABLE rejected_items (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    error TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    first_rejected_at TEXT NOT NULL,
+    last_rejected_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, stream, item_key)
+);
+"#,
 ];
 
 #[cfg(feature = "postgres")]
@@ -462,6 +476,20 @@ CREATE TABLE sign_in_changes (
     tenant_id TEXT PRIMARY KEY,
     earliest TIMESTAMPTZ NOT NULL,
     writes BIGINT NOT NULL
+);
+"#,
+    r#"
+-- Items a collection stream could not read with this version's models, kept with their JSON
+-- and the error until a later version re-reads them (oort collect --retry-rejected).
+CREATE TABLE rejected_items (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    error TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    first_rejected_at TIMESTAMPTZ NOT NULL,
+    last_rejected_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, stream, item_key)
 );
 "#,
 ];

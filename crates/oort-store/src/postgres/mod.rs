@@ -12,6 +12,7 @@ mod directory;
 mod findings;
 mod leases;
 mod notifications;
+mod rejected;
 mod write;
 
 use std::fmt;
