@@ -58,8 +58,8 @@ pub mod collect;
 pub mod connectivity;
 
 pub use collect::{
-    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, StreamReport,
-    StreamStatus, WatchSummary,
+    CancelHandle, CollectionReport, Collector, CollectorConfig, Progress, RetryReport,
+    StreamReport, StreamStatus, WatchSummary, CLOCK_SKEW_WARNING,
 };
 pub use connectivity::{
     test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,
