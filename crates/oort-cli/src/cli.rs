@@ -91,6 +91,11 @@ pub(crate) struct CollectArgs {
     /// `oort checks --notify`; implies `--checks`). Failed messages are retried by the next run.
     #[arg(long)]
     pub(crate) notify: bool,
+    /// Instead of collecting, re-read the items earlier collections set aside because they did
+    /// not read (after an upgrade): those that read now are stored and leave the rejected
+    /// items. No Graph request is made.
+    #[arg(long, conflicts_with_all = ["watch", "checks", "notify"])]
+    pub(crate) retry_rejected: bool,
 }
 
 #[derive(Debug, Args)]

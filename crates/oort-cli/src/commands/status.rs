@@ -39,6 +39,7 @@ pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliEr
         None => out.line("last collection: none (run oort collect)"),
     }
     let streams = print_streams(store.as_ref(), &tenant, last, &out).await?;
+    let rejected = print_rejected(store.as_ref(), &tenant, &out).await?;
     let next = print_secret_expiry(settings, store.as_ref(), &tenant, now, &out).await?;
     let analysis = oort_checks::analysis_state(store.as_ref(), &tenant).await?;
     let sign_ins = store.sign_in_count(&tenant).await?;
@@ -64,6 +65,7 @@ pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliEr
         "store": store_display(&settings.store),
         "last_run": last,
         "streams": streams,
+        "rejected": rejected,
         "client_secret_expires": next.map(ts),
         "sign_ins": sign_ins,
         "analysis": analysis,
@@ -128,6 +130,43 @@ async fn print_streams(
     }
     out.table(&table);
     Ok(streams)
+}
+
+/// Prints how many items each stream set aside (they did not read with this version), with how
+/// to re-read them, and returns them as JSON.
+async fn print_rejected(
+    store: &dyn Store,
+    tenant: &str,
+    out: &Out,
+) -> Result<Vec<serde_json::Value>, CliError> {
+    let counts = store.rejected_counts(tenant).await?;
+    if counts.is_empty() {
+        out.line("rejected items: none");
+        return Ok(Vec::new());
+    }
+    let mut table = Table::new(["stream", "rejected", "first error"]);
+    let mut docs = Vec::new();
+    for c in &counts {
+        let first = store.rejected_items(tenant, Some(c.stream), 10).await?;
+        let error = first
+            .first()
+            .map(|r| r.item.error.clone())
+            .unwrap_or_default();
+        table.row([c.stream.to_string(), c.count.to_string(), clip(&error, 90)]);
+        docs.push(json!({
+            "stream": c.stream,
+            "count": c.count,
+            "first_error": error,
+            "first_ids": first.iter().map(|r| r.item.item_key.as_str()).collect::<Vec<_>>(),
+        }));
+    }
+    let total: u64 = counts.iter().map(|c| c.count).sum();
+    out.line(format!(
+        "rejected items: {total} item(s) did not read with this version and were set aside:"
+    ));
+    out.table(&table);
+    out.line("re-read them after an upgrade with `oort collect --retry-rejected`");
+    Ok(docs)
 }
 
 /// Prints the expiry of the client secret oort signs in with, when its app registration is
