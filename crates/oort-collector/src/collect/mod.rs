@@ -170,7 +170,7 @@ impl Collector {
     async fn graph_now(&self) -> time::OffsetDateTime {
         if self.client.server_now().is_none() {
             let probe = graph_client::GraphRequest::get(format!("organization/{}", self.tenant))
-                .select(&["id"]);
+                .select(["id"]);
             if let Err(e) = self.client.execute(probe).await {
                 tracing::debug!(error = %e, "the clock probe failed (its Date is read anyway)");
             }
