@@ -22,6 +22,10 @@ use crate::throttle::Throttling;
 pub(crate) struct Faults {
     pub(crate) unavailable: u32,
     pub(crate) malformed: u32,
+    /// Sign-in pages whose first item gets a `createdDateTime` no model reads.
+    pub(crate) unreadable_sign_ins: u32,
+    /// Statuses answered, in order, to the next requests for a later page (`$skiptoken`).
+    pub(crate) stale_links: std::collections::VecDeque<u16>,
 }
 
 /// A request the fake received (kept only when recording is on).
@@ -243,7 +247,23 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Resp {
     } else {
         resp = resp.with_header("x-ms-request-id", request_id);
     }
-    resp
+    // Microsoft's answers carry the time of their own clock (RFC 9110 `Date`): the fake's.
+    resp.with_header("Date", http_date(t.clock.now()))
+}
+
+/// An IMF-fixdate (`Sun, 01 Jun 2025 12:00:00 GMT`), as the `Date` header writes a time.
+pub(crate) fn http_date(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let weekday = &t.weekday().to_string()[..3];
+    let month = &t.month().to_string()[..3];
+    format!(
+        "{weekday}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 fn token_error(
@@ -590,6 +610,20 @@ impl FakeTenant {
         self.lock().faults.malformed += 1;
     }
 
+    /// The next `n` pages of sign-ins answered 200 carry, as their first item, a sign-in whose
+    /// `createdDateTime` is in a form no model reads (`"yesterday at noon"`): an item a
+    /// collector must set aside without losing the rest of the page.
+    pub fn inject_unreadable_sign_ins(&self, n: u32) {
+        self.lock().faults.unreadable_sign_ins += n;
+    }
+
+    /// The next requests for a later page (a nextLink, `$skiptoken`) are refused, one per
+    /// status in `statuses`, as Graph refuses a continuation it no longer accepts: `400` with
+    /// `DirectoryPageTokenNotFoundException`, `410` Gone.
+    pub fn inject_stale_next_links(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.lock().faults.stale_links.extend(statuses);
+    }
+
     /// Inserts `n` successful interactive sign-ins that happened `age` ago but become visible
     /// only now: late arrivals behind a collector's watermark. Returns their ids.
     pub fn insert_late_sign_ins(&self, n: usize, age: time::Duration) -> Vec<String> {
@@ -635,5 +669,23 @@ impl FakeTenant {
             .record
             .as_ref()
             .map(|r| r.lock().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::http_date;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_date_header_is_an_imf_fixdate_of_the_fakes_clock() {
+        assert_eq!(
+            http_date(datetime!(2025-06-01 12:40:05 UTC)),
+            "Sun, 01 Jun 2025 12:40:05 GMT"
+        );
+        assert_eq!(
+            http_date(datetime!(2025-12-31 23:59:59 -01:00)),
+            "Thu, 01 Jan 2026 00:59:59 GMT"
+        );
     }
 }

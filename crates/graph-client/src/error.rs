@@ -288,6 +288,34 @@ pub enum GraphError {
     /// A `$batch` answer that does not fit its request (missing ids, malformed envelope).
     #[error("malformed $batch answer: {0}")]
     Batch(String),
+
+    /// A collection page without `value`: not an empty last page (that is `"value":[]`), but
+    /// an answer that is not a collection page at all, so the collection may be incomplete.
+    #[error("the answer to {method} {path} is not a collection page (it has no `value`); the collection was not read to its end: check the URL, or retry later")]
+    MissingValue {
+        /// The method.
+        method: String,
+        /// The URL path (no query values).
+        path: String,
+    },
+
+    /// A nextLink led back to a page this stream already fetched (or to its first request): the
+    /// stream stopped instead of looping for ever.
+    #[error("the nextLink of {path} leads back to a page already read in this crawl (a paging loop); the crawl stopped: retry later, and report it to Microsoft if it persists")]
+    PagingLoop {
+        /// The URL path (no query values) of the repeated link.
+        path: String,
+    },
+
+    /// A crawl went past its page limit ([`PageStream::max_pages`](crate::PageStream::max_pages)):
+    /// stopped so that it cannot starve the other work.
+    #[error("the crawl of {path} went past its limit of {limit} pages and stopped; raise the limit if the collection is truly that large (pages are resumable from where it stopped)")]
+    PageLimit {
+        /// The URL path (no query values) of the crawl's first request.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 impl GraphError {
@@ -371,6 +399,47 @@ impl GraphError {
             GraphError::Api(e) => e.is_resync(),
             _ => false,
         }
+    }
+
+    /// A saved or followed continuation (a nextLink with its skip token) that Graph no longer
+    /// accepts: `410 Gone`, the code `DirectoryPageTokenNotFoundException` (Microsoft's paging
+    /// guide, `concepts/paging.md`, "Error handling"), or a `400` whose code or message is about
+    /// the page or skip token (Graph documents no code for an expired `$skiptoken`; the message
+    /// is the only sign). The remedy is to drop the link and query the rest afresh: see the
+    /// collector. Meaningful only for a request that was a continuation.
+    pub fn is_stale_continuation(&self) -> bool {
+        let Some(api) = self.api() else {
+            return false;
+        };
+        let code = api.code().unwrap_or_default().to_ascii_lowercase();
+        if api.status == 410 || code.starts_with("directorypagetokennotfound") {
+            return true;
+        }
+        if api.status != 400 {
+            return false;
+        }
+        let about_token = |text: &str| {
+            let text = text.to_ascii_lowercase();
+            ["skiptoken", "skip token", "page token", "pagetoken"]
+                .iter()
+                .any(|k| text.contains(k))
+        };
+        about_token(&code) || api.message().is_some_and(about_token)
+    }
+
+    /// A nextLink led back to a page already read ([`GraphError::PagingLoop`]).
+    pub fn is_paging_loop(&self) -> bool {
+        matches!(self, GraphError::PagingLoop { .. })
+    }
+
+    /// A crawl went past its page limit ([`GraphError::PageLimit`]).
+    pub fn is_page_limit(&self) -> bool {
+        matches!(self, GraphError::PageLimit { .. })
+    }
+
+    /// A collection answer without `value` ([`GraphError::MissingValue`]).
+    pub fn is_missing_value(&self) -> bool {
+        matches!(self, GraphError::MissingValue { .. })
     }
 
     /// A token could not be obtained (or Graph rejected it twice).

@@ -179,6 +179,8 @@ pub use client::{GraphClient, GraphClientBuilder, GraphResponse, DEFAULT_USER_AG
 pub use entra_auth::{parse_retry_after, RetryPolicy};
 pub use error::{ApiError, GraphError};
 pub use observe::{observe, Observer, RequestEvent};
-pub use paging::{Continuation, ItemStream, LinkKind, Page, PageStream};
+pub use paging::{
+    Continuation, ItemStream, Lenient, LinkKind, Page, PageStream, RejectedItem, DEFAULT_MAX_PAGES,
+};
 pub use request::{ApiVersion, GraphRequest, Method};
 pub use throttle::{Rate, TenantSize, ThrottleClass, ThrottleLimits};

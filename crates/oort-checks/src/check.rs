@@ -99,6 +99,9 @@ checks! {
     RiskyUser = "risky-user", Posture;
     /// Data a check needs cannot be read for want of a licence or permission.
     LicenceGap = "licence-gap", Posture;
+    /// Collected items this version could not read were set aside: the analysis does not see
+    /// them until they are re-read (`oort collect --retry-rejected`).
+    CollectionGap = "collection-gap", Posture;
 }
 
 impl fmt::Display for CheckId {

@@ -397,6 +397,11 @@ check_config! {
     LicenceGapConfig (CheckId::LicenceGap) {}
 }
 
+check_config! {
+    /// `collection-gap`: collected items set aside because this version does not read them.
+    CollectionGapConfig (CheckId::CollectionGap) {}
+}
+
 /// Configuration of every check; `CheckConfig::default()` is the catalogue.
 ///
 /// Load it from JSON with [`CheckConfig::from_json`] (or any serde format, then call
@@ -479,6 +484,8 @@ pub struct CheckConfig {
     pub risky_user: RiskyUserConfig,
     /// `licence-gap`.
     pub licence_gap: LicenceGapConfig,
+    /// `collection-gap`.
+    pub collection_gap: CollectionGapConfig,
 }
 
 impl Default for CheckConfig {
@@ -526,6 +533,7 @@ impl Default for CheckConfig {
             global_admin_count: Default::default(),
             risky_user: Default::default(),
             licence_gap: Default::default(),
+            collection_gap: Default::default(),
         }
     }
 }

@@ -43,6 +43,11 @@ pub enum Subject {
     },
     /// The whole tenant.
     Tenant,
+    /// A collection stream (its name, e.g. `sign_ins`).
+    Stream {
+        /// The stream's name.
+        stream: String,
+    },
 }
 
 impl Subject {
@@ -56,7 +61,7 @@ impl Subject {
     }
 
     /// The stable key used in fingerprints: `user:<id or lowercase UPN>`, `ip:<address>`,
-    /// `app:<object id>[:<key id>]` or `tenant`. Display names never enter it.
+    /// `app:<object id>[:<key id>]`, `tenant` or `stream:<name>`. Display names never enter it.
     pub fn key(&self) -> String {
         match self {
             Subject::User { id: Some(id), .. } => format!("user:{}", id.to_ascii_lowercase()),
@@ -72,6 +77,7 @@ impl Subject {
                 None => format!("app:{object_id}"),
             },
             Subject::Tenant => "tenant".to_owned(),
+            Subject::Stream { stream } => format!("stream:{stream}"),
         }
     }
 }
@@ -88,6 +94,7 @@ impl fmt::Display for Subject {
                 ..
             } => write!(f, "app {}", display_name.as_deref().unwrap_or(object_id)),
             Subject::Tenant => f.write_str("tenant"),
+            Subject::Stream { stream } => write!(f, "stream {stream}"),
         }
     }
 }

@@ -110,19 +110,20 @@ pub use check::{CheckId, FindingKind, Severity};
 pub use config::{
     AccountUnderAttackConfig, AdminWithoutMfaConfig, AppCredentialExpiringConfig,
     AppCredentialLongLivedConfig, BreakGlassSignInConfig, BruteForceConfig, CaBypassAttemptConfig,
-    CheckConfig, DeniedRegion, DeniedTerritoryConfig, DisabledAccountProbingConfig,
-    DistributedCrackingConfig, GlobalAdminCountConfig, HighActivityConfig, IgnoreList,
-    ImpossibleTravelConfig, InactiveGuestConfig, InactiveUserConfig, LegacyAuthConfig,
-    LicenceGapConfig, LockoutStormConfig, MfaFatigueConfig, MfaFraudReportedConfig,
-    NeverSignedInConfig, NewCountryConfig, NoMfaConfig, PasswordSprayConfig, RiskySignInConfig,
-    RiskyUserConfig,
+    CheckConfig, CollectionGapConfig, DeniedRegion, DeniedTerritoryConfig,
+    DisabledAccountProbingConfig, DistributedCrackingConfig, GlobalAdminCountConfig,
+    HighActivityConfig, IgnoreList, ImpossibleTravelConfig, InactiveGuestConfig,
+    InactiveUserConfig, LegacyAuthConfig, LicenceGapConfig, LockoutStormConfig, MfaFatigueConfig,
+    MfaFraudReportedConfig, NeverSignedInConfig, NewCountryConfig, NoMfaConfig,
+    PasswordSprayConfig, RiskySignInConfig, RiskyUserConfig,
 };
 pub use error::Error;
 pub use finding::{
     merge, Changes, Evidence, EvidenceSignIn, Finding, FindingStatus, Fingerprint, Subject,
 };
 pub use posture::{
-    blinded_checks, run_posture, DirectorySnapshot, PostureReport, Unavailable, UnavailableReason,
+    blinded_checks, run_posture, DirectorySnapshot, PostureReport, RejectedStream, Unavailable,
+    UnavailableReason,
 };
 #[cfg(feature = "store")]
 pub use run::{

@@ -12,7 +12,8 @@ use crate::{
 use entra_model::timestamp;
 use entra_model::{DirectoryRole, Licence, RiskyUser, User, UserRegistrationDetails};
 use oort_store::{
-    ActivityStore, CheckpointStore, DirectoryStore, FindingStore, SkipCause, StreamKind,
+    ActivityStore, CheckpointStore, DirectoryStore, FindingStore, RejectedStore, SkipCause,
+    StreamKind,
 };
 use oort_store::{
     Checkpoint, FindingFilter, ItemKind, SignInQuery, StoreError, StoredFinding, WriteContext,
@@ -82,13 +83,39 @@ impl RunOptions {
 }
 
 /// What the checks read and write: the activity logs, the directory, the findings, the
-/// checkpoints and run reports. Every [`Store`](oort_store::Store) is one; a test double
-/// implements these four concerns.
-pub trait ChecksStore: ActivityStore + DirectoryStore + FindingStore + CheckpointStore {}
+/// checkpoints and run reports, and the items collection set aside. Every
+/// [`Store`](oort_store::Store) is one; a test double implements these five concerns.
+pub trait ChecksStore:
+    ActivityStore + DirectoryStore + FindingStore + CheckpointStore + RejectedStore
+{
+}
 
 impl<T> ChecksStore for T where
-    T: ActivityStore + DirectoryStore + FindingStore + CheckpointStore + ?Sized
+    T: ActivityStore + DirectoryStore + FindingStore + CheckpointStore + RejectedStore + ?Sized
 {
+}
+
+/// The streams with items set aside, each with its oldest error and ids (`collection-gap`).
+async fn rejected<S: ChecksStore + ?Sized>(
+    store: &S,
+    tenant: &str,
+) -> Result<Vec<crate::RejectedStream>, RunError> {
+    let mut out = Vec::new();
+    for count in store.rejected_counts(tenant).await? {
+        let first = store.rejected_items(tenant, Some(count.stream), 10).await?;
+        let first_error = first
+            .first()
+            .map(|r| r.item.error.clone())
+            .unwrap_or_default();
+        let ids = first.into_iter().map(|r| r.item.item_key).collect();
+        out.push(crate::RejectedStream::new(
+            count.stream,
+            count.count,
+            first_error,
+            ids,
+        ));
+    }
+    Ok(out)
 }
 
 /// The analysis's own checkpoint: the latest sign-in time it has analysed.
@@ -262,6 +289,7 @@ async fn snapshot<S: ChecksStore + ?Sized>(
     );
     snap.risky_users = parse_items::<RiskyUser>(store.items(tenant, ItemKind::RiskyUsers).await?);
     snap.unavailable = unavailable(store, tenant).await?;
+    snap.rejected = rejected(store, tenant).await?;
     Ok(snap)
 }
 

@@ -224,6 +224,7 @@ fn kinds_and_severities_order_and_print_as_the_catalogue() {
         assert_eq!(c.as_str().parse::<CheckId>().unwrap(), *c);
         assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
     }
-    assert_eq!(CheckId::ALL.len(), 26);
+    assert_eq!(CheckId::ALL.len(), 27);
+    assert_eq!(CheckId::CollectionGap.kind(), FindingKind::Posture);
     assert!("password_spray".parse::<CheckId>().is_err());
 }

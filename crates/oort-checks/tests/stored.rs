@@ -102,3 +102,68 @@ async fn an_analysis_checkpoint_that_is_not_a_time_fails_the_checks_instead_of_r
         "says how to recover: {err}"
     );
 }
+
+#[tokio::test]
+async fn rejected_items_raise_one_collection_gap_finding_per_stream_resolved_once_re_read() {
+    use oort_checks::{CheckId, FindingKind as Kind, Subject};
+    use oort_store::{RejectedItem, StreamKind};
+    let store = SqliteStore::in_memory().unwrap();
+    let mut run = CollectionRun::new("run-1", now());
+    run.status = RunStatus::Succeeded;
+    run.report = serde_json::json!([]);
+    store.record_run("t1", &run).await.unwrap();
+    let ctx = WriteContext {
+        tenant: "t1",
+        now: now(),
+    };
+    let items = [
+        RejectedItem::new(
+            StreamKind::SignIns,
+            "s1",
+            r#"{"id":"s1","createdDateTime":"noon"}"#,
+            "invalid timestamp",
+        ),
+        RejectedItem::new(StreamKind::SignIns, "s2", r#"{"id":"s2"}"#, "bad"),
+        RejectedItem::new(StreamKind::Users, "u1", r#"{"id":1}"#, "wrong type"),
+    ];
+    store.record_rejected(ctx, &items).await.unwrap();
+    let summary = run_checks(&store, "t1", &CheckConfig::default(), now())
+        .await
+        .unwrap();
+    let gaps: Vec<_> = summary
+        .findings
+        .iter()
+        .filter(|f| f.check_id == CheckId::CollectionGap)
+        .collect();
+    assert_eq!(gaps.len(), 2, "one per stream: {gaps:#?}");
+    let sign_ins = gaps
+        .iter()
+        .find(|f| {
+            f.subject
+                == Subject::Stream {
+                    stream: "sign_ins".into(),
+                }
+        })
+        .unwrap();
+    assert_eq!(sign_ins.kind, Kind::Posture);
+    assert_eq!(sign_ins.severity, Severity::Medium);
+    assert_eq!(sign_ins.status, FindingStatus::Open);
+    let facts = serde_json::to_value(&sign_ins.evidence).unwrap();
+    let text = facts.to_string();
+    for needle in ["\"count\":2", "invalid timestamp", "s1", "s2"] {
+        assert!(text.contains(needle), "{needle} not in {text}");
+    }
+    // Re-read (here: deleted as a successful retry would): the findings resolve.
+    store
+        .delete_rejected("t1", StreamKind::SignIns, &["s1".into(), "s2".into()])
+        .await
+        .unwrap();
+    store
+        .delete_rejected("t1", StreamKind::Users, &["u1".into()])
+        .await
+        .unwrap();
+    let summary = run_checks(&store, "t1", &CheckConfig::default(), now())
+        .await
+        .unwrap();
+    assert_eq!(summary.resolved, 2);
+}

@@ -114,6 +114,11 @@ pub(crate) struct CollectArgs {
     /// tenant's lease), wait for it to finish instead of exiting with code 3.
     #[arg(long)]
     pub(crate) wait: bool,
+    /// Instead of collecting, re-read the items earlier collections set aside because they did
+    /// not read (after an upgrade): those that read now are stored and leave the rejected
+    /// items. No Graph request is made.
+    #[arg(long, conflicts_with_all = ["watch", "checks", "notify"])]
+    pub(crate) retry_rejected: bool,
 }
 
 #[derive(Debug, Args)]

@@ -110,6 +110,7 @@ struct CollectSection {
     settle_delay: Option<String>,
     slice: Option<String>,
     page_size: Option<u32>,
+    max_pages: Option<u64>,
     disabled_streams: Option<Vec<StreamKind>>,
     retention: Option<String>,
 }
@@ -538,6 +539,14 @@ fn collector_settings(c: CollectSection, devices: bool) -> Result<CollectorConfi
         }
         collector.page_size = v;
     }
+    if let Some(v) = c.max_pages {
+        if v == 0 {
+            return Err(CliError::config(
+                "[collect] max_pages in oort.toml must be at least 1",
+            ));
+        }
+        collector.max_pages = v;
+    }
     if let Some(v) = c.disabled_streams {
         collector.disabled = v;
     }
@@ -757,6 +766,9 @@ protected_accounts = []                   # env: OORT_PROTECTED_ACCOUNTS (comma-
 # settle_delay = "2m"
 # slice = "1d"
 # page_size = 1000
+# Most pages one time slice, delta round or snapshot reads in a run (a guard against a paging
+# loop on Graph's side: past it the stream fails for the run and resumes from there).
+# max_pages = 100000
 # Streams not to collect, e.g. ["managed_identity_sign_ins"].
 # disabled_streams = []
 # Delete sign-ins and directory audits older than this after each collection (at least the

@@ -1505,3 +1505,55 @@ async fn collections_started_together_take_turns_and_a_busy_tenant_exits_3_namin
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_sign_in_is_set_aside_shown_by_status_raised_by_checks_and_kept_by_retry() {
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    fake.inject_unreadable_sign_ins(1);
+    let collect = oort(dir.path(), Some(&fake), &[], &["collect", "--json"]).await;
+    assert_eq!(collect.status.code(), Some(0), "{}", stderr(&collect));
+    let collect = json(&collect);
+    assert_eq!(stream(&collect, "sign_ins")["status"], "succeeded");
+    assert_eq!(stream(&collect, "sign_ins")["rejected"], 1, "{collect}");
+
+    let status = oort(dir.path(), Some(&fake), &[], &["status"]).await;
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let text = stdout(&status);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sign_ins") && l.contains(" 1 ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("re-read them after an upgrade with `oort collect --retry-rejected`"),
+        "{text}"
+    );
+    let status = json(&oort(dir.path(), Some(&fake), &[], &["status", "--json"]).await);
+    assert_eq!(status["rejected"][0]["stream"], "sign_ins", "{status}");
+    assert_eq!(status["rejected"][0]["count"], 1, "{status}");
+
+    let checks = json(&oort(dir.path(), Some(&fake), &[], &["checks", "--json"]).await);
+    let gaps: Vec<&Value> = checks["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check_id"] == "collection-gap")
+        .collect();
+    assert_eq!(gaps.len(), 1, "{checks}");
+    assert_eq!(gaps[0]["severity"], "medium");
+    assert_eq!(gaps[0]["subject"]["stream"], "sign_ins");
+
+    // This version still does not read it: kept.
+    let retry = oort(
+        dir.path(),
+        Some(&fake),
+        &[],
+        &["collect", "--retry-rejected", "--json"],
+    )
+    .await;
+    assert_eq!(retry.status.code(), Some(0), "{}", stderr(&retry));
+    let retry = json(&retry);
+    assert_eq!(retry["retried"][0]["stream"], "sign_ins", "{retry}");
+    assert_eq!(retry["retried"][0]["still_rejected"], 1, "{retry}");
+}

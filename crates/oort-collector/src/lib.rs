@@ -62,7 +62,7 @@ pub mod connectivity;
 
 pub use collect::{
     CancelHandle, CollectError, CollectionReport, Collector, CollectorConfig, LeaseOptions,
-    Progress, StreamReport, StreamStatus, WatchSummary,
+    Progress, RetryReport, StreamReport, StreamStatus, WatchSummary, CLOCK_SKEW_WARNING,
 };
 pub use connectivity::{
     test_connectivity, CapabilityReport, CapabilityStatus, ConnectivityError, ConnectivityReport,

@@ -1156,3 +1156,234 @@ async fn a_collection_of_a_tenant_another_holds_fails_naming_the_holder_until_it
         "released after the run"
     );
 }
+
+// Pages that never wedge a stream.
+
+#[tokio::test(start_paused = true)]
+async fn an_unreadable_sign_in_is_set_aside_and_the_rest_of_its_page_is_stored_and_the_window_moves_on(
+) {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    let (from, to) = window(&s);
+    s.fake.inject_unreadable_sign_ins(1);
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Succeeded, "{report:?}");
+    assert_eq!(report.rejected, 1);
+    let tenant = s.fake.tenant_id();
+    let rejected = store
+        .rejected_items(tenant, Some(StreamKind::SignIns), 10)
+        .await
+        .unwrap();
+    assert_eq!(rejected.len(), 1);
+    let item = &rejected[0].item;
+    assert!(
+        item.raw_json.contains("yesterday at noon"),
+        "the JSON as sent"
+    );
+    assert!(!item.error.is_empty());
+    let expected = truth(&s, from, to);
+    assert!(
+        expected.contains(&item.item_key),
+        "keyed by the sign-in's id"
+    );
+    let mut others = expected.clone();
+    others.remove(&item.item_key);
+    assert_eq!(
+        stored(&*store, tenant).await,
+        others,
+        "every other sign-in of the window is stored"
+    );
+    // The window moved on: the next run starts from the watermark, not from the bad item.
+    s.fake.clock().advance(Duration::minutes(20));
+    let report = c.run_stream(StreamKind::SignIns).await;
+    assert_eq!(report.status, StreamStatus::Succeeded);
+    assert_eq!(report.rejected, 0);
+    let (_, to2) = window(&s);
+    let mut all = truth(&s, from, to2);
+    all.remove(&item.item_key);
+    assert_eq!(stored(&*store, tenant).await, all);
+    let counts = store.rejected_counts(tenant).await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].count, 1, "still set aside, once");
+    // Today's model still does not read it: kept, with the current error.
+    let retry = c.retry_rejected().await.unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(
+        (retry[0].retried, retry[0].stored, retry[0].still_rejected),
+        (1, 0, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_rejected_stores_the_items_todays_models_read_and_removes_them() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let c = collector(&s, store.clone()).await;
+    let tenant = s.fake.tenant_id();
+    // Set aside by an older version whose model did not read them.
+    let readable = oort_store::RejectedItem::new(
+        StreamKind::SignIns,
+        "late-1",
+        r#"{"id":"late-1","createdDateTime":"2025-06-01T10:00:00Z","userId":"u1","futureField":{"x":1}}"#,
+        "unknown variant (an older model)",
+    );
+    let unreadable = oort_store::RejectedItem::new(
+        StreamKind::SignIns,
+        "late-2",
+        r#"{"id":"late-2","createdDateTime":"noon"}"#,
+        "invalid timestamp",
+    );
+    let ctx = oort_store::WriteContext {
+        tenant,
+        now: s.clock.now(),
+    };
+    store
+        .record_rejected(ctx, &[readable, unreadable])
+        .await
+        .unwrap();
+    let retry = c.retry_rejected().await.unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].stream, StreamKind::SignIns);
+    assert_eq!(
+        (retry[0].retried, retry[0].stored, retry[0].still_rejected),
+        (2, 1, 1)
+    );
+    let stored = store
+        .sign_ins(tenant, SignInQuery::default().limit_to(10))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].value().id, "late-1");
+    assert!(
+        stored[0].json().contains("futureField"),
+        "the raw JSON kept"
+    );
+    let left = store.rejected_items(tenant, None, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].item.item_key, "late-2");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slice_past_the_page_limit_fails_its_stream_for_the_run_and_the_others_go_on() {
+    let s = setup(small()).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+    let mut limited = config();
+    limited.page_size = 4;
+    limited.max_concurrency = 1;
+    limited.max_pages = 2;
+    let c = collector(&s, store.clone()).await.config(limited);
+    let (from, to) = window(&s);
+    let report = c.collect_now().await.unwrap();
+    match &report.stream(StreamKind::SignIns).unwrap().status {
+        StreamStatus::Failed { error } => {
+            assert!(error.contains("limit of 2 pages"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        report.stream(StreamKind::Users).unwrap().status,
+        StreamStatus::Succeeded
+    );
+    let inserted = report.stream(StreamKind::SignIns).unwrap().inserted as usize;
+    assert!(
+        inserted > 0 && inserted < truth(&s, from, to).len(),
+        "the pages before the limit are stored, not the rest: {inserted}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_next_link_graph_no_longer_accepts_is_dropped_and_the_rest_of_the_slice_queried_afresh() {
+    for status in [400, 410] {
+        let s = setup(small()).await;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+        let mut small_pages = config();
+        small_pages.page_size = 4;
+        small_pages.max_concurrency = 1;
+        let c = collector(&s, store.clone()).await.config(small_pages);
+        let (from, to) = window(&s);
+        s.fake.inject_stale_next_links([status, status]);
+        let report = c.run_stream(StreamKind::SignIns).await;
+        assert_eq!(
+            report.status,
+            StreamStatus::Succeeded,
+            "{status}: {report:?}"
+        );
+        assert_eq!(
+            stored(&*store, s.fake.tenant_id()).await,
+            truth(&s, from, to),
+            "{status}: no loss, no duplicates"
+        );
+    }
+}
+
+/// A clock `offset` away from the fake tenant's (the machine's clock when it is off).
+#[derive(Debug)]
+struct Skewed {
+    fake: FakeClockAdapter,
+    offset: Duration,
+}
+
+impl Clock for Skewed {
+    fn now(&self) -> OffsetDateTime {
+        self.fake.now() + self.offset
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_the_local_clock_40_minutes_ahead_or_behind_no_sign_in_between_two_runs_is_missed() {
+    for minutes in [40, -40] {
+        // Busy enough that sign-ins arrive every minute.
+        let s = setup(small().history_days(1).sign_ins_per_user_per_day(150.0)).await;
+        let skewed: Arc<dyn Clock> = Arc::new(Skewed {
+            fake: FakeClockAdapter::new(s.fake.clock().clone()),
+            offset: Duration::minutes(minutes),
+        });
+        // The whole process runs on the skewed clock: the collector and the Graph client.
+        let client = GraphClient::builder()
+            .credential(s.credential.clone())
+            .base_url(s.fake.graph_url())
+            .scope(s.scope.clone())
+            .timeout(None)
+            .connect_timeout(None)
+            .pool_idle_timeout(None)
+            .throttling(false)
+            .clock(skewed.clone())
+            .build()
+            .unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+        let c = Collector::new(
+            client,
+            store.clone(),
+            s.fake.tenant_id(),
+            granted(&s).await,
+            skewed.clone(),
+        )
+        .config(config());
+        let (from, first_end) = window(&s);
+        let report = c.collect_now().await.unwrap();
+        assert!(report.is_success(), "{minutes}: {report:#?}");
+        let skew = report.clock_skew_seconds.expect("the skew is reported");
+        assert!(
+            (skew + minutes * 60).abs() <= 2,
+            "{minutes}: Graph minus local is about {} s: {skew}",
+            -minutes * 60
+        );
+        // Sign-ins keep arriving; half an hour later, the second collection.
+        s.fake.clock().advance(Duration::minutes(30));
+        let report = c.collect_now().await.unwrap();
+        assert!(report.is_success(), "{minutes}: {report:#?}");
+        let (_, second_end) = window(&s);
+        let between = truth(&s, first_end, second_end);
+        assert!(!between.is_empty(), "sign-ins arrived between the runs");
+        let all = stored(&*store, s.fake.tenant_id()).await;
+        let missed: Vec<_> = between.difference(&all).collect();
+        assert!(
+            missed.is_empty(),
+            "{minutes}: {} of {} sign-ins that arrived between the runs are missing",
+            missed.len(),
+            between.len()
+        );
+        assert!(truth(&s, from, second_end).is_subset(&all), "{minutes}");
+    }
+}

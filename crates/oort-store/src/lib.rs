@@ -66,6 +66,7 @@ mod finding;
 mod lease;
 mod names;
 mod operator;
+mod rejected;
 mod run;
 mod traits;
 mod write;
@@ -102,10 +103,11 @@ pub use finding::{
 pub use lease::{Lease, LeaseClaim};
 pub use names::UnknownValue;
 pub use operator::{OperatorChange, OperatorRecord, StoredRole};
+pub use rejected::{RejectedCount, RejectedItem, StoredRejectedItem};
 pub use run::{Checkpoint, CollectionRun, RunStatus, SkipCause, StreamKind};
 pub use traits::{
     ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-    LeaseStore, NotificationStore, OperatorStore, Store,
+    LeaseStore, NotificationStore, OperatorStore, RejectedStore, Store,
 };
 pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 
@@ -114,6 +116,6 @@ pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 pub mod prelude {
     pub use crate::traits::{
         ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-        LeaseStore, NotificationStore, OperatorStore, Store,
+        LeaseStore, NotificationStore, OperatorStore, RejectedStore, Store,
     };
 }

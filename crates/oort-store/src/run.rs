@@ -138,6 +138,38 @@ impl StreamKind {
     }
 }
 
+impl std::str::FromStr for StreamKind {
+    type Err = crate::UnknownValue;
+
+    /// A stream by its [`as_str`](StreamKind::as_str) name.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const NAMES: &[&str] = &[
+            "sign_ins",
+            "non_interactive_sign_ins",
+            "service_principal_sign_ins",
+            "managed_identity_sign_ins",
+            "directory_audits",
+            "users",
+            "sign_in_activity",
+            "groups",
+            "directory_roles",
+            "applications",
+            "service_principals",
+            "auth_methods",
+            "risky_users",
+            "risk_detections",
+            "conditional_access_policies",
+            "managed_devices",
+        ];
+        let s = s.trim();
+        StreamKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| crate::UnknownValue::new("stream", s, NAMES))
+    }
+}
+
 impl fmt::Display for StreamKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -222,5 +254,18 @@ impl CollectionRun {
             status: RunStatus::Running,
             report: serde_json::Value::Object(Default::default()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stream_reads_back_from_its_name_and_an_unknown_name_is_an_error() {
+        for &k in StreamKind::ALL {
+            assert_eq!(k.as_str().parse::<StreamKind>(), Ok(k));
+        }
+        assert!("nope".parse::<StreamKind>().is_err());
     }
 }

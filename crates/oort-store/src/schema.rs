@@ -282,6 +282,20 @@ CREATE TABLE operator_os_users (
 );
 CREATE INDEX operator_os_users_by_operator ON operator_os_users (operator);
 "#,
+    r#"
+-- Version 10: items a collection stream could not read with this version's models, kept with their JSON
+-- and the error until a later version re-reads them (oort collect --retry-rejected).
+CREATE TABLE rejected_items (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    error TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    first_rejected_at TEXT NOT NULL,
+    last_rejected_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, stream, item_key)
+);
+"#,
 ];
 
 #[cfg(feature = "postgres")]
@@ -568,5 +582,19 @@ CREATE TABLE operator_os_users (
     operator TEXT NOT NULL REFERENCES operators (name) ON DELETE CASCADE
 );
 CREATE INDEX operator_os_users_by_operator ON operator_os_users (operator);
+"#,
+    r#"
+-- Version 10: items a collection stream could not read with this version's models, kept with their JSON
+-- and the error until a later version re-reads them (oort collect --retry-rejected).
+CREATE TABLE rejected_items (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    error TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    first_rejected_at TIMESTAMPTZ NOT NULL,
+    last_rejected_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, stream, item_key)
+);
 "#,
 ];

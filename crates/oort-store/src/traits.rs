@@ -10,8 +10,9 @@ use time::OffsetDateTime;
 use crate::{
     AuditRecord, Batch, ChainLink, ChainVerification, Checkpoint, CollectionRun, FindingFilter,
     ItemKind, Lease, LeaseClaim, Membership, NotificationRecord, OperatorChange, OperatorRecord,
-    PruneSummary, SignInChanges, SignInQuery, SnapshotScope, StoreError, StoredCredential,
-    StoredFinding, StoredRole, StoredUser, WriteContext, WriteSummary,
+    PruneSummary, RejectedCount, RejectedItem, SignInChanges, SignInQuery, SnapshotScope,
+    StoreError, StoredCredential, StoredFinding, StoredRejectedItem, StoredRole, StoredUser,
+    StreamKind, WriteContext, WriteSummary,
 };
 
 /// Writing what collection brings: batches of items with the checkpoint that covers them, and
@@ -300,6 +301,42 @@ pub trait LeaseStore: Send + Sync + fmt::Debug {
     async fn lease(&self, tenant: &str) -> Result<Option<Lease>, StoreError>;
 }
 
+/// Items a collection stream set aside because this version's models do not read them (kept
+/// with their JSON and error until a later version re-reads them).
+#[async_trait]
+pub trait RejectedStore: Send + Sync + fmt::Debug {
+    /// Records items set aside at `ctx.now`, in one transaction: a new `(stream, item_key)` is
+    /// inserted; one already recorded gets the new JSON, error and `last_rejected_at` (its
+    /// `first_rejected_at` is kept). Returns how many were inserted and updated.
+    async fn record_rejected(
+        &self,
+        ctx: WriteContext<'_>,
+        items: &[RejectedItem],
+    ) -> Result<WriteSummary, StoreError>;
+
+    /// The items set aside, of one stream or of all, oldest first (by `first_rejected_at`,
+    /// then stream and key), at most `limit`.
+    async fn rejected_items(
+        &self,
+        tenant: &str,
+        stream: Option<StreamKind>,
+        limit: usize,
+    ) -> Result<Vec<StoredRejectedItem>, StoreError>;
+
+    /// How many items are set aside, per stream (streams with none are left out), in stream
+    /// name order.
+    async fn rejected_counts(&self, tenant: &str) -> Result<Vec<RejectedCount>, StoreError>;
+
+    /// Deletes the items of `stream` with these keys (they were read again and stored).
+    /// Returns how many were deleted.
+    async fn delete_rejected(
+        &self,
+        tenant: &str,
+        stream: StreamKind,
+        item_keys: &[String],
+    ) -> Result<u64, StoreError>;
+}
+
 /// Every concern at once: what `SqliteStore` (feature `sqlite`) and
 /// `PostgresStore` (feature `postgres`) are, and what a process that collects, analyses and
 /// remediates holds (`Arc<dyn Store>`, which coerces to any one concern's `Arc<dyn ...>`).
@@ -314,6 +351,7 @@ pub trait Store:
     + AuditStore
     + OperatorStore
     + LeaseStore
+    + RejectedStore
 {
 }
 
@@ -327,6 +365,7 @@ impl<T> Store for T where
         + AuditStore
         + OperatorStore
         + LeaseStore
+        + RejectedStore
         + ?Sized
 {
 }

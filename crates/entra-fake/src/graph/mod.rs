@@ -79,6 +79,18 @@ pub(crate) fn graph(t: &mut Tenant, ctx: &Ctx, req: &Req, segs: &[&str]) -> Resp
         )
         .with_header("Retry-After", "1");
     }
+    if req.method == "GET" && req.param("$skiptoken").is_some() {
+        if let Some(status) = t.faults.stale_links.pop_front() {
+            let (code, message) = match status {
+                410 => ("Gone", "The requested page is no longer available."),
+                _ => (
+                    "DirectoryPageTokenNotFoundException",
+                    "The page token is not valid or has expired.",
+                ),
+            };
+            return error(t, ctx, status, code, message);
+        }
+    }
     let auth = req.header("authorization").unwrap_or_default();
     let token = auth
         .strip_prefix("Bearer ")
@@ -124,6 +136,23 @@ pub(crate) fn graph(t: &mut Tenant, ctx: &Ctx, req: &Req, segs: &[&str]) -> Resp
         Some(ru) => resp.with_header("x-ms-resource-unit", ru.to_string()),
         None => resp,
     };
+    if resp.status == 200
+        && g.t.faults.unreadable_sign_ins > 0
+        && req.method == "GET"
+        && req.path.ends_with("auditLogs/signIns")
+    {
+        if let Body::Raw(bytes, content_type) = &resp.body {
+            if let Some(b) = unreadable_first_time(bytes) {
+                g.t.faults.unreadable_sign_ins -= 1;
+                let mut r = Resp::raw_json(200, b);
+                if let Body::Raw(_, ct) = &mut r.body {
+                    *ct = content_type;
+                }
+                r.headers = resp.headers;
+                return r;
+            }
+        }
+    }
     if resp.status == 200 && g.t.faults.malformed > 0 && req.method == "GET" {
         let bytes = match &resp.body {
             Body::Json(v) if v.get("value").is_some() => Some(v.to_string().into_bytes()),
@@ -139,6 +168,17 @@ pub(crate) fn graph(t: &mut Tenant, ctx: &Ctx, req: &Req, segs: &[&str]) -> Resp
         }
     }
     resp
+}
+
+/// The page with its first `createdDateTime` replaced by a form no model reads, if it has one.
+fn unreadable_first_time(body: &[u8]) -> Option<Vec<u8>> {
+    const KEY: &[u8] = b"\"createdDateTime\":\"";
+    let at = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let len = body[at..].iter().position(|b| *b == b'"')?;
+    let mut out = body[..at].to_vec();
+    out.extend_from_slice(b"yesterday at noon");
+    out.extend_from_slice(&body[at + len..]);
+    Some(out)
 }
 
 fn graph_date(t: &Tenant) -> String {
@@ -274,6 +314,7 @@ impl G<'_> {
             ("GET", ["deviceManagement", "managedDevices"]) => self.managed_devices(),
             ("GET", ["subscribedSkus"]) => self.skus(),
             ("GET", ["organization"]) => self.organization(),
+            ("GET", ["organization", id]) => self.organization_by_id(id),
             _ => Err(self.err(
                 400,
                 "BadRequest",

@@ -81,6 +81,32 @@ impl G<'_> {
         })];
         Ok(self.page("organization", items, None))
     }
+
+    /// `GET /organization/{id}`: the tenant's organization object (`$select` applied).
+    pub(super) fn organization_by_id(&mut self, id: &str) -> R {
+        if !self.can_read_org() {
+            return Err(self.denied());
+        }
+        if !id.eq_ignore_ascii_case(&self.t.tenant_id) {
+            return Err(self.err(
+                404,
+                "Request_ResourceNotFound",
+                &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+            ));
+        }
+        self.admit(Bucket::Directory, 1)?;
+        let mut org = json!({
+            "id": self.t.tenant_id, "displayName": "Contoso", "tenantType": "AAD", "countryLetterCode": "US",
+            "onPremisesSyncEnabled": true,
+        });
+        if let Some(select) = self.select() {
+            if let Some(map) = org.as_object_mut() {
+                map.retain(|k, _| k == "id" || select.iter().any(|s| s == k));
+            }
+        }
+        org["@odata.context"] = json!(self.context("organization/$entity"));
+        Ok(crate::server::Resp::json(200, org))
+    }
 }
 
 fn uuid_like(s: &str) -> String {

@@ -196,8 +196,9 @@ impl GraphClientBuilder {
         self
     }
 
-    /// The clock used to measure an HTTP-date `Retry-After` when the answer has no `Date`
-    /// header. Default: the system clock.
+    /// The local clock: it measures an HTTP-date `Retry-After` when the answer has no `Date`
+    /// header, and Graph's clock is tracked as an offset from it
+    /// ([`GraphClient::server_now`]). Default: the system clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -266,6 +267,7 @@ impl GraphClientBuilder {
                 background: self.background,
                 throttle: Throttle::new(&self.throttle),
                 clock: self.clock,
+                server_offset: super::ServerOffset::default(),
             }),
         })
     }

@@ -224,10 +224,13 @@ impl Inner {
         Step::Return(Err(err))
     }
 
-    /// Records the answer's status and request id on the span, and feeds Graph's throttle
-    /// headroom (`x-ms-throttle-limit-percentage`) back to the client-side throttle.
+    /// Records the answer's status and request id on the span, Graph's clock from its `Date`
+    /// header, and feeds Graph's throttle headroom (`x-ms-throttle-limit-percentage`) back to the client-side throttle.
     fn observe_answer(&self, call: &Call, span: &tracing::Span, received: &Received) {
         span.record("status", received.status);
+        if let Some(date) = header_str(&received.headers, "date") {
+            self.server_offset.observe(&date, self.clock.now());
+        }
         if let Some(id) = header_str(&received.headers, "request-id") {
             span.record("request_id", id.as_str());
         }

@@ -3,12 +3,14 @@
 //! throttle, token, send, retry) in `execute`.
 
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use entra_auth::{Clock, RetryPolicy, TokenCredential};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
 use url::Url;
 
 use crate::error::GraphError;
@@ -50,6 +52,40 @@ pub(crate) struct Inner {
     background: bool,
     throttle: Throttle,
     clock: Arc<dyn Clock>,
+    /// Graph's clock as seen in the `Date` header of its latest answer.
+    pub(crate) server_offset: ServerOffset,
+}
+
+/// Graph's clock minus the local clock, in milliseconds, from the `Date` header of the latest
+/// answer (`i64::MIN` until one is seen).
+#[derive(Debug)]
+pub(crate) struct ServerOffset(AtomicI64);
+
+impl Default for ServerOffset {
+    fn default() -> Self {
+        ServerOffset(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl ServerOffset {
+    /// Records an answer's `Date` (an HTTP-date), read at `local`.
+    pub(crate) fn observe(&self, date: &str, local: OffsetDateTime) {
+        let Ok(at) = httpdate::parse_http_date(date.trim()) else {
+            return;
+        };
+        let server = OffsetDateTime::from(at);
+        let millis = (server - local).whole_milliseconds();
+        let millis = i64::try_from(millis).unwrap_or(i64::MAX).max(i64::MIN + 1);
+        self.0.store(millis, Ordering::Relaxed);
+    }
+
+    /// The offset, once an answer with a readable `Date` was seen.
+    pub(crate) fn get(&self) -> Option<time::Duration> {
+        match self.0.load(Ordering::Relaxed) {
+            i64::MIN => None,
+            millis => Some(time::Duration::milliseconds(millis)),
+        }
+    }
 }
 
 /// One logical request, ready to send (and to re-send on retry).
@@ -166,6 +202,24 @@ impl GraphClient {
     /// The default API version.
     pub fn default_version(&self) -> ApiVersion {
         self.inner.version
+    }
+
+    /// Graph's clock minus the local clock (the [`clock`](GraphClientBuilder::clock) the
+    /// client was built with), from the HTTP `Date` header of the latest answer (success or
+    /// error). `None` until an answer with a readable `Date` has been received. The header has
+    /// a resolution of one second and is written before the answer travels, so the offset is
+    /// good to a second or two: enough to tell a local clock that is minutes off.
+    pub fn server_clock_offset(&self) -> Option<time::Duration> {
+        self.inner.server_offset.get()
+    }
+
+    /// "Now" by Graph's clock: the local clock plus [`server_clock_offset`](Self::server_clock_offset).
+    /// `None` until an answer with a readable `Date` has been received. Use it for what must
+    /// agree with the times Graph writes (the end of a window of sign-ins), not the local clock,
+    /// which may be off.
+    pub fn server_now(&self) -> Option<OffsetDateTime> {
+        let offset = self.server_clock_offset()?;
+        Some(self.inner.clock.now() + offset)
     }
 
     /// Sends `request` and decodes the JSON answer as `T` (an empty answer, e.g. `204`, decodes

@@ -16,19 +16,31 @@ use crate::client::{Call, GraphClient};
 use crate::error::GraphError;
 use crate::throttle::ThrottleClass;
 
+mod lenient;
 mod prefetch;
 
+pub use lenient::{Lenient, RejectedItem};
 use prefetch::{produce, PAGES_AHEAD};
+
+/// How many pages one crawl (a [`PageStream`]) follows at most by default: generous (100,000
+/// pages of 1,000 sign-ins is 100 million items), but finite, so that a service bug cannot keep
+/// a crawl going for ever. See [`PageStream::max_pages`].
+pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 
 /// One page of a collection: its items and its OData control values.
 ///
 /// It deserializes from the body Graph sends (`{"value":[...],"@odata.nextLink":...}`), so it
-/// can also be used on its own with `serde_json`.
+/// can also be used on its own with `serde_json`. `value` is required: an answer without it is
+/// not a page (a [`PageStream`] reports it as [`GraphError::MissingValue`]), never an empty
+/// last page.
+///
+/// To keep the items that do not parse as `T` instead of failing the page, read pages of
+/// [`Lenient<T>`].
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Page<T> {
     /// The items (`value`). May be empty while a nextLink is present.
-    #[serde(rename = "value", default = "Vec::new")]
+    #[serde(rename = "value")]
     pub items: Vec<T>,
     /// `@odata.nextLink`: the full URL of the next page.
     #[serde(rename = "@odata.nextLink", default)]
@@ -43,6 +55,40 @@ pub struct Page<T> {
     headers: Arc<Vec<(String, String)>>,
     #[serde(skip)]
     class: Option<ThrottleClass>,
+}
+
+/// A page as decoded off the wire, `value` optional so that its absence is told apart from a
+/// page that does not parse.
+#[derive(Deserialize)]
+pub(crate) struct PageBody<T> {
+    // A missing `Option` field reads as `None` (no `default`, which would ask `T: Default`).
+    value: Option<Vec<T>>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink", default)]
+    delta_link: Option<String>,
+    #[serde(rename = "@odata.count", default)]
+    count: Option<u64>,
+}
+
+impl<T> PageBody<T> {
+    /// The page, or [`GraphError::MissingValue`] naming the request when `value` is absent.
+    pub(crate) fn into_page(self, method: &str, path: &str) -> Result<Page<T>, GraphError> {
+        let Some(items) = self.value else {
+            return Err(GraphError::MissingValue {
+                method: method.to_owned(),
+                path: path.to_owned(),
+            });
+        };
+        Ok(Page {
+            items,
+            next_link: self.next_link,
+            delta_link: self.delta_link,
+            count: self.count,
+            headers: Arc::default(),
+            class: None,
+        })
+    }
 }
 
 impl<T> Page<T> {
@@ -190,6 +236,8 @@ pub struct PageStream<T> {
     client: GraphClient,
     /// Most pages held ahead of the consumer (see [`PageStream::ahead`]).
     ahead: usize,
+    /// Most pages the crawl follows (see [`PageStream::max_pages`]).
+    max_pages: u64,
     /// The request observer in scope where the stream was created (its fetches report to it).
     observer: Option<crate::observe::Observer>,
     state: State<T>,
@@ -236,6 +284,7 @@ where
         PageStream {
             client,
             ahead: PAGES_AHEAD,
+            max_pages: DEFAULT_MAX_PAGES,
             observer: crate::observe::current(),
             state: State::Idle(Box::new(call)),
             pending: Some(pending),
@@ -247,6 +296,7 @@ where
         PageStream {
             client,
             ahead: PAGES_AHEAD,
+            max_pages: DEFAULT_MAX_PAGES,
             observer: None,
             state: State::Failed(Box::new(error)),
             pending: None,
@@ -289,6 +339,17 @@ impl<T> PageStream<T> {
         self.ahead = pages.clamp(1, PAGES_AHEAD);
         self
     }
+
+    /// Follows at most `pages` pages (at least 1; default [`DEFAULT_MAX_PAGES`]): the page after
+    /// the limit is not fetched, and the stream ends with [`GraphError::PageLimit`] (its
+    /// [`continuation`](Self::continuation) is where to resume). Independently of the limit, a
+    /// nextLink that leads back to a page already fetched in this crawl (or to its first
+    /// request) ends the stream with [`GraphError::PagingLoop`]. Has an effect before the first
+    /// poll only.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
 }
 
 impl<T> Stream for PageStream<T>
@@ -311,7 +372,7 @@ where
                     let inner = Arc::clone(&this.client.inner);
                     let task = tokio::spawn(crate::observe::scoped(
                         this.observer.clone(),
-                        produce::<T>(inner, *call, tx, this.ahead),
+                        produce::<T>(inner, *call, tx, this.ahead, this.max_pages),
                     ));
                     this.state = State::Running { rx, task };
                 }

@@ -2,7 +2,8 @@
 //! the consumer (at the nextLink guessed from a page's bytes, before the page is decoded),
 //! decodes them (large ones on the blocking pool) and hands them over in order.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -11,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendError;
 
-use super::{Page, PageResult};
+use super::{PageBody, PageResult};
 use crate::client::{Answer, Call, Inner};
 use crate::error::GraphError;
 
@@ -46,11 +47,11 @@ where
         })
     };
     if answer.body.len() < BLOCKING_DECODE_BYTES {
-        let page = finish(answer.decode::<Page<T>>());
+        let page = finish(decode_page(&answer));
         return Box::pin(std::future::ready(page));
     }
     let (method, path) = (answer.method, answer.path.clone());
-    let decode = tokio::task::spawn_blocking(move || answer.decode::<Page<T>>());
+    let decode = tokio::task::spawn_blocking(move || decode_page::<T>(&answer));
     Box::pin(async move {
         match decode.await {
             Ok(page) => finish(page),
@@ -59,6 +60,21 @@ where
             ))),
         }
     })
+}
+
+/// Decodes a page; an answer without `value` is [`GraphError::MissingValue`], not a last page.
+fn decode_page<T: DeserializeOwned>(answer: &Answer) -> PageResult<T> {
+    answer
+        .decode::<PageBody<T>>()?
+        .into_page(answer.method.as_str(), &answer.path)
+}
+
+/// A link's fingerprint in the set of links a crawl has followed (8 bytes a page, not the
+/// link's few hundred).
+fn link_key(url: &url::Url) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    url.as_str().hash(&mut h);
+    h.finish()
 }
 
 /// A guess of the page's `@odata.nextLink`, found by a byte search instead of a parse, so that
@@ -142,10 +158,13 @@ pub(super) async fn produce<T>(
     first: Call,
     tx: mpsc::Sender<PageResult<T>>,
     ahead: usize,
+    max_pages: u64,
 ) where
     T: DeserializeOwned + Send + 'static,
 {
-    Producer::new(inner, first, tx, ahead).run().await
+    Producer::new(inner, first, tx, ahead, max_pages)
+        .run()
+        .await
 }
 
 /// The state of [`produce`]'s pipeline.
@@ -162,13 +181,28 @@ struct Producer<T> {
     /// Room asked for in the channel (for the head of the queue, or to learn that the consumer
     /// took the page handed over).
     reserve: Option<Reserve<T>>,
+    /// The links of the crawl confirmed so far (its first request, then each page's real
+    /// nextLink): one of them again is a paging loop.
+    followed: HashSet<u64>,
+    /// Most pages the crawl follows.
+    max_pages: u64,
+    /// The URL path of the crawl's first request (named by a page-limit error).
+    first_path: String,
 }
 
 impl<T> Producer<T>
 where
     T: DeserializeOwned + Send + 'static,
 {
-    fn new(inner: Arc<Inner>, first: Call, tx: mpsc::Sender<PageResult<T>>, ahead: usize) -> Self {
+    fn new(
+        inner: Arc<Inner>,
+        first: Call,
+        tx: mpsc::Sender<PageResult<T>>,
+        ahead: usize,
+        max_pages: u64,
+    ) -> Self {
+        let followed = HashSet::from([link_key(&first.url)]);
+        let first_path = first.url.path().to_owned();
         let fetching = Some(fetch(&inner, first));
         Producer {
             inner,
@@ -178,6 +212,9 @@ where
             fetching,
             next: None,
             reserve: None,
+            followed,
+            max_pages,
+            first_path,
         }
     }
 
@@ -277,10 +314,13 @@ where
                 return;
             }
         };
-        // Only a guess that stays on the configured origin is fetched early.
+        // Only a guess that stays on the configured origin, leads to a page not read yet and is
+        // within the page limit is fetched early.
+        let room = (self.followed.len() as u64) < self.max_pages;
         self.next = guess_next_link(&answer.body)
             .and_then(|link| call.url.join(&link).ok())
-            .filter(|url| self.inner.check_origin(url).is_ok())
+            .filter(|url| room && self.inner.check_origin(url).is_ok())
+            .filter(|url| !self.followed.contains(&link_key(url)))
             .map(|url| call.next_page(url));
         if self.held() + 1 < self.ahead {
             self.fetching = self.next.take().map(|call| fetch(&self.inner, call));
@@ -315,22 +355,41 @@ where
         true
     }
 
+    /// Admits `real` as the crawl's next page: a link already followed is a paging loop, and a
+    /// page past the limit is refused.
+    fn admit(&mut self, real: &url::Url) -> Result<(), GraphError> {
+        if self.followed.contains(&link_key(real)) {
+            return Err(GraphError::PagingLoop {
+                path: real.path().to_owned(),
+            });
+        }
+        if self.followed.len() as u64 >= self.max_pages {
+            return Err(GraphError::PageLimit {
+                path: self.first_path.clone(),
+                limit: self.max_pages,
+            });
+        }
+        self.followed.insert(link_key(real));
+        Ok(())
+    }
+
     /// The page of `call` links to `next_link`: when the pipeline after it went elsewhere (a
     /// wrong guess, or none), what it holds is dropped and the real link is fetched next. A
-    /// nextLink that is not a URL, or on another origin, is refused in order, before anything
-    /// (token included) is sent.
+    /// nextLink that is not a URL, on another origin, already followed in this crawl (a loop)
+    /// or past the page limit is refused in order, before anything (token included) is sent.
     fn follow_real_link(&mut self, call: Call, next_link: Option<&str>) {
+        let real = next_link.map(|link| {
+            call.url
+                .join(link)
+                .map_err(|e| GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})")))
+                .and_then(|url| self.admit(&url).map(|()| url))
+        });
         let follows = self
             .queue
             .front()
             .map(|ahead| &ahead.call.url)
             .or(self.fetching.as_ref().map(|f| &f.call.url))
             .or(self.next.as_ref().map(|call| &call.url));
-        let real = next_link.map(|link| {
-            call.url
-                .join(link)
-                .map_err(|e| GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})")))
-        });
         let guessed_right = match (&real, follows) {
             (Some(Ok(real)), Some(follows)) => real == follows,
             (None, None) => true,

@@ -13,3 +13,4 @@ mod retry;
 mod security;
 mod send_sync;
 mod throttle;
+mod wedge;

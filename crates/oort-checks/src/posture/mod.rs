@@ -100,6 +100,40 @@ pub struct DirectorySnapshot {
     pub risky_users: Vec<RiskyUser>,
     /// What could not be read, and why.
     pub unavailable: Vec<Unavailable>,
+    /// The streams with items set aside because this version does not read them.
+    pub rejected: Vec<RejectedStream>,
+}
+
+/// Items of one collection stream set aside because this version's models do not read them
+/// (the store's rejected items).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RejectedStream {
+    /// The stream.
+    pub stream: oort_store::StreamKind,
+    /// How many items are set aside.
+    pub count: u64,
+    /// The error of the oldest one.
+    pub first_error: String,
+    /// The keys (ids) of the oldest ones, at most ten.
+    pub first_ids: Vec<String>,
+}
+
+impl RejectedStream {
+    /// `count` items of `stream` set aside, the oldest failing with `first_error`.
+    pub fn new(
+        stream: oort_store::StreamKind,
+        count: u64,
+        first_error: impl Into<String>,
+        first_ids: Vec<String>,
+    ) -> Self {
+        RejectedStream {
+            stream,
+            count,
+            first_error: first_error.into(),
+            first_ids,
+        }
+    }
 }
 
 impl DirectorySnapshot {
@@ -616,6 +650,45 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// One `collection-gap` finding per stream with items set aside: the analysis does not see
+    /// them until a version that reads them re-reads them.
+    fn collection_gap(&mut self) {
+        if !self.config.collection_gap.enabled {
+            return;
+        }
+        self.evaluated.insert(CheckId::CollectionGap);
+        for r in &self.snap.rejected {
+            if r.count == 0 {
+                continue;
+            }
+            let stream = r.stream.as_str();
+            let mut f = self.finding(
+                CheckId::CollectionGap,
+                Severity::Medium,
+                Subject::Stream {
+                    stream: stream.to_owned(),
+                },
+                "",
+                format!(
+                    "{} item(s) of stream {stream} could not be read by this version and were set aside (first error: {})",
+                    r.count, r.first_error
+                ),
+            );
+            f.evidence.set_fact("stream", stream);
+            f.evidence.set_fact("count", r.count);
+            f.evidence.set_fact("first_error", r.first_error.as_str());
+            f.evidence
+                .set_fact("first_rejected_ids", r.first_ids.clone());
+            f.recommendation = Some(
+                "The analysis does not see these items. Upgrade oort, then re-read them with `oort collect --retry-rejected`; `oort status` lists them per stream."
+                    .to_owned(),
+            );
+            self.push(f);
+        }
+    }
+}
+
 /// The checks that cannot run without `capability`.
 pub fn blinded_checks(capability: Capability) -> Vec<CheckId> {
     use CheckId as C;
@@ -664,6 +737,7 @@ pub fn run_posture(
     ctx.admins();
     ctx.risky_users();
     ctx.licence_gap();
+    ctx.collection_gap();
     let mut findings = ctx.findings;
     findings.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint);

@@ -176,6 +176,7 @@ pub fn ignore_of(config: &mut CheckConfig, check: CheckId) -> &mut oort_checks::
         C::GlobalAdminCount => &mut config.global_admin_count.ignore,
         C::RiskyUser => &mut config.risky_user.ignore,
         C::LicenceGap => &mut config.licence_gap.ignore,
+        C::CollectionGap => &mut config.collection_gap.ignore,
         other => panic!("no ignore list for {other}"),
     }
 }

@@ -35,6 +35,9 @@ pub(super) async fn run(
     args: CollectArgs,
     out: Out,
 ) -> Result<ExitCode, CliError> {
+    if args.retry_rejected {
+        return retry_rejected(settings, out).await;
+    }
     let conn = connect(settings, true)?;
     // Channels are checked before anything runs: a configuration error changes nothing.
     let notifiers = if args.notify {
@@ -91,6 +94,45 @@ pub(super) async fn run(
     let _ = progress.await;
     ctrl_c.abort();
     job.after_one(cycle)
+}
+
+/// `--retry-rejected`: the rejected items re-read with this version's models, one row per
+/// stream. Exit 0 even when some still do not read (they are kept, and `oort status` and the
+/// `collection-gap` findings keep saying so).
+async fn retry_rejected(settings: &Settings, out: Out) -> Result<ExitCode, CliError> {
+    let conn = connect(settings, true)?;
+    let store = open_store(&settings.store, &settings.network).await?;
+    let collector = Collector::new(
+        conn.client.clone(),
+        store,
+        conn.tenant_id.clone(),
+        entra_model::PermissionSet::default(),
+        Arc::new(SystemClock),
+    )
+    .config(settings.collector.clone());
+    let reports = collector.retry_rejected().await?;
+    let mut table = Table::new(["stream", "retried", "stored", "still rejected"]);
+    for r in &reports {
+        table.row([
+            r.stream.to_string(),
+            r.retried.to_string(),
+            r.stored.to_string(),
+            r.still_rejected.to_string(),
+        ]);
+    }
+    if reports.is_empty() {
+        out.info("no rejected items: nothing to re-read");
+    } else {
+        out.table(&table);
+        let still: u64 = reports.iter().map(|r| r.still_rejected).sum();
+        if still > 0 {
+            out.info(format!(
+                "{still} item(s) still do not read with this version: kept (oort status lists them)"
+            ));
+        }
+    }
+    out.json(&json!({ "retried": reports }));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Ctrl-C or SIGTERM (systemd's stop) stops the collection after the page in hand; a second
@@ -256,13 +298,24 @@ pub(super) fn print_collection(report: &CollectionReport, out: &Out) {
         "stream", "status", "new", "updated", "removed", "pages", "note",
     ]);
     for s in &report.streams {
-        let (status, note) = match &s.status {
+        let (status, mut note) = match &s.status {
             StreamStatus::Succeeded => ("ok", String::new()),
             StreamStatus::Skipped { reason, .. } => ("skipped", reason.clone()),
             StreamStatus::Cancelled => ("cancelled", "resumes next run".to_owned()),
             StreamStatus::Failed { error } => ("FAILED", error.clone()),
             _ => ("?", String::new()),
         };
+        if s.rejected > 0 {
+            let set_aside = format!(
+                "{} item(s) did not read and were set aside (oort status)",
+                s.rejected
+            );
+            note = if note.is_empty() {
+                set_aside
+            } else {
+                format!("{note}; {set_aside}")
+            };
+        }
         table.row([
             s.stream.to_string(),
             status.to_owned(),
@@ -279,6 +332,13 @@ pub(super) fn print_collection(report: &CollectionReport, out: &Out) {
             "retention: deleted {} sign-ins and {} directory audit entries older than it",
             report.pruned.sign_ins, report.pruned.directory_audits
         ));
+    }
+    if let Some(skew) = report.clock_skew_seconds {
+        eprintln!(
+            "warning: this machine's clock is {} s {} Microsoft Graph's: the windows followed Graph's clock, but fix the local clock (NTP)",
+            skew.abs(),
+            if skew > 0 { "behind" } else { "ahead of" }
+        );
     }
     let seconds = (report.finished_at - report.started_at).as_seconds_f64();
     out.info(format!(

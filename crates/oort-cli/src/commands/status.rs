@@ -39,6 +39,7 @@ pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliEr
         None => out.line("last collection: none (run oort collect)"),
     }
     let streams = print_streams(store.as_ref(), &tenant, last, &out).await?;
+    let rejected = print_rejected(store.as_ref(), &tenant, &out).await?;
     out.line(format!("credential: {}", credential_line(settings)));
     let (next, certificate) = match &settings.secret {
         Some(Secret::Certificate { path, password }) => (
@@ -83,6 +84,7 @@ pub(super) async fn run(settings: &Settings, out: Out) -> Result<ExitCode, CliEr
             "source": settings.credential_sources.first(),
             "not_used": settings.credential_sources.get(1..).unwrap_or_default(),
         },
+        "rejected": rejected,
         "client_secret_expires": next.map(ts),
         "certificate": certificate,
         "sign_ins": sign_ins,
@@ -187,6 +189,43 @@ async fn print_streams(
     }
     out.table(&table);
     Ok(streams)
+}
+
+/// Prints how many items each stream set aside (they did not read with this version), with how
+/// to re-read them, and returns them as JSON.
+async fn print_rejected(
+    store: &dyn Store,
+    tenant: &str,
+    out: &Out,
+) -> Result<Vec<serde_json::Value>, CliError> {
+    let counts = store.rejected_counts(tenant).await?;
+    if counts.is_empty() {
+        out.line("rejected items: none");
+        return Ok(Vec::new());
+    }
+    let mut table = Table::new(["stream", "rejected", "first error"]);
+    let mut docs = Vec::new();
+    for c in &counts {
+        let first = store.rejected_items(tenant, Some(c.stream), 10).await?;
+        let error = first
+            .first()
+            .map(|r| r.item.error.clone())
+            .unwrap_or_default();
+        table.row([c.stream.to_string(), c.count.to_string(), clip(&error, 90)]);
+        docs.push(json!({
+            "stream": c.stream,
+            "count": c.count,
+            "first_error": error,
+            "first_ids": first.iter().map(|r| r.item.item_key.as_str()).collect::<Vec<_>>(),
+        }));
+    }
+    let total: u64 = counts.iter().map(|c| c.count).sum();
+    out.line(format!(
+        "rejected items: {total} item(s) did not read with this version and were set aside:"
+    ));
+    out.table(&table);
+    out.line("re-read them after an upgrade with `oort collect --retry-rejected`");
+    Ok(docs)
 }
 
 /// Prints the expiry of the client secret oort signs in with, when its app registration is

@@ -34,6 +34,11 @@ pub struct CollectorConfig {
     /// holds while the client-side limiter paces them (the budget is in use: more would only
     /// queue), and halves on a 429 or 503. Default: 4. 1 fetches slices one after the other.
     pub max_concurrency: usize,
+    /// Most pages one crawl reads in a run (a slice of a window, a delta round, a snapshot):
+    /// past it the stream fails for this run, resumable from where it stopped, instead of
+    /// reading for ever (a nextLink that leads back to a page already read fails the stream
+    /// too). Default: 100,000 (a hundred million sign-ins in pages of 1,000).
+    pub max_pages: u64,
     /// Collect Intune managed devices (Intune is optional). Default: false.
     pub devices: bool,
     /// Streams switched off by configuration. Default: none.
@@ -55,6 +60,7 @@ impl Default for CollectorConfig {
             slice: Duration::days(31),
             page_size: 1_000,
             max_concurrency: 4,
+            max_pages: graph_client::DEFAULT_MAX_PAGES,
             devices: false,
             disabled: Vec::new(),
             retention: None,

@@ -4,7 +4,7 @@
 
 use entra_model::Raw;
 use futures::TryStreamExt;
-use graph_client::{Continuation, PageStream};
+use graph_client::{Continuation, Lenient, PageStream};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -45,8 +45,9 @@ impl Collector {
         let kind = spec.kind;
         let mut state: DeltaState = self.load_state(kind).await?;
         let mut resynced = false;
+        let mut restarted = false;
         loop {
-            let stream: PageStream<Raw<T>> = if let Some(c) = &state.continuation {
+            let stream: PageStream<Lenient<Raw<T>>> = if let Some(c) = &state.continuation {
                 self.client.resume(c.clone())
             } else if let Some(d) = &state.delta_link {
                 self.client.resume(d.clone())
@@ -54,10 +55,32 @@ impl Collector {
                 state.full_sync_started = Some(self.clock.now());
                 self.client.delta(spec.request(self.config.page_size))
             };
+            let stream = stream.max_pages(self.config.max_pages);
             match self
                 .delta_round(spec, stream, batch, &mut state, report)
                 .await
             {
+                Err(StreamError::Graph(e))
+                    if e.is_stale_continuation()
+                        && !e.is_resync_required()
+                        && state.continuation.is_some()
+                        && !restarted =>
+                {
+                    // The round's nextLink is no longer accepted (its page token expired:
+                    // `concepts/paging.md`, "Error handling"): the round starts again from its
+                    // deltaLink (or as a new full sync), which reads what the rest would have.
+                    restarted = true;
+                    tracing::warn!(
+                        stream = kind.as_str(),
+                        error = %e,
+                        "Graph no longer accepts the saved nextLink of this delta round: dropped, the round starts again"
+                    );
+                    state.continuation = None;
+                    self.store
+                        .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
+                        .await?;
+                    continue;
+                }
                 Err(StreamError::Graph(e)) if e.is_resync_required() && !resynced => {
                     // The deltaLink expired: start over with a full sync that reconciles.
                     resynced = true;
@@ -91,7 +114,7 @@ impl Collector {
     async fn delta_round<T>(
         &self,
         spec: &StreamSpec,
-        mut stream: PageStream<Raw<T>>,
+        mut stream: PageStream<Lenient<Raw<T>>>,
         batch: fn(Vec<Raw<T>>) -> Batch,
         state: &mut DeltaState,
         report: &mut StreamReport,
@@ -110,13 +133,9 @@ impl Collector {
                     next.delta_link = c;
                 }
             }
+            let checkpoint = Self::state_checkpoint(kind, &next)?;
             let summary = self
-                .store
-                .write(
-                    self.ctx(),
-                    batch(page.items),
-                    Some(Self::state_checkpoint(kind, &next)?),
-                )
+                .store_page(kind, batch, page.items, Some(checkpoint), report)
                 .await?;
             *state = next;
             report.count_page(summary);

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use entra_auth::Clock;
-use entra_model::PermissionSet;
-use graph_client::{GraphClient, GraphError};
+use entra_model::{PermissionSet, Raw};
+use graph_client::{GraphClient, GraphError, Lenient};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
@@ -19,14 +19,15 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::connectivity::{classify, CapabilityStatus};
 use oort_store::prelude::*;
 use oort_store::{
-    Checkpoint, CollectionRun, PruneSummary, RunStatus, SkipCause, StoreError, StreamKind,
-    WriteContext,
+    Batch, Checkpoint, CollectionRun, PruneSummary, RunStatus, SkipCause, StoreError, StreamKind,
+    WriteContext, WriteSummary,
 };
 
 mod config;
 mod delta;
 mod feedback;
 mod lease;
+mod rejected;
 mod report;
 mod schedule;
 mod snapshot;
@@ -35,7 +36,13 @@ mod window;
 
 pub use config::CollectorConfig;
 pub use lease::{CollectError, LeaseOptions};
-pub use report::{CollectionReport, Progress, StreamReport, StreamStatus, WatchSummary};
+pub use report::{
+    CollectionReport, Progress, RetryReport, StreamReport, StreamStatus, WatchSummary,
+};
+
+/// How far the local clock may be from Graph's before a run reports it: 2 minutes (the default
+/// settle delay; windows end by Graph's clock either way).
+pub const CLOCK_SKEW_WARNING: time::Duration = time::Duration::minutes(2);
 
 use feedback::Feedback;
 use streams::{Mode, StreamSpec};
@@ -177,6 +184,49 @@ impl Collector {
         }
     }
 
+    /// "Now" by Graph's clock (from the `Date` header of its answers, tracked by the client),
+    /// for the ends of the activity windows: sign-ins carry Graph's times, and a local clock
+    /// that is off would end a window in Graph's future (its sign-ins then skipped by the next
+    /// window, which starts from the watermark) or in its past. When the client has seen no
+    /// answer yet, one small request (`GET /organization/{tenant}?$select=id`,
+    /// `api-reference/v1.0/api/organization-get.md`; any answer, an error included, carries a
+    /// `Date`) tells it. The local clock only when Graph's cannot be read.
+    async fn graph_now(&self) -> time::OffsetDateTime {
+        if self.client.server_now().is_none() {
+            let probe = graph_client::GraphRequest::get(format!("organization/{}", self.tenant))
+                .select(["id"]);
+            if let Err(e) = self.client.execute(probe).await {
+                tracing::debug!(error = %e, "the clock probe failed (its Date is read anyway)");
+            }
+        }
+        match self.client.server_now() {
+            Some(now) => now,
+            None => {
+                tracing::warn!(
+                    "Graph's clock could not be read (no Date header): the window ends by the local clock"
+                );
+                self.clock.now()
+            }
+        }
+    }
+
+    /// How far the local clock is from Graph's, when more than [`CLOCK_SKEW_WARNING`]: warned
+    /// once (per run) and returned for the run's report.
+    async fn clock_skew(&self) -> Option<time::Duration> {
+        let graph = self.graph_now().await;
+        let skew = graph - self.clock.now();
+        if skew.abs() <= CLOCK_SKEW_WARNING {
+            return None;
+        }
+        tracing::warn!(
+            skew_seconds = skew.whole_seconds(),
+            "the local clock is {} seconds {} Graph's: collection windows follow Graph's clock, but fix the machine's clock (NTP)",
+            skew.whole_seconds().abs(),
+            if skew.is_positive() { "behind" } else { "ahead of" }
+        );
+        Some(skew)
+    }
+
     fn ctx(&self) -> WriteContext<'_> {
         WriteContext {
             tenant: &self.tenant,
@@ -225,6 +275,7 @@ impl Collector {
         );
         let mut run = CollectionRun::new(run_id.clone(), started_at);
         self.store.record_run(&self.tenant, &run).await?;
+        let skew = self.clock_skew().await;
         // Two lanes at once: the time-windowed streams (reports API: sign-ins and audits, each
         // its own task sharing the reports budget) and the directory streams, in order (sign-in
         // activity is written onto the users the users stream stored).
@@ -262,6 +313,7 @@ impl Collector {
             finished_at: self.clock.now(),
             streams,
             pruned,
+            clock_skew_seconds: skew.map(|s| s.whole_seconds()),
         };
         run.finished_at = Some(report.finished_at);
         run.status = if report.is_success() {
@@ -396,6 +448,30 @@ impl Collector {
                  stream = '{stream}' AND key = '{STATE_KEY}'"
             ))
         })
+    }
+
+    /// Stores a page read leniently: its items that do not read are set aside first (recorded
+    /// again, once, if the page is read again after a crash), then the others are written with
+    /// the checkpoint after the page.
+    async fn store_page<T>(
+        &self,
+        kind: StreamKind,
+        batch: fn(Vec<Raw<T>>) -> Batch,
+        items: Vec<Lenient<Raw<T>>>,
+        checkpoint: Option<Checkpoint>,
+        report: &mut StreamReport,
+    ) -> Result<WriteSummary, StreamError> {
+        let sorted = rejected::sort(kind, items);
+        if !sorted.rejected.is_empty() {
+            self.store
+                .record_rejected(self.ctx(), &sorted.rejected)
+                .await?;
+            report.rejected += sorted.rejected.len() as u64;
+        }
+        Ok(self
+            .store
+            .write(self.ctx(), batch(sorted.parsed), checkpoint)
+            .await?)
     }
 
     /// The checkpoint holding a stream's state.

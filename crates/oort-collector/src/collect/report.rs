@@ -47,6 +47,9 @@ pub struct StreamReport {
     pub removed: u64,
     /// Pages fetched.
     pub pages: u64,
+    /// Items set aside because this version's models do not read them (stored in the store's
+    /// rejected items, with their JSON and the error; the rest of their pages was stored).
+    pub rejected: u64,
     /// Wall time of the stream in milliseconds (from the injected clock).
     pub duration_ms: i64,
 }
@@ -67,6 +70,12 @@ pub struct CollectionReport {
     pub streams: Vec<StreamReport>,
     /// What the retention deleted after the streams ([`CollectorConfig::retention`](crate::CollectorConfig::retention)).
     pub pruned: PruneSummary,
+    /// The local clock's distance from Graph's (Graph's `Date` header minus the local clock),
+    /// in seconds, when it is more than [`CLOCK_SKEW_WARNING`](crate::CLOCK_SKEW_WARNING) off.
+    /// The windows of the activity logs end by Graph's clock either way; this says that the
+    /// machine's clock needs fixing (it also decides token and schedule times).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_skew_seconds: Option<i64>,
 }
 
 impl CollectionReport {
@@ -82,6 +91,20 @@ impl CollectionReport {
     pub fn stream(&self, kind: StreamKind) -> Option<&StreamReport> {
         self.streams.iter().find(|s| s.stream == kind)
     }
+}
+
+/// What [`Collector::retry_rejected`](crate::Collector::retry_rejected) did for one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RetryReport {
+    /// The stream.
+    pub stream: StreamKind,
+    /// Rejected items read again.
+    pub retried: u64,
+    /// Those that now read: stored, and removed from the rejected items.
+    pub stored: u64,
+    /// Those that still do not read (kept, with the current error).
+    pub still_rejected: u64,
 }
 
 /// What a [`Collector::run_every`](crate::Collector::run_every) loop did: counts, and the last run's report.
@@ -169,6 +192,7 @@ impl StreamReport {
             updated: 0,
             removed: 0,
             pages: 0,
+            rejected: 0,
             duration_ms: 0,
         }
     }

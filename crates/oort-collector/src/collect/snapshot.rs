@@ -3,7 +3,7 @@
 
 use entra_model::{DirectoryObject, DirectoryRole, Raw};
 use futures::TryStreamExt;
-use graph_client::{GraphRequest, PageStream};
+use graph_client::{GraphRequest, Lenient, PageStream};
 use serde::de::DeserializeOwned;
 
 use oort_store::{Batch, SnapshotScope};
@@ -26,12 +26,14 @@ impl Collector {
         T: DeserializeOwned + Send + 'static,
     {
         let started = self.clock.now();
-        let mut stream: PageStream<Raw<T>> = self.client.pages(spec.request(self.config.page_size));
+        let mut stream: PageStream<Lenient<Raw<T>>> = self
+            .client
+            .pages(spec.request(self.config.page_size))
+            .max_pages(self.config.max_pages);
         while let Some(page) = stream.try_next().await? {
             let items = page.items.len();
             let summary = self
-                .store
-                .write(self.ctx(), batch(page.items), None)
+                .store_page(spec.kind, batch, page.items, None, report)
                 .await?;
             report.count_page(summary);
             self.emit(Progress::PageStored {

@@ -13,6 +13,7 @@ use oort_store::{Batch, ItemKind, SnapshotScope, StreamKind};
 use serde::de::DeserializeOwned;
 
 use super::feedback::Feedback;
+use super::rejected::Reparse;
 use super::report::StreamReport;
 use super::window::Timed;
 use super::{Collector, StreamError};
@@ -211,9 +212,16 @@ pub(super) trait PageItems: Sync {
         reconcile: Option<&'a SnapshotScope>,
         report: &'a mut StreamReport,
     ) -> Work<'a>;
+
+    /// The same items, to re-read rejected ones.
+    fn as_reparse(&self) -> &dyn Reparse;
 }
 
 impl<T: DeserializeOwned + Send + 'static> PageItems for Items<T> {
+    fn as_reparse(&self) -> &dyn Reparse {
+        self
+    }
+
     fn delta<'a>(
         &'a self,
         collector: &'a Collector,
@@ -246,9 +254,16 @@ pub(super) trait WindowItems: Sync {
         report: &'a mut StreamReport,
         feedback: &'a Feedback,
     ) -> Work<'a>;
+
+    /// The same items, to re-read rejected ones.
+    fn as_reparse(&self) -> &dyn Reparse;
 }
 
 impl<T: Timed + DeserializeOwned + Send + 'static> WindowItems for Items<T> {
+    fn as_reparse(&self) -> &dyn Reparse {
+        self
+    }
+
     fn window<'a>(
         &'a self,
         collector: &'a Collector,

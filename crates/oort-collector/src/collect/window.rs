@@ -5,20 +5,26 @@
 
 use entra_model::{DirectoryAudit, Raw, SignIn};
 use futures::{FutureExt, Stream};
-use graph_client::{Continuation, GraphError, Page, PageStream};
+use graph_client::{Continuation, GraphError, Lenient, Page, PageStream};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use oort_store::{Batch, StoreError, StreamKind, WriteContext, WriteSummary};
+use oort_store::{Batch, RejectedItem, StoreError, StreamKind, WriteContext, WriteSummary};
 
 use super::feedback::Feedback;
+use super::rejected;
 use super::report::{Progress, StreamReport};
 use super::streams::{StreamSpec, Window};
 use super::{Collector, StreamError};
 
 /// Most items written in one transaction by a time-windowed stream (pages ready at once).
 const GROUP_ITEMS: usize = 4_000;
+
+/// Most slices one drain restarts after Graph refused their saved continuation: each restart
+/// narrows the slice to what is not stored yet, so this only bounds a service that refuses
+/// every nextLink it hands out.
+const MAX_RESTARTS: usize = 64;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Slice {
@@ -27,11 +33,29 @@ pub(super) struct Slice {
     #[serde(with = "entra_model::timestamp")]
     end: OffsetDateTime,
     continuation: Option<Continuation>,
+    /// The oldest item time stored from this slice's current query (Graph answers newest
+    /// first, so `[oldest, end)` is stored): where a query started afresh resumes.
+    #[serde(
+        with = "entra_model::timestamp::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    oldest: Option<OffsetDateTime>,
 }
 
 impl Slice {
     fn key(&self) -> SliceKey {
         (self.start, self.end)
+    }
+
+    /// A slice of `[start, end)` queried from its start.
+    fn new(start: OffsetDateTime, end: OffsetDateTime) -> Self {
+        Slice {
+            start,
+            end,
+            continuation: None,
+            oldest: None,
+        }
     }
 }
 
@@ -63,11 +87,45 @@ impl WindowState {
         self.advance();
     }
 
-    /// The slice's next page is at `continuation`.
-    fn set_continuation(&mut self, key: SliceKey, continuation: Option<Continuation>) {
+    /// The slice's next page is at `continuation`; the page before it went back to `oldest`.
+    fn set_continuation(
+        &mut self,
+        key: SliceKey,
+        continuation: Option<Continuation>,
+        oldest: Option<OffsetDateTime>,
+    ) {
         if let Some(s) = self.pending.iter_mut().find(|s| s.key() == key) {
             s.continuation = continuation;
+            s.oldest = match (s.oldest, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
+    }
+
+    /// Graph no longer accepts the slice's saved continuation: the slice is queried afresh
+    /// from its start to just after its oldest stored item (everything newer is stored), or
+    /// is done when nothing is left. `false` when the slice had no continuation (the failure
+    /// was not one of a continuation).
+    fn restart(&mut self, key: SliceKey) -> bool {
+        let Some(slice) = self.pending.iter().find(|s| s.key() == key) else {
+            return false;
+        };
+        if slice.continuation.is_none() {
+            return false;
+        }
+        let end = slice
+            .oldest
+            .map(|o| floor_seconds(o) + Duration::SECOND)
+            .filter(|cut| *cut < slice.end)
+            .unwrap_or(slice.end);
+        let start = slice.start;
+        if start < end {
+            self.replace(key, vec![Slice::new(start, end)]);
+        } else {
+            self.finish(key);
+        }
+        true
     }
 
     /// The slice is split: what is left of it is `pieces`.
@@ -103,7 +161,7 @@ struct ActiveSlice<T> {
     key: SliceKey,
     /// No page of it has been seen since its query started (its first page may split it).
     fresh: bool,
-    pages: PageStream<Raw<T>>,
+    pages: PageStream<Lenient<Raw<T>>>,
 }
 
 /// What a windowed stream queries and writes.
@@ -136,7 +194,7 @@ impl Timed for DirectoryAudit {
 async fn next_page<T>(
     active: &mut [ActiveSlice<T>],
     turn: usize,
-) -> (usize, Option<Result<Page<Raw<T>>, GraphError>>)
+) -> (usize, Option<Result<Page<Lenient<Raw<T>>>, GraphError>>)
 where
     T: DeserializeOwned + Send + 'static,
 {
@@ -159,14 +217,16 @@ where
 /// a full first page holds every item from its oldest item's second (`cut`) to the slice's end,
 /// so what is left is `[start, cut)`. Its size is estimated from the page's density; it is cut
 /// into equal time pieces of two pages or more each (a piece's partly filled last page is the
-/// cost of a split), at most `2 * max`.
+/// cost of a split), at most `2 * max`. `total` counts the page's items, `items` those that read
+/// (the others have no time to read).
 fn split_pieces<T: Timed>(
     slice: &Slice,
     items: &[Raw<T>],
+    total: usize,
     page_size: u32,
     max: usize,
 ) -> Vec<Slice> {
-    if items.len() < page_size as usize {
+    if total < page_size as usize {
         return Vec::new();
     }
     let Some(oldest) = items.iter().filter_map(|r| r.value().time()).min() else {
@@ -198,11 +258,7 @@ fn split_pieces<T: Timed>(
             (start + Duration::seconds(step)).min(cut)
         };
         if start < end {
-            out.push(Slice {
-                start,
-                end,
-                continuation: None,
-            });
+            out.push(Slice::new(start, end));
         }
         start = end;
     }
@@ -231,11 +287,14 @@ struct InFlightWrite {
     write: tokio::task::JoinHandle<Result<WriteSummary, StoreError>>,
     pages: u64,
     items: usize,
+    rejected: usize,
     done: Vec<Slice>,
 }
 
 /// The slices being fetched and the group being written, across the groups of one drain.
 struct Drain<T> {
+    /// The stream.
+    kind: StreamKind,
     active: Vec<ActiveSlice<T>>,
     /// How many slices to fetch at once (see [`Feedback::next_target`]).
     target: usize,
@@ -246,23 +305,28 @@ struct Drain<T> {
     /// The group being written while the next one is gathered. Writes stay in order: every
     /// store operation waits for it first, so checkpoints commit in the order they were made.
     in_flight: Option<InFlightWrite>,
+    /// Slices restarted after Graph refused their continuation (at most [`MAX_RESTARTS`]).
+    restarts: usize,
 }
 
 /// The pages gathered for one transaction, and the window state once they are stored.
 struct Group<T> {
     next: WindowState,
     items: Vec<Raw<T>>,
+    /// Items of the pages that do not read, set aside before the group is written.
+    rejected: Vec<RejectedItem>,
     pages: u64,
     /// Slices completely read.
     done: Vec<Slice>,
+    /// A slice was restarted (its state changed without a page).
+    restarted: bool,
     /// The error that ended the gathering, after the pages before it.
     failure: Option<GraphError>,
 }
 
 impl Collector {
     /// Plans the slices of the window `[from, to)` for a time-windowed stream.
-    fn plan(&self, state: &mut WindowState) {
-        let now = self.clock.now();
+    fn plan(&self, state: &mut WindowState, now: OffsetDateTime) {
         let to = floor_seconds(now - self.config.settle_delay);
         let from = floor_seconds(match state.watermark {
             Some(w) => w - self.config.overlap,
@@ -271,11 +335,7 @@ impl Collector {
         let mut start = from;
         while start < to {
             let end = (start + self.config.slice).min(to);
-            state.pending.push(Slice {
-                start,
-                end,
-                continuation: None,
-            });
+            state.pending.push(Slice::new(start, end));
             start = end;
         }
         if from < to {
@@ -307,14 +367,16 @@ impl Collector {
         let mut state: WindowState = self.load_state(kind).await?;
         let resumed = !state.pending.is_empty();
         if !resumed {
-            self.plan(&mut state);
+            let now = self.graph_now().await;
+            self.plan(&mut state, now);
             self.store
                 .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
                 .await?;
         }
         self.drain(&query, &mut state, report, feedback).await?;
         if resumed {
-            self.plan(&mut state);
+            let now = self.graph_now().await;
+            self.plan(&mut state, now);
             if !state.pending.is_empty() {
                 self.store
                     .save_checkpoint(&self.tenant, Self::state_checkpoint(kind, &state)?)
@@ -326,7 +388,7 @@ impl Collector {
     }
 
     /// The page stream of a slice: resumed from its nextLink, or a fresh query of its range.
-    fn open_slice<T>(&self, q: &Query<'_, T>, slice: &Slice) -> PageStream<Raw<T>>
+    fn open_slice<T>(&self, q: &Query<'_, T>, slice: &Slice) -> PageStream<Lenient<Raw<T>>>
     where
         T: DeserializeOwned + Send + 'static,
     {
@@ -343,7 +405,7 @@ impl Collector {
                     .pages(q.spec.request(self.config.page_size).filter(filter))
             }
         };
-        stream.ahead(1)
+        stream.ahead(1).max_pages(self.config.max_pages)
     }
 
     /// Fetches and stores every pending slice. Up to [`CollectorConfig::max_concurrency`] slices
@@ -365,11 +427,13 @@ impl Collector {
         T: Timed + DeserializeOwned + Send + 'static,
     {
         let mut d = Drain {
+            kind: q.kind,
             active: Vec::new(),
             target: 1,
             max: self.config.max_concurrency.max(1),
             turn: 0,
             in_flight: None,
+            restarts: 0,
         };
         loop {
             self.start_slices(q, state, &mut d);
@@ -426,8 +490,10 @@ impl Collector {
         let mut g = Group {
             next: state.clone(),
             items: Vec::new(),
+            rejected: Vec::new(),
             pages: 0,
             done: Vec::new(),
+            restarted: false,
             failure: None,
         };
         d.turn = d.turn.wrapping_add(1);
@@ -441,6 +507,26 @@ impl Collector {
                 break;
             };
             match outcome {
+                Some(Err(e))
+                    if e.is_stale_continuation()
+                        && d.restarts < MAX_RESTARTS
+                        && g.next.restart(key) =>
+                {
+                    // Graph no longer accepts the slice's nextLink (an expired skip token,
+                    // `DirectoryPageTokenNotFoundException` or 410 Gone: `concepts/paging.md`,
+                    // "Error handling"; `concepts/errors.md`): the rest of its range is queried
+                    // afresh, from its oldest stored item, instead of failing every run.
+                    tracing::warn!(
+                        stream = d.kind.as_str(),
+                        slice_start = %filter_time(slice.start),
+                        slice_end = %filter_time(slice.end),
+                        error = %e,
+                        "Graph no longer accepts the saved nextLink of a slice: dropped, the rest of the slice is queried afresh"
+                    );
+                    d.restarts += 1;
+                    d.active.remove(i);
+                    g.restarted = true;
+                }
                 Some(Err(e)) => {
                     g.failure = Some(e);
                     break;
@@ -470,13 +556,16 @@ impl Collector {
         g: &mut Group<T>,
         i: usize,
         slice: Slice,
-        page: Page<Raw<T>>,
+        page: Page<Lenient<Raw<T>>>,
         feedback: &Feedback,
     ) {
         let key = slice.key();
         let fresh = std::mem::replace(&mut d.active[i].fresh, false);
         let continuation = page.continuation();
         let finished = continuation.is_none();
+        let total = page.items.len();
+        let sorted = rejected::sort(d.kind, page.items);
+        let oldest = sorted.parsed.iter().filter_map(|r| r.value().time()).min();
         let mut split = false;
         d.target = feedback.next_target(d.target, d.max);
         if finished {
@@ -484,18 +573,19 @@ impl Collector {
         } else {
             let running = d.active.len() + g.next.unstarted(&d.active);
             let pieces = if fresh && running < d.target {
-                split_pieces(&slice, &page.items, self.config.page_size, d.max)
+                split_pieces(&slice, &sorted.parsed, total, self.config.page_size, d.max)
             } else {
                 Vec::new()
             };
             if pieces.is_empty() {
-                g.next.set_continuation(key, continuation);
+                g.next.set_continuation(key, continuation, oldest);
             } else {
                 g.next.replace(key, pieces);
                 split = true;
             }
         }
-        g.items.extend(page.items);
+        g.items.extend(sorted.parsed);
+        g.rejected.extend(sorted.rejected);
         g.pages += 1;
         if finished || split {
             // Dropping a split slice's stream stops its prefetch.
@@ -520,8 +610,10 @@ impl Collector {
         let Group {
             next,
             items,
+            rejected,
             pages,
             done,
+            restarted,
             failure,
         } = group;
         let stored = items.len();
@@ -530,20 +622,27 @@ impl Collector {
         if pages > 0 {
             let (store, tenant, now) = (self.store.clone(), self.tenant.clone(), self.clock.now());
             let batch = (q.batch)(items);
+            let set_aside = rejected.len();
             let write = tokio::spawn(async move {
                 let ctx = WriteContext {
                     tenant: &tenant,
                     now,
                 };
+                // The items that do not read are set aside before the checkpoint passes them
+                // (recorded once again if the pages are read again after a crash).
+                if !rejected.is_empty() {
+                    store.record_rejected(ctx, &rejected).await?;
+                }
                 store.write(ctx, batch, Some(checkpoint)).await
             });
             d.in_flight = Some(InFlightWrite {
                 write,
                 pages,
                 items: stored,
+                rejected: set_aside,
                 done,
             });
-        } else if !done.is_empty() {
+        } else if !done.is_empty() || restarted {
             self.store.save_checkpoint(&self.tenant, checkpoint).await?;
             self.slices_done(q.kind, done);
         }
@@ -566,6 +665,7 @@ impl Collector {
             .await
             .map_err(|e| StoreError::task(format!("write a group of pages: {e}")))??;
         report.count_pages(summary, w.pages);
+        report.rejected += w.rejected as u64;
         self.emit(Progress::PageStored {
             stream: kind,
             items: w.items,
@@ -606,11 +706,7 @@ mod tests {
     }
 
     fn slice(start: OffsetDateTime, end: OffsetDateTime) -> Slice {
-        Slice {
-            start,
-            end,
-            continuation: None,
-        }
+        Slice::new(start, end)
     }
 
     #[test]
@@ -623,9 +719,9 @@ mod tests {
         let times: Vec<_> = (0..10)
             .map(|i| datetime!(2025-06-10 0:00:00.5 UTC) + Duration::hours(2 * i))
             .collect();
-        let pieces = split_pieces(&s, &sign_ins(&times), 10, 4);
+        let pieces = split_pieces(&s, &sign_ins(&times), 10, 10, 4);
         assert_eq!(pieces.len(), 4, "about 9 pages left: 4 pieces of 2+ pages");
-        let pieces = split_pieces(&s, &sign_ins(&times), 10, 1);
+        let pieces = split_pieces(&s, &sign_ins(&times), 10, 10, 1);
         assert_eq!(pieces.len(), 2, "at most twice the concurrency");
         assert_eq!(pieces[0].start, s.start);
         assert_eq!(
@@ -648,14 +744,14 @@ mod tests {
             .map(|i| datetime!(2025-06-10 0:00 UTC) + Duration::hours(i))
             .collect();
         assert!(
-            split_pieces(&s, &sign_ins(&recent[..9]), 10, 4).is_empty(),
+            split_pieces(&s, &sign_ins(&recent[..9]), 9, 10, 4).is_empty(),
             "not full: the slice is complete"
         );
         // A full page covering 4 of the 10 days: 1.5 pages left, not worth a split.
         let wide: Vec<_> = (0..10)
             .map(|i| datetime!(2025-06-07 0:00 UTC) + Duration::hours(9 * i))
             .collect();
-        assert!(split_pieces(&s, &sign_ins(&wide), 10, 4).is_empty());
+        assert!(split_pieces(&s, &sign_ins(&wide), 10, 10, 4).is_empty());
     }
 
     #[test]

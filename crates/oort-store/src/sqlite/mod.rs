@@ -14,6 +14,7 @@ mod findings;
 mod leases;
 mod notifications;
 mod operators;
+mod rejected;
 mod write;
 
 use std::fmt;

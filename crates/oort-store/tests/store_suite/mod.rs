@@ -1484,6 +1484,72 @@ pub(crate) async fn concurrent_workers_are_never_handed_a_tenant_already_leased(
     );
 }
 
+pub(crate) async fn rejected_items_are_recorded_once_per_key_counted_listed_and_deleted(
+    store: &dyn Store,
+) {
+    let first = ctx("t1", "2024-05-02T00:00:00Z");
+    let items = [
+        RejectedItem::new(
+            StreamKind::SignIns,
+            "s1",
+            r#"{"id":"s1","createdDateTime":"yesterday"}"#,
+            "invalid timestamp",
+        ),
+        RejectedItem::new(StreamKind::SignIns, "s2", r#"{"id":"s2"}"#, "bad"),
+        RejectedItem::new(StreamKind::Users, "u1", r#"{"id":"u1"}"#, "wrong type"),
+    ];
+    let s = store.record_rejected(first, &items).await.unwrap();
+    assert_eq!((s.inserted, s.updated), (3, 0));
+    // The same page read again: recorded once, the newer error and time kept.
+    let again = ctx("t1", "2024-05-03T00:00:00Z");
+    let newer = RejectedItem::new(
+        StreamKind::SignIns,
+        "s1",
+        r#"{"id":"s1","createdDateTime":"today"}"#,
+        "still invalid",
+    );
+    let s = store
+        .record_rejected(again, std::slice::from_ref(&newer))
+        .await
+        .unwrap();
+    assert_eq!((s.inserted, s.updated), (0, 1));
+    let counts = store.rejected_counts("t1").await.unwrap();
+    let counts: Vec<_> = counts.iter().map(|c| (c.stream, c.count)).collect();
+    assert_eq!(counts, [(StreamKind::SignIns, 2), (StreamKind::Users, 1)]);
+    let sign_ins = store
+        .rejected_items("t1", Some(StreamKind::SignIns), 10)
+        .await
+        .unwrap();
+    assert_eq!(sign_ins.len(), 2);
+    let s1 = sign_ins.iter().find(|r| r.item.item_key == "s1").unwrap();
+    assert_eq!(s1.item, newer, "the JSON and error of the latest reading");
+    assert_eq!(s1.first_rejected_at, t("2024-05-02T00:00:00Z"));
+    assert_eq!(s1.last_rejected_at, t("2024-05-03T00:00:00Z"));
+    assert_eq!(store.rejected_items("t1", None, 10).await.unwrap().len(), 3);
+    assert_eq!(store.rejected_items("t1", None, 1).await.unwrap().len(), 1);
+    assert!(
+        store.rejected_counts("other").await.unwrap().is_empty(),
+        "tenants are isolated"
+    );
+    let deleted = store
+        .delete_rejected(
+            "t1",
+            StreamKind::SignIns,
+            &["s1".to_owned(), "u1".to_owned(), "missing".to_owned()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1, "only the stream's own keys");
+    let left: Vec<_> = store
+        .rejected_items("t1", None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.item.item_key)
+        .collect();
+    assert_eq!(left, ["s2", "u1"]);
+}
+
 /// Runs every test of the suite against stores made by `make` (a fresh, empty store each time).
 #[macro_export]
 macro_rules! store_suite {
@@ -1511,6 +1577,7 @@ macro_rules! store_suite {
             operators_are_stored_found_by_os_account_and_every_change_is_audited,
             leases_hand_each_tenant_to_one_worker_until_they_expire,
             a_claimed_lease_names_its_holder_since_when_until_it_expires_or_is_released,
+            rejected_items_are_recorded_once_per_key_counted_listed_and_deleted,
         );
         store_suite!(@shared $make; $attr;
             concurrent_workers_are_never_handed_a_tenant_already_leased,
