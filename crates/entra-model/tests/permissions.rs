@@ -177,8 +177,14 @@ fn capability(roles: &[&str], capability: Capability) -> bool {
 #[test]
 fn directory_audits_need_audit_log_and_directory_read_together() {
     // directoryaudit-list.md: "AuditLog.Read.All and Directory.Read.All", nothing higher.
-    assert!(!capability(&["AuditLog.Read.All"], Capability::DirectoryAudits));
-    assert!(!capability(&["Directory.Read.All"], Capability::DirectoryAudits));
+    assert!(!capability(
+        &["AuditLog.Read.All"],
+        Capability::DirectoryAudits
+    ));
+    assert!(!capability(
+        &["Directory.Read.All"],
+        Capability::DirectoryAudits
+    ));
     assert!(!capability(
         &["AuditLog.Read.All", "Directory.ReadWrite.All"],
         Capability::DirectoryAudits
@@ -234,7 +240,10 @@ fn applications_and_service_principals_are_two_calls_without_directory_read_writ
         &["Directory.ReadWrite.All"],
         Capability::Applications
     ));
-    assert!(capability(&["Application.Read.All"], Capability::Applications));
+    assert!(capability(
+        &["Application.Read.All"],
+        Capability::Applications
+    ));
     assert_eq!(req.clauses[0].any_of[0], Permission::ApplicationReadAll);
 }
 
@@ -289,7 +298,8 @@ fn every_catalogue_entry_cites_its_graph_doc_page() {
         n += 1;
         let doc = clause.doc;
         assert!(
-            (doc.starts_with("api-reference/v1.0/api/") || doc.starts_with("api-reference/beta/api/"))
+            (doc.starts_with("api-reference/v1.0/api/")
+                || doc.starts_with("api-reference/beta/api/"))
                 && doc.ends_with(".md")
                 && !doc.contains(' '),
             "{} cites {doc:?}",

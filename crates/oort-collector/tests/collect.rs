@@ -228,7 +228,11 @@ async fn connectivity_probes_exactly_the_capabilities_a_stream_or_a_remediation_
     for action in RemediationAction::ALL {
         for clause in action.requirement().clauses {
             for &c in Capability::ALL {
-                if c.requirement().clauses.iter().any(|x| x.call == clause.call) {
+                if c.requirement()
+                    .clauses
+                    .iter()
+                    .any(|x| x.call == clause.call)
+                {
                     used.insert(c);
                 }
             }
@@ -251,10 +255,14 @@ async fn intune_answer(status: u16, code: &str, message: &str) -> CapabilityStat
     let graph = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v1.0/deviceManagement/managedDevices"))
-        .respond_with(ResponseTemplate::new(status).insert_header("request-id", "req-intune").set_body_json(
-            serde_json::json!({"error": {"code": code, "message": message,
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("request-id", "req-intune")
+                .set_body_json(
+                    serde_json::json!({"error": {"code": code, "message": message,
                 "innerError": {"request-id": "req-intune", "date": "2024-05-01T10:00:00"}}}),
-        ))
+                ),
+        )
         .mount(&graph)
         .await;
     Mock::given(method("GET"))
@@ -282,7 +290,12 @@ async fn intune_answer(status: u16, code: &str, message: &str) -> CapabilityStat
 
 #[tokio::test(start_paused = true)]
 async fn intunes_not_applicable_to_target_tenant_answer_is_licence_required() {
-    let status = intune_answer(400, "BadRequest", "Request not applicable to target tenant.").await;
+    let status = intune_answer(
+        400,
+        "BadRequest",
+        "Request not applicable to target tenant.",
+    )
+    .await;
     assert_eq!(
         status,
         CapabilityStatus::LicenceRequired {

@@ -196,8 +196,14 @@ async fn only_inner_requests_answered_429_503_or_504_are_resent_never_a_write_th
         .await;
     let client = builder(&server, TestCredential::new()).build().unwrap();
     let batch = Batch::new()
-        .request("post-ok", GraphRequest::post("users/a/revokeSignInSessions"))
-        .request("post-throttled", GraphRequest::post("users/b/revokeSignInSessions"))
+        .request(
+            "post-ok",
+            GraphRequest::post("users/a/revokeSignInSessions"),
+        )
+        .request(
+            "post-throttled",
+            GraphRequest::post("users/b/revokeSignInSessions"),
+        )
         .request("delete-busy", GraphRequest::delete("users/c"))
         .request(
             "patch-500",
@@ -208,7 +214,10 @@ async fn only_inner_requests_answered_429_503_or_504_are_resent_never_a_write_th
 
     let counts = counts.lock().unwrap().clone();
     assert_eq!(counts["post-ok"], 1, "a write that succeeded is not resent");
-    assert_eq!(counts["patch-500"], 1, "a write answered 500 may have run: not resent");
+    assert_eq!(
+        counts["patch-500"], 1,
+        "a write answered 500 may have run: not resent"
+    );
     assert_eq!(counts["post-throttled"], 2);
     assert_eq!(counts["delete-busy"], 2);
     assert_eq!(counts["get-timeout"], 2);
@@ -233,14 +242,25 @@ async fn a_chain_is_resent_from_its_throttled_request_and_its_failed_dependencie
     let client = builder(&server, TestCredential::new()).build().unwrap();
     let batch = Batch::new()
         .request("1", GraphRequest::post("users/a/revokeSignInSessions"))
-        .request_after("2", GraphRequest::delete("users/a/authentication/phoneMethods/p"), ["1"])
-        .request_after("3", GraphRequest::delete("users/a/authentication/emailMethods/e"), ["2"]);
+        .request_after(
+            "2",
+            GraphRequest::delete("users/a/authentication/phoneMethods/p"),
+            ["1"],
+        )
+        .request_after(
+            "3",
+            GraphRequest::delete("users/a/authentication/emailMethods/e"),
+            ["2"],
+        );
     let answers = client.batch(batch).await.unwrap();
 
     let counts = counts.lock().unwrap().clone();
     assert_eq!(counts["1"], 1, "the POST that ran is not resent");
     assert_eq!(counts["2"], 2);
-    assert_eq!(counts["3"], 2, "not run (424) after a throttled one: resent");
+    assert_eq!(
+        counts["3"], 2,
+        "not run (424) after a throttled one: resent"
+    );
     assert!(answers.iter().all(|a| a.is_success()));
 }
 
@@ -249,9 +269,11 @@ async fn an_outer_503_to_a_batch_holding_a_write_is_not_resent() {
     let server = server().await;
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(
-            json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(
+                json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+            ),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -272,7 +294,9 @@ async fn an_outer_429_to_a_batch_holding_a_write_is_resent_as_nothing_ran() {
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("Retry-After", "1")
-                .set_body_json(json!({"error": {"code": "TooManyRequests", "message": "slow down"}})),
+                .set_body_json(
+                    json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+                ),
         )
         .up_to_n_times(1)
         .expect(1)
@@ -296,16 +320,21 @@ async fn an_outer_503_to_a_read_only_batch_is_still_resent() {
     let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(
-            json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(
+                json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+            ),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/v1.0/$batch"))
-        .respond_with(counting(counts.clone(), |_, _| json!({"status": 200, "body": {"id": "a"}})))
+        .respond_with(counting(
+            counts.clone(),
+            |_, _| json!({"status": 200, "body": {"id": "a"}}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -327,5 +356,8 @@ async fn a_batch_mixing_independent_requests_and_a_chain_is_refused_before_sendi
         .request("a", GraphRequest::post("users/a/revokeSignInSessions"))
         .request_after("b", GraphRequest::get("users/a"), ["a"]);
     let err = client.batch(batch).await.unwrap_err();
-    assert!(matches!(err, graph_client::GraphError::InvalidRequest(_)), "{err:?}");
+    assert!(
+        matches!(err, graph_client::GraphError::InvalidRequest(_)),
+        "{err:?}"
+    );
 }

@@ -133,10 +133,22 @@ async fn intunes_not_applicable_to_target_tenant_answer_is_intune_not_licensed()
 #[tokio::test]
 async fn other_intune_400_403_and_404_answers_are_not_a_missing_licence() {
     for (status, code, message) in [
-        (400, "BadRequest", "Resource not found for the segment 'managedDevicez'."),
-        (403, "Forbidden", "Application is not authorized to perform this operation."),
+        (
+            400,
+            "BadRequest",
+            "Resource not found for the segment 'managedDevicez'.",
+        ),
+        (
+            403,
+            "Forbidden",
+            "Application is not authorized to perform this operation.",
+        ),
         (404, "ResourceNotFound", "Resource not found"),
-        (404, "BadRequest", "Request not applicable to target tenant."),
+        (
+            404,
+            "BadRequest",
+            "Request not applicable to target tenant.",
+        ),
     ] {
         let body = json!({"error": {"code": code, "message": message,
             "innerError": {"request-id": "r-1", "date": "2023-01-04T10:00:00"}}})
