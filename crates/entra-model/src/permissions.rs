@@ -130,6 +130,7 @@ permissions! {
     UserEnableDisableAccountAll = "User.EnableDisableAccount.All", Write, None;
     UserRevokeSessionsAll = "User.RevokeSessions.All", Write, None;
     GroupReadAll = "Group.Read.All", Read, None;
+    GroupReadWriteAll = "Group.ReadWrite.All", Write, None;
     GroupMemberReadAll = "GroupMember.Read.All", Read, None;
     MemberReadHidden = "Member.Read.Hidden", Read, None;
     RoleManagementReadDirectory = "RoleManagement.Read.Directory", Read, None;
@@ -138,6 +139,8 @@ permissions! {
     RoleEligibilityScheduleReadDirectory = "RoleEligibilitySchedule.Read.Directory", Read, Some(Licence::P2);
     RoleEligibilityScheduleReadWriteDirectory = "RoleEligibilitySchedule.ReadWrite.Directory", Write, Some(Licence::P2);
     ApplicationReadAll = "Application.Read.All", Read, None;
+    ApplicationReadWriteOwnedBy = "Application.ReadWrite.OwnedBy", Write, None;
+    ApplicationReadWriteAll = "Application.ReadWrite.All", Write, None;
     PolicyReadAll = "Policy.Read.All", Read, None;
     PolicyReadConditionalAccess = "Policy.Read.ConditionalAccess", Read, None;
     UserAuthenticationMethodReadAll = "UserAuthenticationMethod.Read.All", Read, None;
@@ -145,10 +148,7 @@ permissions! {
     IdentityRiskEventReadAll = "IdentityRiskEvent.Read.All", Read, Some(Licence::P1);
     IdentityRiskyUserReadAll = "IdentityRiskyUser.Read.All", Read, Some(Licence::P2);
     DeviceManagementManagedDevicesReadAll = "DeviceManagementManagedDevices.Read.All", Read, Some(Licence::Intune);
-    DeviceManagementAppsReadAll = "DeviceManagementApps.Read.All", Read, Some(Licence::Intune);
-    DeviceManagementConfigurationReadAll = "DeviceManagementConfiguration.Read.All", Read, Some(Licence::Intune);
-    MailboxSettingsRead = "MailboxSettings.Read", Read, None;
-    ReportsReadAll = "Reports.Read.All", Read, None;
+    DeviceManagementManagedDevicesReadWriteAll = "DeviceManagementManagedDevices.ReadWrite.All", Write, Some(Licence::Intune);
 }
 
 impl Permission {
@@ -192,8 +192,13 @@ pub struct UnknownPermission(pub String);
 pub struct Clause {
     /// The call, e.g. `PATCH /users/{id}`.
     pub call: &'static str,
-    /// The permissions Graph accepts for it, least privileged first.
+    /// The application permissions Graph accepts for it: the "least privileged" one of its doc
+    /// page's Permissions table first, then the "higher privileged" ones oort knows.
     pub any_of: &'static [Permission],
+    /// The Microsoft Graph doc page whose Permissions table this clause follows (a path in
+    /// `microsoftgraph/microsoft-graph-docs-contrib`, e.g.
+    /// `api-reference/v1.0/api/user-delete.md`).
+    pub doc: &'static str,
 }
 
 impl Clause {
@@ -279,6 +284,7 @@ impl Requirement {
                     P::DirectoryReadAll,
                     P::DirectoryReadWriteAll,
                 ],
+                doc: "api-reference/v1.0/api/user-list-transitivememberof.md",
             },
             Clause {
                 call: "GET /roleManagement/directory/roleAssignments",
@@ -289,6 +295,7 @@ impl Requirement {
                     P::RoleManagementReadWriteDirectory,
                     P::DirectoryReadWriteAll,
                 ],
+                doc: "api-reference/v1.0/api/rbacapplication-list-roleassignments.md",
             },
             Clause {
                 call: "GET /roleManagement/directory/roleEligibilityScheduleInstances",
@@ -299,6 +306,7 @@ impl Requirement {
                     P::RoleEligibilityScheduleReadWriteDirectory,
                     P::RoleManagementReadWriteDirectory,
                 ],
+                doc: "api-reference/v1.0/api/rbacapplication-list-roleeligibilityscheduleinstances.md",
             },
         ],
     };
@@ -315,16 +323,51 @@ impl Requirement {
                 P::RoleManagementReadWriteDirectory,
                 P::DirectoryReadWriteAll,
             ],
+            doc: "api-reference/beta/api/rbacapplication-list-roledefinitions.md",
         }],
     };
 }
 
+/// Reading users (`GET /users`, `/users/delta`, `/users/{id}`): least privileged
+/// `User.Read.All`; higher `User.ReadWrite.All`, `Directory.Read.All`, `Directory.ReadWrite.All`.
 const READ_USERS: &[Permission] = &[
     P::UserReadAll,
     P::UserReadWriteAll,
     P::DirectoryReadAll,
     P::DirectoryReadWriteAll,
 ];
+
+/// Listing applications and service principals: least privileged `Application.Read.All`;
+/// higher `Application.ReadWrite.OwnedBy`, `Application.ReadWrite.All`, `Directory.Read.All`.
+const READ_APPLICATIONS: &[Permission] = &[
+    P::ApplicationReadAll,
+    P::ApplicationReadWriteOwnedBy,
+    P::ApplicationReadWriteAll,
+    P::DirectoryReadAll,
+];
+
+/// Listing a directory role's members, least to most privileged.
+const READ_ROLE_MEMBERS: &[Permission] = &[
+    P::RoleManagementReadDirectory,
+    P::DirectoryReadAll,
+    P::RoleManagementReadWriteDirectory,
+    P::DirectoryReadWriteAll,
+];
+
+const DIRECTORY_AUDITS_DOC: &str = "api-reference/v1.0/api/directoryaudit-list.md";
+const USER_LIST_DOC: &str = "api-reference/v1.0/api/user-list.md";
+const ROLE_MEMBERS_DOC: &str = "api-reference/v1.0/api/directoryrole-list-members.md";
+
+/// Listing a user's authentication methods: least privileged
+/// `UserAuthenticationMethod.Read.All`; higher `UserAuthenticationMethod.ReadWrite.All`.
+const LIST_METHODS: Clause = Clause {
+    call: "GET /users/{id}/authentication/methods",
+    any_of: &[
+        P::UserAuthenticationMethodReadAll,
+        P::UserAuthenticationMethodReadWriteAll,
+    ],
+    doc: "api-reference/v1.0/api/authentication-list-methods.md",
+};
 
 /// A kind of tenant data oort can read, each needing permissions and maybe a licence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -359,12 +402,6 @@ pub enum Capability {
     ConditionalAccessPolicies,
     /// Intune managed devices.
     ManagedDevices,
-    /// Intune apps and app protection.
-    DeviceApps,
-    /// Intune configuration and compliance policies.
-    DeviceConfiguration,
-    /// Mailbox settings and inbox rules.
-    MailboxSettings,
 }
 
 impl Capability {
@@ -384,9 +421,6 @@ impl Capability {
         Capability::RiskDetections,
         Capability::ConditionalAccessPolicies,
         Capability::ManagedDevices,
-        Capability::DeviceApps,
-        Capability::DeviceConfiguration,
-        Capability::MailboxSettings,
     ];
 
     /// Snake-case name (`sign_ins`).
@@ -406,108 +440,116 @@ impl Capability {
             Capability::RiskDetections => "risk_detections",
             Capability::ConditionalAccessPolicies => "conditional_access_policies",
             Capability::ManagedDevices => "managed_devices",
-            Capability::DeviceApps => "device_apps",
-            Capability::DeviceConfiguration => "device_configuration",
-            Capability::MailboxSettings => "mailbox_settings",
         }
     }
 
-    /// The permissions needed.
+    /// The permissions needed: one clause per Graph call oort makes for this data, each
+    /// following the Permissions table of the call's doc page ([`Clause::doc`]).
     pub fn requirement(self) -> Requirement {
         let clauses: &'static [Clause] = match self {
+            // "Least privileged: AuditLog.Read.All; higher: Directory.Read.All".
             Capability::SignIns => &[Clause {
                 call: "GET /auditLogs/signIns",
-                any_of: &[P::AuditLogReadAll],
+                any_of: &[P::AuditLogReadAll, P::DirectoryReadAll],
+                doc: "api-reference/v1.0/api/signin-list.md",
             }],
             Capability::NonInteractiveSignIns => &[Clause {
                 call: "GET /beta/auditLogs/signIns (signInEventTypes)",
-                any_of: &[P::AuditLogReadAll],
+                any_of: &[P::AuditLogReadAll, P::DirectoryReadAll],
+                doc: "api-reference/beta/api/signin-list.md",
             }],
-            Capability::DirectoryAudits => &[Clause {
-                call: "GET /auditLogs/directoryAudits",
-                any_of: &[P::AuditLogReadAll],
-            }],
+            // Both at once: "AuditLog.Read.All and Directory.Read.All", no higher permission.
+            Capability::DirectoryAudits => &[
+                Clause {
+                    call: "GET /auditLogs/directoryAudits",
+                    any_of: &[P::AuditLogReadAll],
+                    doc: DIRECTORY_AUDITS_DOC,
+                },
+                Clause {
+                    call: "GET /auditLogs/directoryAudits",
+                    any_of: &[P::DirectoryReadAll],
+                    doc: DIRECTORY_AUDITS_DOC,
+                },
+            ],
+            // The users stream reads `users/delta`.
             Capability::Users => &[Clause {
-                call: "GET /users",
+                call: "GET /users/delta",
                 any_of: READ_USERS,
+                doc: "api-reference/v1.0/api/user-delta.md",
             }],
+            // "To read the signInActivity property ... AuditLog.Read.All" besides reading users.
             Capability::SignInActivity => &[
                 Clause {
                     call: "GET /users",
                     any_of: READ_USERS,
+                    doc: USER_LIST_DOC,
                 },
                 Clause {
                     call: "GET /users?$select=signInActivity",
                     any_of: &[P::AuditLogReadAll],
+                    doc: USER_LIST_DOC,
                 },
             ],
+            // The groups stream reads `groups/delta` with `members`.
             Capability::GroupsAndMembers => &[Clause {
-                call: "GET /groups/{id}/members",
+                call: "GET /groups/delta",
                 any_of: &[
                     P::GroupMemberReadAll,
                     P::GroupReadAll,
                     P::DirectoryReadAll,
+                    P::GroupReadWriteAll,
                     P::DirectoryReadWriteAll,
                 ],
+                doc: "api-reference/v1.0/api/group-delta.md",
             }],
             Capability::DirectoryRoles => &[Clause {
                 call: "GET /directoryRoles/{id}/members",
-                any_of: &[
-                    P::RoleManagementReadDirectory,
-                    P::DirectoryReadAll,
-                    P::DirectoryReadWriteAll,
-                ],
+                any_of: READ_ROLE_MEMBERS,
+                doc: ROLE_MEMBERS_DOC,
             }],
-            Capability::Applications => &[Clause {
-                call: "GET /applications",
-                any_of: &[
-                    P::ApplicationReadAll,
-                    P::DirectoryReadAll,
-                    P::DirectoryReadWriteAll,
-                ],
-            }],
-            Capability::AuthenticationMethods => &[Clause {
-                call: "GET /users/{id}/authentication/methods",
-                any_of: &[
-                    P::UserAuthenticationMethodReadAll,
-                    P::UserAuthenticationMethodReadWriteAll,
-                ],
-            }],
+            // Directory.ReadWrite.All is not in either table for application permissions.
+            Capability::Applications => &[
+                Clause {
+                    call: "GET /applications",
+                    any_of: READ_APPLICATIONS,
+                    doc: "api-reference/v1.0/api/application-list.md",
+                },
+                Clause {
+                    call: "GET /servicePrincipals",
+                    any_of: READ_APPLICATIONS,
+                    doc: "api-reference/v1.0/api/serviceprincipal-list.md",
+                },
+            ],
+            Capability::AuthenticationMethods => &[LIST_METHODS],
+            // "Least privileged: AuditLog.Read.All; higher: UserAuthenticationMethod.Read.All".
             Capability::RegistrationDetails => &[Clause {
                 call: "GET /reports/authenticationMethods/userRegistrationDetails",
-                any_of: &[
-                    P::AuditLogReadAll,
-                    P::UserAuthenticationMethodReadAll,
-                    P::UserAuthenticationMethodReadWriteAll,
-                ],
+                any_of: &[P::AuditLogReadAll, P::UserAuthenticationMethodReadAll],
+                doc: "api-reference/v1.0/api/authenticationmethodsroot-list-userregistrationdetails.md",
             }],
             Capability::RiskyUsers => &[Clause {
                 call: "GET /identityProtection/riskyUsers",
                 any_of: &[P::IdentityRiskyUserReadAll],
+                doc: "api-reference/v1.0/api/riskyuser-list.md",
             }],
             Capability::RiskDetections => &[Clause {
                 call: "GET /identityProtection/riskDetections",
                 any_of: &[P::IdentityRiskEventReadAll],
+                doc: "api-reference/v1.0/api/riskdetection-list.md",
             }],
             Capability::ConditionalAccessPolicies => &[Clause {
                 call: "GET /identity/conditionalAccess/policies",
                 any_of: &[P::PolicyReadConditionalAccess, P::PolicyReadAll],
+                doc: "api-reference/v1.0/api/conditionalaccessroot-list-policies.md",
             }],
+            // "requires an active Intune license for the tenant".
             Capability::ManagedDevices => &[Clause {
                 call: "GET /deviceManagement/managedDevices",
-                any_of: &[P::DeviceManagementManagedDevicesReadAll],
-            }],
-            Capability::DeviceApps => &[Clause {
-                call: "GET /deviceAppManagement/mobileApps",
-                any_of: &[P::DeviceManagementAppsReadAll],
-            }],
-            Capability::DeviceConfiguration => &[Clause {
-                call: "GET /deviceManagement/deviceConfigurations",
-                any_of: &[P::DeviceManagementConfigurationReadAll],
-            }],
-            Capability::MailboxSettings => &[Clause {
-                call: "GET /users/{id}/mailboxSettings",
-                any_of: &[P::MailboxSettingsRead],
+                any_of: &[
+                    P::DeviceManagementManagedDevicesReadAll,
+                    P::DeviceManagementManagedDevicesReadWriteAll,
+                ],
+                doc: "api-reference/v1.0/api/intune-devices-manageddevice-list.md",
             }],
         };
         Requirement { clauses }
@@ -524,16 +566,13 @@ impl Capability {
             | Capability::RiskDetections
             | Capability::ConditionalAccessPolicies => Some(Licence::P1),
             Capability::RiskyUsers => Some(Licence::P2),
-            Capability::ManagedDevices
-            | Capability::DeviceApps
-            | Capability::DeviceConfiguration => Some(Licence::Intune),
+            Capability::ManagedDevices => Some(Licence::Intune),
             Capability::DirectoryAudits
             | Capability::Users
             | Capability::GroupsAndMembers
             | Capability::DirectoryRoles
             | Capability::Applications
-            | Capability::AuthenticationMethods
-            | Capability::MailboxSettings => None,
+            | Capability::AuthenticationMethods => None,
         }
     }
 }
@@ -578,11 +617,13 @@ impl RemediationAction {
         }
     }
 
-    /// Every Graph call the action makes, with the permissions Graph accepts for each.
+    /// Every Graph call the action makes, with the permissions Graph accepts for each (each
+    /// clause following the Permissions table of its doc page, [`Clause::doc`]).
     pub fn requirement(self) -> Requirement {
         const READ_USER: Clause = Clause {
             call: "GET /users/{id}",
             any_of: READ_USERS,
+            doc: "api-reference/v1.0/api/user-get.md",
         };
         let clauses: &'static [Clause] = match self {
             RemediationAction::UpdateUserType => &[
@@ -590,15 +631,21 @@ impl RemediationAction {
                 Clause {
                     call: "PATCH /users/{id}",
                     any_of: &[P::UserReadWriteAll, P::DirectoryReadWriteAll],
+                    doc: "api-reference/v1.0/api/user-update.md",
                 },
             ],
+            // "Least privileged: User.ReadWrite.All; higher: Not available."
             RemediationAction::DeleteGuestUser => &[
                 READ_USER,
                 Clause {
                     call: "DELETE /users/{id}",
                     any_of: &[P::UserReadWriteAll],
+                    doc: "api-reference/v1.0/api/user-delete.md",
                 },
             ],
+            // Least privileged `User.RevokeSessions.All` (the current table; beta's lists it
+            // alone); the higher ones are the two the v1.0 page has always listed
+            // (`User.ReadWrite.All`, `Directory.ReadWrite.All`).
             RemediationAction::LogOut => &[
                 READ_USER,
                 Clause {
@@ -608,35 +655,35 @@ impl RemediationAction {
                         P::UserReadWriteAll,
                         P::DirectoryReadWriteAll,
                     ],
+                    doc: "api-reference/v1.0/api/user-revokesigninsessions.md",
                 },
             ],
+            // Every method type's DELETE lists UserAuthenticationMethod.ReadWrite.All for
+            // application permissions (phoneauthenticationmethod-delete.md and its siblings);
+            // FIDO2 keys (fido2authenticationmethod-delete.md) take
+            // `UserAuthMethod-Passkey.ReadWrite.All` instead: Graph refuses such a DELETE without
+            // it, and the refusal is recorded in that method's result.
             RemediationAction::ResetMfa => &[
                 READ_USER,
-                Clause {
-                    call: "GET /users/{id}/authentication/methods",
-                    any_of: &[
-                        P::UserAuthenticationMethodReadAll,
-                        P::UserAuthenticationMethodReadWriteAll,
-                    ],
-                },
+                LIST_METHODS,
                 Clause {
                     call: "DELETE /users/{id}/authentication/{type}Methods/{id}",
                     any_of: &[P::UserAuthenticationMethodReadWriteAll],
+                    doc: "api-reference/v1.0/api/phoneauthenticationmethod-delete.md",
                 },
             ],
         };
         Requirement { clauses }
     }
 
-    /// The permissions the setup guide recommends granting for this action.
+    /// The permission the setup guide recommends granting for this action besides reading
+    /// users: the least privileged one of each write call.
     pub fn recommended_permissions(self) -> &'static [Permission] {
         match self {
-            RemediationAction::UpdateUserType | RemediationAction::DeleteGuestUser => &[
-                P::UserReadWriteAll,
-                P::UserManageIdentitiesAll,
-                P::DirectoryReadWriteAll,
-            ],
-            RemediationAction::LogOut => &[P::UserReadWriteAll, P::DirectoryReadWriteAll],
+            RemediationAction::UpdateUserType | RemediationAction::DeleteGuestUser => {
+                &[P::UserReadWriteAll]
+            }
+            RemediationAction::LogOut => &[P::UserRevokeSessionsAll],
             RemediationAction::ResetMfa => &[P::UserAuthenticationMethodReadWriteAll],
         }
     }

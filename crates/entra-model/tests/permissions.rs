@@ -23,8 +23,8 @@ fn every_permission_prints_and_parses_its_exact_graph_name() {
         "User.ManageIdentities.All",
         "IdentityRiskyUser.Read.All",
         "DeviceManagementManagedDevices.Read.All",
-        "MailboxSettings.Read",
-        "Reports.Read.All",
+        "DeviceManagementManagedDevices.ReadWrite.All",
+        "RoleManagement.ReadWrite.Directory",
         "UserAuthenticationMethod.ReadWrite.All",
         "Member.Read.Hidden",
     ] {
@@ -151,15 +151,11 @@ fn recommended_sets_match_the_setup_guide_and_satisfy_their_actions() {
     use Permission as P;
     assert_eq!(
         RemediationAction::UpdateUserType.recommended_permissions(),
-        [
-            P::UserReadWriteAll,
-            P::UserManageIdentitiesAll,
-            P::DirectoryReadWriteAll
-        ]
+        [P::UserReadWriteAll]
     );
     assert_eq!(
-        RemediationAction::LogOut.recommended_permissions(),
-        [P::UserReadWriteAll, P::DirectoryReadWriteAll]
+        RemediationAction::DeleteGuestUser.recommended_permissions(),
+        [P::UserReadWriteAll]
     );
     assert_eq!(
         RemediationAction::ResetMfa.recommended_permissions(),
@@ -208,4 +204,144 @@ fn privileged_target_reads_name_least_privileged_permissions_first() {
         Permission::RoleEligibilityScheduleReadDirectory.licence(),
         Some(Licence::P2)
     );
+}
+
+fn capability(roles: &[&str], capability: Capability) -> bool {
+    PermissionSet::from_roles(roles).allows(capability)
+}
+
+#[test]
+fn directory_audits_need_audit_log_and_directory_read_together() {
+    // directoryaudit-list.md: "AuditLog.Read.All and Directory.Read.All", nothing higher.
+    assert!(!capability(
+        &["AuditLog.Read.All"],
+        Capability::DirectoryAudits
+    ));
+    assert!(!capability(
+        &["Directory.Read.All"],
+        Capability::DirectoryAudits
+    ));
+    assert!(!capability(
+        &["AuditLog.Read.All", "Directory.ReadWrite.All"],
+        Capability::DirectoryAudits
+    ));
+    assert!(capability(
+        &["AuditLog.Read.All", "Directory.Read.All"],
+        Capability::DirectoryAudits
+    ));
+    let missing = Capability::DirectoryAudits
+        .requirement()
+        .missing(&PermissionSet::from_roles(["AuditLog.Read.All"]));
+    assert_eq!(
+        missing[0].to_string(),
+        "GET /auditLogs/directoryAudits needs Directory.Read.All"
+    );
+}
+
+#[test]
+fn registration_details_take_audit_log_or_authentication_method_read_but_not_read_write() {
+    // authenticationmethodsroot-list-userregistrationdetails.md: least AuditLog.Read.All,
+    // higher UserAuthenticationMethod.Read.All.
+    let clause = Capability::RegistrationDetails.requirement().clauses[0];
+    assert_eq!(
+        clause.any_of,
+        [
+            Permission::AuditLogReadAll,
+            Permission::UserAuthenticationMethodReadAll
+        ]
+    );
+    assert!(!capability(
+        &["UserAuthenticationMethod.ReadWrite.All"],
+        Capability::RegistrationDetails
+    ));
+}
+
+#[test]
+fn sign_ins_take_audit_log_first_then_directory_read_as_their_table_lists() {
+    for c in [Capability::SignIns, Capability::NonInteractiveSignIns] {
+        assert_eq!(
+            c.requirement().clauses[0].any_of,
+            [Permission::AuditLogReadAll, Permission::DirectoryReadAll],
+            "{c}"
+        );
+    }
+}
+
+#[test]
+fn applications_and_service_principals_are_two_calls_without_directory_read_write() {
+    let req = Capability::Applications.requirement();
+    let calls: Vec<&str> = req.clauses.iter().map(|c| c.call).collect();
+    assert_eq!(calls, ["GET /applications", "GET /servicePrincipals"]);
+    assert!(!capability(
+        &["Directory.ReadWrite.All"],
+        Capability::Applications
+    ));
+    assert!(capability(
+        &["Application.Read.All"],
+        Capability::Applications
+    ));
+    assert_eq!(req.clauses[0].any_of[0], Permission::ApplicationReadAll);
+}
+
+#[test]
+fn directory_roles_groups_and_devices_accept_every_permission_of_their_tables() {
+    assert!(capability(
+        &["RoleManagement.ReadWrite.Directory"],
+        Capability::DirectoryRoles
+    ));
+    assert!(capability(
+        &["Group.ReadWrite.All"],
+        Capability::GroupsAndMembers
+    ));
+    assert!(capability(
+        &["DeviceManagementManagedDevices.ReadWrite.All"],
+        Capability::ManagedDevices
+    ));
+    assert_eq!(
+        Capability::GroupsAndMembers.requirement().clauses[0].call,
+        "GET /groups/delta",
+        "the groups stream reads groups/delta"
+    );
+    assert_eq!(
+        Capability::Users.requirement().clauses[0].call,
+        "GET /users/delta"
+    );
+}
+
+#[test]
+fn log_out_recommends_the_least_privileged_revoke_sessions_permission() {
+    // user-revokesigninsessions.md: least privileged User.RevokeSessions.All.
+    assert_eq!(
+        RemediationAction::LogOut.recommended_permissions(),
+        [Permission::UserRevokeSessionsAll]
+    );
+    let clause = RemediationAction::LogOut.requirement().clauses[1];
+    assert_eq!(clause.any_of[0], Permission::UserRevokeSessionsAll);
+}
+
+#[test]
+fn every_catalogue_entry_cites_its_graph_doc_page() {
+    let clauses = Capability::ALL
+        .iter()
+        .flat_map(|c| c.requirement().clauses.iter())
+        .chain(
+            RemediationAction::ALL
+                .iter()
+                .flat_map(|a| a.requirement().clauses.iter()),
+        );
+    let mut n = 0;
+    for clause in clauses {
+        n += 1;
+        let doc = clause.doc;
+        assert!(
+            (doc.starts_with("api-reference/v1.0/api/")
+                || doc.starts_with("api-reference/beta/api/"))
+                && doc.ends_with(".md")
+                && !doc.contains(' '),
+            "{} cites {doc:?}",
+            clause.call
+        );
+        assert!(!clause.any_of.is_empty(), "{}", clause.call);
+    }
+    assert!(n >= Capability::ALL.len() + RemediationAction::ALL.len());
 }

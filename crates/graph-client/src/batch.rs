@@ -28,18 +28,23 @@ struct Item {
     depends_on: Vec<String>,
 }
 
-/// A set of requests to send through `$batch`. Any number: the client sends them 20 at a time,
-/// keeping each `dependsOn` chain in one batch.
+/// A set of requests to send through `$batch`: either independent requests, any number (the
+/// client sends them 20 at a time), or one `dependsOn` chain of at most 20 in which each request
+/// depends on the one added before it. Graph's advice is "Batch should be either fully
+/// sequential or fully parallel" (concepts/json-batching.md); a batch mixing both, or a chain in
+/// another shape, is refused before anything is sent.
 ///
 /// ```
 /// use graph_client::{Batch, GraphRequest};
-/// let mut batch = Batch::new();
-/// let a = batch.add(GraphRequest::get("users/a").select(["id"]));
-/// let batch = batch
+/// let mut reads = Batch::new();
+/// let a = reads.add(GraphRequest::get("users/a").select(["id"]));
+/// reads.add(GraphRequest::get("users/b").select(["id"]));
+/// assert_eq!((reads.len(), a.as_str()), (2, "1"));
+///
+/// let chain = Batch::new()
 ///     .request("revoke", GraphRequest::post("users/b/revokeSignInSessions"))
 ///     .request_after("check", GraphRequest::get("users/b"), ["revoke"]);
-/// assert_eq!(batch.len(), 3);
-/// assert_eq!(a, "1");
+/// assert_eq!(chain.len(), 2);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
@@ -76,7 +81,8 @@ impl Batch {
     }
 
     /// Adds `request` under `id`, to run after the requests `depends_on` (Graph's `dependsOn`:
-    /// if one of them fails, this one gets `424 Failed Dependency`).
+    /// if one of them fails, this one gets `424 Failed Dependency`). In a chain, `depends_on`
+    /// is the id of the request added just before (see [`Batch`]).
     pub fn request_after<I, S>(
         mut self,
         id: impl Into<String>,
@@ -290,8 +296,13 @@ impl GraphClient {
     /// Sends `batch` through `POST /$batch`, 20 requests per call, and returns every answer
     /// matched by id. Inner 429/503/504 answers are retried on their own (in a later batch,
     /// after the longest of their `Retry-After` and the backoff), within the retry policy; a
-    /// request whose dependency is retried is retried with it. Inner requests are paced by the
-    /// client-side throttle like single requests.
+    /// request that was not run because its dependency answered one of those (`424`) is
+    /// retried with it. No other inner request is sent twice: a `$batch` holding a POST, PATCH
+    /// or DELETE is resent only after an outer 429, never after an outer 503 or 504 that may
+    /// have run it. Inner requests are paced by the client-side throttle like single requests.
+    ///
+    /// A batch that is neither independent requests nor one `dependsOn` chain is refused with
+    /// [`GraphError::InvalidRequest`] before anything is sent.
     ///
     /// The outer call fails only if the batch as a whole fails (a 400 for a malformed batch, a
     /// transport error, ...); inner failures are in the answers
@@ -413,12 +424,17 @@ impl GraphClient {
         let body = serde_json::to_vec(&wire).map_err(|e| {
             GraphError::InvalidRequest(format!("the batch could not be serialized ({e})"))
         })?;
+        // A 503 or 504 to the `$batch` itself does not say which inner requests ran: resending
+        // it would run a POST, PATCH or DELETE twice. Such a batch is resent only after a 429
+        // (nothing ran); the inner answers are what say which requests to resend.
+        let writes = pending.iter().any(|p| !is_safe_to_resend(p.method));
         let call = Call {
             method: Method::Post,
             url: url.clone(),
             headers: Arc::new(Vec::new()),
             body: Some(Bytes::from(body)),
             class: ThrottleClass::Other,
+            only_if_not_run: writes,
         };
         let answer = self.inner.execute(&call).await?;
         let wire: WireResponses = answer.decode()?;
@@ -448,6 +464,40 @@ impl GraphClient {
     }
 }
 
+/// GET and PUT: running them twice leaves the tenant as running them once.
+fn is_safe_to_resend(method: Method) -> bool {
+    matches!(method, Method::Get | Method::Put)
+}
+
+/// A batch is either independent requests or one `dependsOn` chain in the order added (each
+/// request after the first depends on exactly the one before it): "Batch should be either fully
+/// sequential or fully parallel" (concepts/json-batching.md, "Sequencing requests with the
+/// dependsOn property").
+fn check_shape(items: &[Item]) -> Result<(), GraphError> {
+    if items.iter().all(|i| i.depends_on.is_empty()) {
+        return Ok(());
+    }
+    for (n, item) in items.iter().enumerate() {
+        let expected: &[String] = match n {
+            0 => &[],
+            _ => std::slice::from_ref(&items[n - 1].id),
+        };
+        if item.depends_on != expected {
+            return Err(GraphError::InvalidRequest(format!(
+                "batch request {:?} breaks the dependsOn chain: a batch is either independent \
+                 requests or one chain in which each request depends on the one added before it \
+                 ({}); send independent requests in a batch of their own",
+                item.id,
+                match n {
+                    0 => "the first depends on none".to_owned(),
+                    _ => format!("this one on {:?} alone", items[n - 1].id),
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn prepare(batch: &Batch, version: ApiVersion) -> Result<Vec<Prepared>, GraphError> {
     let mut seen = HashSet::new();
     for item in &batch.items {
@@ -458,6 +508,7 @@ fn prepare(batch: &Batch, version: ApiVersion) -> Result<Vec<Prepared>, GraphErr
             )));
         }
     }
+    check_shape(&batch.items)?;
     let mut out = Vec::with_capacity(batch.items.len());
     for item in &batch.items {
         for dep in &item.depends_on {
@@ -584,21 +635,53 @@ mod tests {
     }
 
     #[test]
-    fn depends_on_chains_stay_in_one_batch() {
+    fn a_chain_of_twenty_is_one_batch_and_of_twenty_one_is_refused() {
+        let chain = |n: usize| {
+            let mut b = Batch::new().request("0", GraphRequest::get("users/0"));
+            for i in 1..n {
+                b = b.request_after(
+                    i.to_string(),
+                    GraphRequest::get(format!("users/{i}")),
+                    [(i - 1).to_string()],
+                );
+            }
+            b
+        };
+        let p = prepare(&chain(20), ApiVersion::V1).unwrap();
+        let refs: Vec<&Prepared> = p.iter().collect();
+        assert_eq!(chunk(&refs).unwrap(), vec![(0..20).collect::<Vec<_>>()]);
+        let p = prepare(&chain(21), ApiVersion::V1).unwrap();
+        let refs: Vec<&Prepared> = p.iter().collect();
+        assert!(chunk(&refs).is_err());
+    }
+
+    #[test]
+    fn independent_requests_and_a_chain_together_are_refused() {
         let mut b = Batch::new();
-        for i in 0..19 {
-            b.add(GraphRequest::get(format!("users/{i}")));
-        }
+        b.add(GraphRequest::get("users/x"));
         let b = b.request("a", GraphRequest::get("users/a")).request_after(
             "b",
             GraphRequest::get("users/b"),
             ["a"],
         );
-        let p = prepare(&b, ApiVersion::V1).unwrap();
-        let refs: Vec<&Prepared> = p.iter().collect();
-        let c = chunk(&refs).unwrap();
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[1], vec![19, 20]);
+        let Err(err) = prepare(&b, ApiVersion::V1) else {
+            panic!("a mixed batch was accepted");
+        };
+        assert!(err.to_string().contains("dependsOn chain"), "{err}");
+    }
+
+    #[test]
+    fn a_request_depending_on_two_or_on_an_earlier_one_is_refused() {
+        let two = Batch::new()
+            .request("a", GraphRequest::get("users/a"))
+            .request_after("b", GraphRequest::get("users/b"), ["a"])
+            .request_after("c", GraphRequest::get("users/c"), ["a", "b"]);
+        assert!(prepare(&two, ApiVersion::V1).is_err());
+        let fan = Batch::new()
+            .request("a", GraphRequest::get("users/a"))
+            .request_after("b", GraphRequest::get("users/b"), ["a"])
+            .request_after("c", GraphRequest::get("users/c"), ["a"]);
+        assert!(prepare(&fan, ApiVersion::V1).is_err());
     }
 
     #[test]

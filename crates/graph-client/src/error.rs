@@ -386,6 +386,23 @@ impl GraphError {
             .is_some_and(|e| e.code_is("Authentication_RequestFromNonPremiumTenantOrB2CTenant"))
     }
 
+    /// The tenant has no active Intune licence: the Intune API (`/deviceManagement/...`,
+    /// `/deviceAppManagement/...`) answers `400 BadRequest` "Request not applicable to target
+    /// tenant." ("The Microsoft Graph API for Intune requires an active Intune license for the
+    /// tenant": api-reference/v1.0/api/intune-devices-manageddevice-list.md; the answer itself
+    /// is Intune's, as seen in microsoftgraph/msgraph-beta-sdk-go#198). The message is matched
+    /// because the code, `BadRequest`, is Graph's generic one: any other 400, 403 or 404 of an
+    /// Intune call is not a licence answer and is reported as what it is.
+    pub fn is_intune_not_licensed(&self) -> bool {
+        self.api().is_some_and(|e| {
+            matches!(e.status, 400 | 403)
+                && e.message.as_deref().is_some_and(|m| {
+                    m.to_ascii_lowercase()
+                        .contains("request not applicable to target tenant")
+                })
+        })
+    }
+
     /// The app lacks a permission (`Authorization_RequestDenied`).
     pub fn is_permission_denied(&self) -> bool {
         self.api()

@@ -154,13 +154,6 @@ fn probe(capability: Capability, user_id: Option<&str>) -> Option<GraphRequest> 
             GraphRequest::get("identity/conditionalAccess/policies").top(1)
         }
         Capability::ManagedDevices => GraphRequest::get("deviceManagement/managedDevices").top(1),
-        Capability::DeviceApps => GraphRequest::get("deviceAppManagement/mobileApps").top(1),
-        Capability::DeviceConfiguration => {
-            GraphRequest::get("deviceManagement/deviceConfigurations").top(1)
-        }
-        Capability::MailboxSettings => {
-            GraphRequest::get(format!("users/{}/mailboxSettings", user_id?))
-        }
         _ => return None,
     };
     Some(r)
@@ -173,10 +166,9 @@ pub(crate) fn classify(capability: Capability, error: &GraphError) -> Capability
             licence: capability.licence().unwrap_or(Licence::P1),
         };
     }
-    if capability.licence() == Some(Licence::Intune)
-        && matches!(error.status(), Some(400 | 403 | 404))
-        && !error.is_permission_denied()
-    {
+    // Only Intune's own "no licence" answer means the licence is missing; any other 400, 403
+    // or 404 of an Intune call is reported as what it is (see `GraphError::is_intune_not_licensed`).
+    if capability.licence() == Some(Licence::Intune) && error.is_intune_not_licensed() {
         return CapabilityStatus::LicenceRequired {
             licence: Licence::Intune,
         };

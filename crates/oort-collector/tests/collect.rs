@@ -9,7 +9,7 @@ use entra_auth::{
 };
 use entra_fake::connect::FakeClockAdapter;
 use entra_fake::{FakeTenant, SignInKind, TenantLicence, Throttling};
-use entra_model::{Capability, Licence, PermissionSet};
+use entra_model::{Capability, Licence, PermissionSet, RemediationAction};
 use graph_client::{GraphClient, RetryPolicy};
 use oort_collector::*;
 use oort_store::prelude::*;
@@ -219,6 +219,116 @@ async fn connectivity_reports_connected_and_every_capability_of_a_full_tenant() 
 }
 
 #[tokio::test(start_paused = true)]
+async fn connectivity_probes_exactly_the_capabilities_a_stream_or_a_remediation_uses() {
+    let s = setup(small().intune(true)).await;
+    let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
+        .await
+        .unwrap();
+    let mut used: BTreeSet<Capability> = StreamKind::ALL.iter().map(|k| k.capability()).collect();
+    for action in RemediationAction::ALL {
+        for clause in action.requirement().clauses {
+            for &c in Capability::ALL {
+                if c.requirement()
+                    .clauses
+                    .iter()
+                    .any(|x| x.call == clause.call)
+                {
+                    used.insert(c);
+                }
+            }
+        }
+    }
+    let probed: BTreeSet<Capability> = report.capabilities.iter().map(|c| c.capability).collect();
+    assert_eq!(probed, used);
+    assert_eq!(report.capabilities.len(), used.len(), "one row each");
+    for row in &report.capabilities {
+        assert_eq!(row.status, CapabilityStatus::Ok, "{}", row.capability);
+    }
+}
+
+/// A client for a wiremock Graph that answers every list with one item, except
+/// `deviceManagement/managedDevices`, which answers `status` with `code` and `message`.
+async fn intune_answer(status: u16, code: &str, message: &str) -> CapabilityStatus {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let s = setup(small()).await;
+    let graph = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/deviceManagement/managedDevices"))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("request-id", "req-intune")
+                .set_body_json(
+                    serde_json::json!({"error": {"code": code, "message": message,
+                "innerError": {"request-id": "req-intune", "date": "2024-05-01T10:00:00"}}}),
+                ),
+        )
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"value": [{"id": "00000000-0000-0000-0000-000000000001"}]}),
+        ))
+        .with_priority(10)
+        .mount(&graph)
+        .await;
+    let client = GraphClient::builder()
+        .credential(s.credential.clone())
+        .base_url(graph.uri())
+        .scope(s.scope.clone())
+        .timeout(None)
+        .connect_timeout(None)
+        .pool_idle_timeout(None)
+        .throttling(false)
+        .build()
+        .unwrap();
+    let report = test_connectivity(s.credential.clone(), &s.scope, &client)
+        .await
+        .unwrap();
+    report.status(Capability::ManagedDevices).unwrap().clone()
+}
+
+#[tokio::test(start_paused = true)]
+async fn intunes_not_applicable_to_target_tenant_answer_is_licence_required() {
+    let status = intune_answer(
+        400,
+        "BadRequest",
+        "Request not applicable to target tenant.",
+    )
+    .await;
+    assert_eq!(
+        status,
+        CapabilityStatus::LicenceRequired {
+            licence: Licence::Intune
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_intune_400_403_and_404_answers_are_errors_with_graphs_code_and_request_id() {
+    for (http, code) in [
+        (400, "BadRequest"),
+        (403, "Forbidden"),
+        (404, "ResourceNotFound"),
+    ] {
+        let status = intune_answer(http, code, "Something else went wrong.").await;
+        match status {
+            CapabilityStatus::Error {
+                http_status,
+                code: got,
+                request_id,
+                ..
+            } => {
+                assert_eq!(http_status, Some(http));
+                assert_eq!(got.as_deref(), Some(code));
+                assert_eq!(request_id.as_deref(), Some("req-intune"));
+            }
+            other => panic!("{http}: expected an error row, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn connectivity_on_a_free_tenant_reports_licence_required_for_sign_ins_but_connects() {
     let s = setup(small().licence(TenantLicence::Free)).await;
     let report = test_connectivity(s.credential.clone(), &s.scope, &s.client)
@@ -253,7 +363,7 @@ async fn connectivity_without_audit_log_permission_names_the_permission_to_grant
         status @ CapabilityStatus::MissingPermission { grant_any_of, .. } => {
             assert_eq!(
                 grant_any_of.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                ["AuditLog.Read.All"]
+                ["AuditLog.Read.All", "Directory.Read.All"]
             );
             assert!(status.advice().contains("AuditLog.Read.All"));
         }

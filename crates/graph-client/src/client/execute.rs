@@ -351,7 +351,12 @@ impl Inner {
         status: u16,
         api: ApiError,
     ) -> Step {
-        if is_retryable_status(status, progress.idempotent) {
+        let retryable = if call.only_if_not_run {
+            status == 429
+        } else {
+            is_retryable_status(status, progress.idempotent)
+        };
+        if retryable {
             if let Some(wait) = progress.next_retry(&self.retry, api.retry_after, span) {
                 tracing::info!(
                     attempt = progress.attempt,

@@ -96,6 +96,9 @@ pub(crate) struct Call {
     pub(crate) headers: Arc<Vec<(String, String)>>,
     pub(crate) body: Option<Bytes>,
     pub(crate) class: ThrottleClass,
+    /// Resend only answers that say the request was not run (429): set for a `$batch` holding
+    /// a POST, PATCH or DELETE, which a 503 or 504 may have run.
+    pub(crate) only_if_not_run: bool,
 }
 
 impl Call {
@@ -107,6 +110,7 @@ impl Call {
             headers: Arc::clone(&self.headers),
             body: None,
             class: self.class,
+            only_if_not_run: false,
         }
     }
 }
@@ -336,6 +340,7 @@ impl Inner {
             headers: Arc::new(request.headers.clone()),
             body,
             class,
+            only_if_not_run: false,
         })
     }
 
@@ -353,6 +358,7 @@ impl Inner {
             headers: Arc::new(c.headers().to_vec()),
             body: None,
             class,
+            only_if_not_run: false,
         })
     }
 }

@@ -140,3 +140,224 @@ async fn inner_errors_are_typed_graph_errors_and_depends_on_is_sent() {
     assert_eq!(reqs[1]["dependsOn"], json!(["patch"]));
     assert_eq!(reqs[1]["headers"]["ConsistencyLevel"], "eventual");
 }
+
+/// Counts how often each inner request id arrives; answers each with `answer(id, arrival)`.
+fn counting(
+    counts: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    answer: impl Fn(&str, usize) -> Value + Send + Sync + 'static,
+) -> impl Fn(&Request) -> ResponseTemplate {
+    move |req: &Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let mut responses = Vec::new();
+        for r in body["requests"].as_array().unwrap() {
+            let id = r["id"].as_str().unwrap().to_owned();
+            let n = {
+                let mut c = counts.lock().unwrap();
+                let n = c.entry(id.clone()).or_insert(0);
+                *n += 1;
+                *n
+            };
+            let mut a = answer(&id, n);
+            a["id"] = json!(id);
+            responses.push(a);
+        }
+        ResponseTemplate::new(200).set_body_json(json!({ "responses": responses }))
+    }
+}
+
+fn ok() -> Value {
+    json!({"status": 204, "headers": {}})
+}
+
+fn throttled() -> Value {
+    json!({"status": 429, "headers": {"Retry-After": "1"},
+           "body": {"error": {"code": "TooManyRequests", "message": "Please retry again later."}}})
+}
+
+fn failed_dependency() -> Value {
+    json!({"status": 424, "body": {"error": {"code": "FailedDependency", "message": "dependency failed"}}})
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_inner_requests_answered_429_503_or_504_are_resent_never_a_write_that_ran() {
+    let server = server().await;
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(counting(counts.clone(), |id, n| match (id, n) {
+            ("delete-busy", 1) => json!({"status": 503, "body": {"error": {"code": "serviceNotAvailable", "message": "busy"}}}),
+            ("post-throttled", 1) => throttled(),
+            ("patch-500", _) => json!({"status": 500, "body": {"error": {"code": "generalException", "message": "oops"}}}),
+            ("get-timeout", 1) => json!({"status": 504, "body": {"error": {"code": "gatewayTimeout", "message": "late"}}}),
+            _ => ok(),
+        }))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let batch = Batch::new()
+        .request(
+            "post-ok",
+            GraphRequest::post("users/a/revokeSignInSessions"),
+        )
+        .request(
+            "post-throttled",
+            GraphRequest::post("users/b/revokeSignInSessions"),
+        )
+        .request("delete-busy", GraphRequest::delete("users/c"))
+        .request(
+            "patch-500",
+            GraphRequest::patch("users/d").json(&json!({"userType": "Guest"})),
+        )
+        .request("get-timeout", GraphRequest::get("users/e"));
+    let answers = client.batch(batch).await.unwrap();
+
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts["post-ok"], 1, "a write that succeeded is not resent");
+    assert_eq!(
+        counts["patch-500"], 1,
+        "a write answered 500 may have run: not resent"
+    );
+    assert_eq!(counts["post-throttled"], 2);
+    assert_eq!(counts["delete-busy"], 2);
+    assert_eq!(counts["get-timeout"], 2);
+    assert_eq!(answers.get("patch-500").unwrap().status(), 500);
+    assert!(answers.get("post-throttled").unwrap().is_success());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chain_is_resent_from_its_throttled_request_and_its_failed_dependencies_only() {
+    let server = server().await;
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(counting(counts.clone(), |id, n| match (id, n) {
+            ("2", 1) => throttled(),
+            ("3", 1) => failed_dependency(),
+            _ => ok(),
+        }))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let batch = Batch::new()
+        .request("1", GraphRequest::post("users/a/revokeSignInSessions"))
+        .request_after(
+            "2",
+            GraphRequest::delete("users/a/authentication/phoneMethods/p"),
+            ["1"],
+        )
+        .request_after(
+            "3",
+            GraphRequest::delete("users/a/authentication/emailMethods/e"),
+            ["2"],
+        );
+    let answers = client.batch(batch).await.unwrap();
+
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts["1"], 1, "the POST that ran is not resent");
+    assert_eq!(counts["2"], 2);
+    assert_eq!(
+        counts["3"], 2,
+        "not run (424) after a throttled one: resent"
+    );
+    assert!(answers.iter().all(|a| a.is_success()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outer_503_to_a_batch_holding_a_write_is_not_resent() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(
+                json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let mut batch = Batch::new();
+    batch.add(GraphRequest::get("users/a"));
+    batch.add(GraphRequest::post("users/a/revokeSignInSessions"));
+    let err = client.batch(batch).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outer_429_to_a_batch_holding_a_write_is_resent_as_nothing_ran() {
+    let server = server().await;
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_json(
+                    json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+                ),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(counting(counts.clone(), |_, _| ok()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let batch = Batch::new().request("w", GraphRequest::delete("users/a"));
+    client.batch(batch).await.unwrap();
+    assert_eq!(counts.lock().unwrap()["w"], 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outer_503_to_a_read_only_batch_is_still_resent() {
+    let server = server().await;
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(
+                json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+            ),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/$batch"))
+        .respond_with(counting(
+            counts.clone(),
+            |_, _| json!({"status": 200, "body": {"id": "a"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let mut batch = Batch::new();
+    let id = batch.add(GraphRequest::get("users/a"));
+    let answers = client.batch(batch).await.unwrap();
+    assert_eq!(answers.json::<User>(&id).unwrap().id, "a");
+}
+
+#[tokio::test]
+async fn a_batch_mixing_independent_requests_and_a_chain_is_refused_before_sending() {
+    // The catch-all fails the test if anything is sent.
+    let server = server().await;
+    let client = builder(&server, TestCredential::new()).build().unwrap();
+    let mut batch = Batch::new();
+    batch.add(GraphRequest::get("users/x"));
+    let batch = batch
+        .request("a", GraphRequest::post("users/a/revokeSignInSessions"))
+        .request_after("b", GraphRequest::get("users/a"), ["a"]);
+    let err = client.batch(batch).await.unwrap_err();
+    assert!(
+        matches!(err, graph_client::GraphError::InvalidRequest(_)),
+        "{err:?}"
+    );
+}

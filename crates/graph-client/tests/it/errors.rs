@@ -2,7 +2,7 @@
 
 use graph_client::{GraphError, GraphRequest, RetryPolicy};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -118,6 +118,45 @@ async fn the_non_premium_tenant_error_is_licence_required_not_permission_denied(
     assert!(err.is_licence_required());
     assert!(!err.is_permission_denied());
     assert!(err.to_string().contains("P1/P2"), "{err}");
+}
+
+#[tokio::test]
+async fn intunes_not_applicable_to_target_tenant_answer_is_intune_not_licensed() {
+    let body = r#"{"error":{"code":"BadRequest","message":"Request not applicable to target tenant.",
+        "innerError":{"date":"2023-01-04T10:00:00","request-id":"7d1f","client-request-id":"7d1f"}}}"#;
+    let err = error_for(400, body, "application/json").await;
+    assert!(err.is_intune_not_licensed());
+    assert!(!err.is_licence_required());
+    assert!(!err.is_permission_denied());
+}
+
+#[tokio::test]
+async fn other_intune_400_403_and_404_answers_are_not_a_missing_licence() {
+    for (status, code, message) in [
+        (
+            400,
+            "BadRequest",
+            "Resource not found for the segment 'managedDevicez'.",
+        ),
+        (
+            403,
+            "Forbidden",
+            "Application is not authorized to perform this operation.",
+        ),
+        (404, "ResourceNotFound", "Resource not found"),
+        (
+            404,
+            "BadRequest",
+            "Request not applicable to target tenant.",
+        ),
+    ] {
+        let body = json!({"error": {"code": code, "message": message,
+            "innerError": {"request-id": "r-1", "date": "2023-01-04T10:00:00"}}})
+        .to_string();
+        let err = error_for(status, &body, "application/json").await;
+        assert!(!err.is_intune_not_licensed(), "{status} {message}");
+        assert_eq!(err.request_id(), Some("r-1"));
+    }
 }
 
 #[tokio::test]
