@@ -67,6 +67,7 @@ mod lease;
 mod names;
 mod operator;
 mod run;
+pub mod seal;
 mod traits;
 mod write;
 
