@@ -126,6 +126,12 @@ impl MasterKey {
     }
 }
 
+impl Clone for MasterKey {
+    fn clone(&self) -> Self {
+        MasterKey::from_bytes(*self.key.expose_secret())
+    }
+}
+
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MasterKey")

@@ -13,6 +13,7 @@ mod findings;
 mod leases;
 mod notifications;
 mod operators;
+mod tenants;
 mod tls;
 mod write;
 

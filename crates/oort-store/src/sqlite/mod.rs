@@ -14,6 +14,7 @@ mod findings;
 mod leases;
 mod notifications;
 mod operators;
+mod tenants;
 mod write;
 
 use std::fmt;
