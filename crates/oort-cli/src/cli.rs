@@ -73,6 +73,9 @@ pub(crate) enum Command {
     /// oort's operators: who may act, in which role, as which OS accounts (administrators only;
     /// `bootstrap` makes the first).
     Operators(OperatorsArgs),
+    /// The tenant registry: the tenants oort serves, each with its own app registration and
+    /// sealed credential (under the key of OORT_MASTER_KEY_FILE). Changes: administrators only.
+    Tenants(TenantsArgs),
     /// Last collection per stream, checkpoints, store, and the client secret's expiry.
     Status,
     /// Serve a fake tenant and print the environment that points oort at it.
@@ -250,6 +253,131 @@ pub(crate) enum OperatorsCommand {
     Bootstrap {
         /// The operator's name. Default: the OS account's name.
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TenantsArgs {
+    #[command(subcommand)]
+    pub(crate) command: TenantsCommand,
+}
+
+/// Where a new secret or certificate comes from (never the command line).
+#[derive(Debug, Args)]
+#[group(id = "credential_source", multiple = false)]
+pub(crate) struct SecretSource {
+    /// A file whose content is the client secret (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE", group = "credential_source")]
+    pub(crate) secret_file: Option<PathBuf>,
+    /// Read the client secret from standard input.
+    #[arg(long, group = "credential_source")]
+    pub(crate) secret_stdin: bool,
+    /// A certificate file with its private key: PEM, or PKCS#12 (`.pfx`, `.p12`). Its bytes
+    /// are sealed into the registry: the file is not needed afterwards.
+    #[arg(long, value_name = "FILE", group = "credential_source")]
+    pub(crate) certificate: Option<PathBuf>,
+    /// A file whose first line is the PKCS#12 certificate's password.
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub(crate) certificate_password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TenantAddArgs {
+    /// The Entra tenant id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) tenant_id: String,
+    /// The app registration's client (application) id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: String,
+    #[command(flatten)]
+    pub(crate) secret: SecretSource,
+    /// Sign in as the Azure managed identity of the machine oort runs on (no secret).
+    #[arg(long, conflicts_with = "credential_source")]
+    pub(crate) managed_identity: bool,
+    /// A user-assigned managed identity's client id (default: the system-assigned identity).
+    #[arg(long, value_name = "ID", requires = "managed_identity")]
+    pub(crate) identity_client_id: Option<String>,
+    /// Sign in with a federated token file (Kubernetes workload identity, CI), no secret.
+    #[arg(long, conflicts_with_all = ["credential_source", "managed_identity"], requires = "token_file")]
+    pub(crate) workload_identity: bool,
+    /// The federated token file of `--workload-identity` (read anew for every token).
+    #[arg(long, value_name = "FILE", requires = "workload_identity")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// A name for people.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// Collect devices too (they need Intune).
+    #[arg(long)]
+    pub(crate) devices: bool,
+    /// The cloud: global (default), usgov, usgov-dod or china.
+    #[arg(long, value_name = "CLOUD", conflicts_with_all = ["authority_host", "graph_url"])]
+    pub(crate) cloud: Option<String>,
+    /// A custom cloud's token authority host (with --graph-url).
+    #[arg(long, value_name = "URL", requires = "graph_url")]
+    pub(crate) authority_host: Option<String>,
+    /// A custom cloud's Graph root (with --authority-host).
+    #[arg(long, value_name = "URL", requires = "authority_host")]
+    pub(crate) graph_url: Option<String>,
+    /// Time between collections (e.g. `15m`, `1h`).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub(crate) interval: std::time::Duration,
+    /// A break-glass account (UPN or object id; repeat for more).
+    #[arg(long = "break-glass-account", value_name = "ACCOUNT")]
+    pub(crate) break_glass_accounts: Vec<String>,
+    /// An account remediation must refuse (UPN or object id; repeat for more).
+    #[arg(long = "protected-account", value_name = "ACCOUNT")]
+    pub(crate) protected_accounts: Vec<String>,
+    /// A stream not to collect (repeat for more; names as in `[collect] disabled_streams`).
+    #[arg(long = "disable-stream", value_name = "STREAM")]
+    pub(crate) disabled_streams: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TenantsCommand {
+    /// Add a tenant: its credential from a file or standard input (sealed), a managed
+    /// identity, or a workload identity token file.
+    Add(Box<TenantAddArgs>),
+    /// List the tenants, their credential kind and state (never a secret).
+    List,
+    /// Show one tenant (never its secret).
+    Show {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Test the tenant's connectivity with its own credential and hosts.
+    Test {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Replace the tenant's secret or certificate: the new one must obtain a token first;
+    /// one that does not leaves the old in place.
+    RotateSecret {
+        /// The tenant id.
+        tenant: String,
+        #[command(flatten)]
+        secret: SecretSource,
+    },
+    /// Stop serving the tenant until it is resumed.
+    Pause {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Serve a paused (or failing) tenant again.
+    Resume {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Remove the tenant from the registry (its collected data and audit trail stay).
+    Remove {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Re-seal every credential under a new master key (OORT_MASTER_KEY_FILE is the old one),
+    /// in one transaction; then point OORT_MASTER_KEY_FILE at the new key.
+    Rekey {
+        /// The new key file (32 bytes: raw, 64 hex digits or base64).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
     },
 }
 

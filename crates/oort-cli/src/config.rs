@@ -383,7 +383,7 @@ fn store_url_has_password(url: &str) -> bool {
 /// Adds a warning when the file at `path` can be read by its group or by others (Unix), naming
 /// the file and the command that fixes it. A file that cannot be inspected is left to the
 /// code that reads it.
-fn warn_if_shared(path: &Path, what: &str, warnings: &mut Vec<String>) {
+pub(crate) fn warn_if_shared(path: &Path, what: &str, warnings: &mut Vec<String>) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

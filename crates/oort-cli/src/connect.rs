@@ -85,6 +85,27 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
             )
         }
     };
+    connection(
+        tenant_id,
+        inner,
+        &cloud,
+        &settings.scope,
+        &settings.network,
+        background,
+    )
+}
+
+/// The cached credential and the Graph client of one tenant, from its credential (`inner`),
+/// cloud and Graph scope.
+pub(crate) fn connection(
+    tenant_id: String,
+    inner: Arc<dyn TokenCredential>,
+    cloud: &Cloud,
+    scope: &str,
+    network: &NetworkSettings,
+    background: bool,
+) -> Result<Connection, CliError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let credential: Arc<dyn TokenCredential> =
         Arc::new(TokenCache::builder(inner).clock(clock.clone()).build());
     // Collection runs unattended and retries for up to 30 minutes (the client's default); an
@@ -97,17 +118,17 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
     let client = GraphClient::builder()
         .credential(credential.clone())
         .base_url(cloud.graph_root().as_str().trim_end_matches('/'))
-        .scope(settings.scope.clone())
+        .scope(scope.to_owned())
         .background(background)
         .retry_policy(retry)
         .clock(clock)
-        .network(settings.network.clone())
+        .network(network.clone())
         .build()
         .map_err(|e| CliError::config(format!("Graph client: {e}")))?;
     Ok(Connection {
         credential,
         client,
-        scope: settings.scope.clone(),
+        scope: scope.to_owned(),
         tenant_id,
     })
 }

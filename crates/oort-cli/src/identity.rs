@@ -2,7 +2,7 @@
 //! the host and the process, and the operator that account is mapped to in the store.
 
 use oort_store::prelude::*;
-use oort_store::{OperatorRecord, ProcessOrigin};
+use oort_store::{OperatorRecord, ProcessOrigin, StoredRole};
 
 use crate::error::CliError;
 
@@ -43,4 +43,21 @@ pub(crate) async fn acting_operator(
             origin.os_user, origin.os_user
         ))),
     }
+}
+
+/// The operator acting, when it is an administrator; otherwise an error saying that only an
+/// administrator may do `what` (e.g. "manage operators").
+pub(crate) async fn acting_administrator(
+    store: &dyn Store,
+    origin: &ProcessOrigin,
+    what: &str,
+) -> Result<OperatorRecord, CliError> {
+    let me = acting_operator(store, origin).await?;
+    if me.role != StoredRole::Administrator {
+        return Err(CliError::failure(format!(
+            "operator {} ({}) may not {what}: only an administrator may",
+            me.name, me.role
+        )));
+    }
+    Ok(me)
 }

@@ -24,6 +24,12 @@ pub enum StoreErrorKind {
         /// Row id.
         id: String,
     },
+    /// A tenant's sealed credential does not open (a wrong master key, a value moved from
+    /// another tenant's row, a changed value): [`StoreError::seal_error`] says which.
+    Sealed {
+        /// The tenant whose credential it is.
+        tenant: String,
+    },
     /// A blocking task failed.
     Task,
 }
@@ -95,6 +101,25 @@ impl StoreError {
         Self::new(StoreErrorKind::Task, context, None)
     }
 
+    /// A tenant's credential that does not open (or cannot be sealed).
+    pub(crate) fn sealed(tenant: impl Into<String>, source: crate::seal::SealError) -> Self {
+        Self::new(
+            StoreErrorKind::Sealed {
+                tenant: tenant.into(),
+            },
+            source.to_string(),
+            Some(Box::new(source)),
+        )
+    }
+
+    /// The sealing error of [`StoreErrorKind::Sealed`] (e.g. [`SealError::WrongKey`](crate::seal::SealError::WrongKey)).
+    pub fn seal_error(&self) -> Option<&crate::seal::SealError> {
+        match self.kind {
+            StoreErrorKind::Sealed { .. } => self.source.as_deref()?.downcast_ref(),
+            _ => None,
+        }
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &StoreErrorKind {
         &self.kind
@@ -124,6 +149,9 @@ impl fmt::Display for StoreError {
                 "row {id:?} of table {table} holds {} that cannot be read: restore the store from a backup or recollect",
                 self.context
             ),
+            StoreErrorKind::Sealed { tenant } => {
+                write!(f, "the credential of tenant {tenant}: {}", self.context)
+            }
             StoreErrorKind::Task => write!(f, "a store task failed: {}", self.context),
         }
     }

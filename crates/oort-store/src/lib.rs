@@ -23,6 +23,7 @@
 //! | [`NotificationStore`] | what was notified, per channel |
 //! | [`AuditStore`] | the audit trail: append-only hash chains, verified by walking them |
 //! | [`OperatorStore`] | oort's operators, their roles and OS accounts (changes audited) |
+//! | [`TenantStore`] | the tenant registry: app registration, cloud, settings, state, sealed credential (changes audited) |
 //! | [`LeaseStore`] | tenants leased to the workers of a fleet or to one collection: who holds each, since when |
 //! | [`Store`] | all of them (what the backends are) |
 //!
@@ -68,6 +69,8 @@ mod names;
 mod operator;
 mod rejected;
 mod run;
+pub mod seal;
+mod tenant;
 mod traits;
 mod write;
 
@@ -82,6 +85,8 @@ mod rows;
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod tenant_rows;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -105,9 +110,13 @@ pub use names::UnknownValue;
 pub use operator::{OperatorChange, OperatorRecord, StoredRole};
 pub use rejected::{RejectedCount, RejectedItem, StoredRejectedItem};
 pub use run::{Checkpoint, CollectionRun, RunStatus, SkipCause, StreamKind};
+pub use tenant::{
+    seal_credential, unseal_credential, SealedCredential, TenantChange, TenantCloud,
+    TenantCredentialKind, TenantRecord, TenantState, DEFAULT_INTERVAL_SECONDS,
+};
 pub use traits::{
     ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-    LeaseStore, NotificationStore, OperatorStore, RejectedStore, Store,
+    LeaseStore, NotificationStore, OperatorStore, RejectedStore, Store, TenantStore,
 };
 pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 
@@ -116,6 +125,6 @@ pub use write::{Batch, ItemKind, SnapshotScope, WriteContext, WriteSummary};
 pub mod prelude {
     pub use crate::traits::{
         ActivityStore, AuditStore, CheckpointStore, DirectoryStore, FindingStore, IngestStore,
-        LeaseStore, NotificationStore, OperatorStore, RejectedStore, Store,
+        LeaseStore, NotificationStore, OperatorStore, RejectedStore, Store, TenantStore,
     };
 }

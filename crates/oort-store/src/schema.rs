@@ -296,6 +296,36 @@ CREATE TABLE rejected_items (
     PRIMARY KEY (tenant_id, stream, item_key)
 );
 "#,
+    r#"
+-- Version 11: the tenant registry (issue #20), a table of its own rather than columns of
+-- `tenants`: that table is the leases' list, which every collection writes (the single-tenant
+-- configuration included, with no registry entry), on the hot path of the workers; a registry
+-- row holds an operator's settings and a sealed credential, changed rarely and audited. The
+-- credential is only ever stored sealed (AES-256-GCM under a master key outside the store).
+CREATE TABLE tenant_registry (
+    tenant_id TEXT PRIMARY KEY,
+    display_name TEXT,
+    cloud TEXT NOT NULL,
+    authority_host TEXT,
+    graph_url TEXT,
+    client_id TEXT NOT NULL,
+    credential_kind TEXT NOT NULL,
+    sealed_credential TEXT,
+    identity_client_id TEXT,
+    token_file TEXT,
+    devices BOOLEAN NOT NULL,
+    disabled_streams TEXT NOT NULL,
+    interval_seconds BIGINT NOT NULL,
+    break_glass_accounts TEXT NOT NULL,
+    protected_accounts TEXT NOT NULL,
+    state TEXT NOT NULL,
+    last_error TEXT,
+    failing_since TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    credential_rotated_at TEXT
+);
+"#,
 ];
 
 #[cfg(feature = "postgres")]
@@ -595,6 +625,36 @@ CREATE TABLE rejected_items (
     first_rejected_at TIMESTAMPTZ NOT NULL,
     last_rejected_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, stream, item_key)
+);
+"#,
+    r#"
+-- Version 11: the tenant registry (issue #20), a table of its own rather than columns of
+-- `tenants`: that table is the leases' list, which every collection writes (the single-tenant
+-- configuration included, with no registry entry), on the hot path of the workers; a registry
+-- row holds an operator's settings and a sealed credential, changed rarely and audited. The
+-- credential is only ever stored sealed (AES-256-GCM under a master key outside the store).
+CREATE TABLE tenant_registry (
+    tenant_id TEXT PRIMARY KEY,
+    display_name TEXT,
+    cloud TEXT NOT NULL,
+    authority_host TEXT,
+    graph_url TEXT,
+    client_id TEXT NOT NULL,
+    credential_kind TEXT NOT NULL,
+    sealed_credential TEXT,
+    identity_client_id TEXT,
+    token_file TEXT,
+    devices BOOLEAN NOT NULL,
+    disabled_streams TEXT NOT NULL,
+    interval_seconds BIGINT NOT NULL,
+    break_glass_accounts TEXT NOT NULL,
+    protected_accounts TEXT NOT NULL,
+    state TEXT NOT NULL,
+    last_error TEXT,
+    failing_since TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    credential_rotated_at TIMESTAMPTZ
 );
 "#,
 ];

@@ -7,12 +7,13 @@ use async_trait::async_trait;
 use entra_model::{Application, AuthenticationMethod, Group, Raw, ServicePrincipal, SignIn};
 use time::OffsetDateTime;
 
+use crate::seal::MasterKey;
 use crate::{
     AuditRecord, Batch, ChainLink, ChainVerification, Checkpoint, CollectionRun, FindingFilter,
     ItemKind, Lease, LeaseClaim, Membership, NotificationRecord, OperatorChange, OperatorRecord,
     PruneSummary, RejectedCount, RejectedItem, SignInChanges, SignInQuery, SnapshotScope,
     StoreError, StoredCredential, StoredFinding, StoredRejectedItem, StoredRole, StoredUser,
-    StreamKind, WriteContext, WriteSummary,
+    StreamKind, TenantChange, TenantRecord, TenantState, WriteContext, WriteSummary,
 };
 
 /// Writing what collection brings: batches of items with the checkpoint that covers them, and
@@ -257,6 +258,67 @@ pub trait OperatorStore: Send + Sync + fmt::Debug {
     ) -> Result<Option<OperatorRecord>, StoreError>;
 }
 
+/// The tenant registry: the tenants oort serves, each with its app registration, cloud,
+/// settings, state and sealed credential (see [`seal`](crate::seal)). Every change an operator
+/// makes is recorded in the tenant's audit chain (the chain named by its tenant id; a re-key in
+/// the operators' chain, [`OPERATORS_CHAIN`](crate::OPERATORS_CHAIN)) in the change's
+/// transaction, with `audit` as the entry; a change that is refused ([`TenantChange`] other
+/// than `Done`) changes and records nothing.
+#[async_trait]
+pub trait TenantStore: Send + Sync + fmt::Debug {
+    /// Adds a tenant (and registers it in the leases' list): `AlreadyExists` when its id is
+    /// in the registry.
+    async fn add_tenant(
+        &self,
+        tenant: &TenantRecord,
+        audit: &AuditRecord,
+    ) -> Result<TenantChange, StoreError>;
+
+    /// A tenant of the registry, `None` when it is not there.
+    async fn tenant(&self, tenant_id: &str) -> Result<Option<TenantRecord>, StoreError>;
+
+    /// Every tenant of the registry, by tenant id.
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
+
+    /// Replaces a tenant's sealed credential (`sealed`, of kind `secret` or `certificate`),
+    /// setting `credential_rotated_at` and `updated_at` to `audit.at`: `NotFound`.
+    async fn replace_tenant_credential(
+        &self,
+        tenant_id: &str,
+        sealed: &str,
+        audit: &AuditRecord,
+    ) -> Result<TenantChange, StoreError>;
+
+    /// Sets a tenant's state at `at` (`updated_at` too): an operator's pause or resume with its
+    /// audit entry, or a worker's report of a failure or a recovery without one. `NotFound`.
+    async fn set_tenant_state(
+        &self,
+        tenant_id: &str,
+        state: &TenantState,
+        at: OffsetDateTime,
+        audit: Option<&AuditRecord>,
+    ) -> Result<TenantChange, StoreError>;
+
+    /// Removes a tenant from the registry (its collected data and audit chain stay):
+    /// `NotFound`.
+    async fn remove_tenant(
+        &self,
+        tenant_id: &str,
+        audit: &AuditRecord,
+    ) -> Result<TenantChange, StoreError>;
+
+    /// Re-seals every tenant's credential from `old` to `new` in one transaction, recorded in
+    /// the operators' chain; returns how many credentials were re-sealed. A credential that
+    /// does not open under `old` fails the whole re-key ([`StoreErrorKind::Sealed`](crate::StoreErrorKind::Sealed),
+    /// naming the tenant) and changes nothing.
+    async fn rekey_tenants(
+        &self,
+        old: &MasterKey,
+        new: &MasterKey,
+        audit: &AuditRecord,
+    ) -> Result<u64, StoreError>;
+}
+
 /// Tenants handed out to the workers of a fleet by leases.
 #[async_trait]
 pub trait LeaseStore: Send + Sync + fmt::Debug {
@@ -350,6 +412,7 @@ pub trait Store:
     + NotificationStore
     + AuditStore
     + OperatorStore
+    + TenantStore
     + LeaseStore
     + RejectedStore
 {
@@ -364,6 +427,7 @@ impl<T> Store for T where
         + NotificationStore
         + AuditStore
         + OperatorStore
+        + TenantStore
         + LeaseStore
         + RejectedStore
         + ?Sized

@@ -11,6 +11,7 @@ mod init;
 mod operators;
 mod remediate;
 mod status;
+mod tenants;
 mod test_connectivity;
 
 use std::process::ExitCode;
@@ -52,6 +53,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Remediate(args) => remediate::run(&load()?, args, out).await,
         Command::Audit(args) => audit::run(&load()?, args, out).await,
         Command::Operators(args) => operators::run(&load()?, args, out).await,
+        Command::Tenants(args) => tenants::run(&load()?, args, out).await,
         Command::Status => status::run(&load()?, out).await,
     }
 }

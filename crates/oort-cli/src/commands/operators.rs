@@ -17,7 +17,7 @@ use crate::cli::{OperatorsArgs, OperatorsCommand, RoleArg};
 use crate::config::Settings;
 use crate::connect::open_store;
 use crate::error::CliError;
-use crate::identity::{acting_operator, origin};
+use crate::identity::{acting_administrator, origin};
 use crate::output::{ts, Out, Table};
 
 impl RoleArg {
@@ -61,13 +61,7 @@ pub(super) async fn run(
             &out,
         );
     }
-    let me = acting_operator(&*store, &origin).await?;
-    if me.role != StoredRole::Administrator {
-        return Err(CliError::failure(format!(
-            "operator {} ({}) may not manage operators: only an administrator may",
-            me.name, me.role
-        )));
-    }
+    let me = acting_administrator(&*store, &origin, "manage operators").await?;
     match args.command {
         OperatorsCommand::Bootstrap { .. } => unreachable!("handled above"),
         OperatorsCommand::List => {

@@ -44,6 +44,7 @@ pub(crate) const OORT_VARS: &[&str] = &[
     "OORT_NOTIFY_WEBHOOK_SECRET",
     "OORT_LOG_FORMAT",
     "OORT_LOG_FILE",
+    "OORT_MASTER_KEY_FILE",
     // Not oort's own, but they change its output: the log filter and the width tables fit.
     "RUST_LOG",
     "COLUMNS",

@@ -14,6 +14,7 @@ mod leases;
 mod notifications;
 mod operators;
 mod rejected;
+mod tenants;
 mod tls;
 mod write;
 

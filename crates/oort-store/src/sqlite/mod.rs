@@ -15,6 +15,7 @@ mod leases;
 mod notifications;
 mod operators;
 mod rejected;
+mod tenants;
 mod write;
 
 use std::fmt;

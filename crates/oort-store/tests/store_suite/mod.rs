@@ -1195,6 +1195,254 @@ pub(crate) async fn operators_are_stored_found_by_os_account_and_every_change_is
         .is_intact());
 }
 
+fn registry_audit(action: &str, tenant: &str, at: &str) -> AuditRecord {
+    let mut rec = admin_audit(action, tenant);
+    rec.id = format!("{action}-{tenant}-{at}");
+    rec.at = t(at);
+    rec
+}
+
+pub(crate) async fn tenants_are_registered_with_sealed_credentials_and_every_change_is_audited(
+    store: &dyn Store,
+) {
+    use oort_store::seal::MasterKey;
+    use secrecy::{ExposeSecret, SecretString};
+    let key = MasterKey::from_bytes([3; 32]);
+    let secret = SealedCredential::ClientSecret(SecretString::from("s3cr3t-value"));
+    let mut contoso = TenantRecord::new(
+        "contoso",
+        "app-1",
+        TenantCredentialKind::Secret,
+        t("2024-05-01T00:00:00.1234567Z"),
+    )
+    .with_sealed_credential(seal_credential(&key, "contoso", &secret).unwrap());
+    contoso.display_name = Some("Contoso".into());
+    contoso.cloud = TenantCloud::Custom {
+        authority_host: "http://127.0.0.1:1".into(),
+        graph_url: "http://127.0.0.1:2".into(),
+    };
+    contoso.devices = true;
+    contoso.disabled_streams = vec![StreamKind::RiskyUsers];
+    contoso.interval_seconds = 300;
+    contoso.break_glass_accounts = vec!["bg@contoso.com".into()];
+    contoso.protected_accounts = vec!["ceo@contoso.com".into()];
+    let mut fabrikam = TenantRecord::new(
+        "fabrikam",
+        "app-2",
+        TenantCredentialKind::ManagedIdentity,
+        t("2024-05-01T00:00:00Z"),
+    );
+    fabrikam.identity_client_id = Some("mi-1".into());
+    let add = |id: &str| registry_audit("tenant_add", id, "2024-05-01T00:00:00Z");
+    assert_eq!(
+        store.add_tenant(&contoso, &add("contoso")).await.unwrap(),
+        TenantChange::Done
+    );
+    assert_eq!(
+        store.add_tenant(&fabrikam, &add("fabrikam")).await.unwrap(),
+        TenantChange::Done
+    );
+    assert_eq!(
+        store
+            .add_tenant(&contoso, &add("contoso-again"))
+            .await
+            .unwrap(),
+        TenantChange::AlreadyExists
+    );
+    let stored = store.tenant("contoso").await.unwrap().unwrap();
+    assert_eq!(stored, contoso, "every field reads back");
+    assert_eq!(
+        stored.created_at,
+        t("2024-05-01T00:00:00.123456Z"),
+        "times to the microsecond"
+    );
+    assert!(!stored
+        .sealed_credential
+        .as_deref()
+        .unwrap()
+        .contains("s3cr3t"));
+    match stored.open_credential(&key).unwrap().unwrap() {
+        SealedCredential::ClientSecret(s) => assert_eq!(s.expose_secret(), "s3cr3t-value"),
+        other => panic!("{other:?}"),
+    }
+    let ids: Vec<_> = store
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tenant_id)
+        .collect();
+    assert_eq!(ids, ["contoso", "fabrikam"]);
+    assert_eq!(store.tenant("nobody").await.unwrap(), None);
+    // Added tenants are in the leases' list too.
+    let at = t("2024-05-01T00:00:00Z");
+    let mut leased = Vec::new();
+    while let Some(id) = store
+        .acquire_lease("w", Duration::minutes(5), at)
+        .await
+        .unwrap()
+    {
+        leased.push(id);
+    }
+    leased.sort();
+    assert_eq!(leased, ["contoso", "fabrikam"]);
+
+    // A new credential replaces the old and says when.
+    let new = SealedCredential::ClientSecret(SecretString::from("n3w-value"));
+    let sealed = seal_credential(&key, "contoso", &new).unwrap();
+    let rotate = registry_audit("tenant_rotate_secret", "contoso", "2024-05-02T00:00:00Z");
+    assert_eq!(
+        store
+            .replace_tenant_credential("contoso", &sealed, &rotate)
+            .await
+            .unwrap(),
+        TenantChange::Done
+    );
+    assert_eq!(
+        store
+            .replace_tenant_credential("nobody", &sealed, &rotate)
+            .await
+            .unwrap(),
+        TenantChange::NotFound
+    );
+    let rotated = store.tenant("contoso").await.unwrap().unwrap();
+    assert_eq!(
+        rotated.credential_rotated_at,
+        Some(t("2024-05-02T00:00:00Z"))
+    );
+    assert_eq!(rotated.updated_at, t("2024-05-02T00:00:00Z"));
+    assert_eq!(rotated.sealed_credential.as_deref(), Some(sealed.as_str()));
+
+    // Paused by an operator (audited), failing as a worker reports it (not audited), resumed.
+    let pause = registry_audit("tenant_pause", "contoso", "2024-05-03T00:00:00Z");
+    assert_eq!(
+        store
+            .set_tenant_state("contoso", &TenantState::Paused, pause.at, Some(&pause))
+            .await
+            .unwrap(),
+        TenantChange::Done
+    );
+    assert_eq!(
+        store.tenant("contoso").await.unwrap().unwrap().state,
+        TenantState::Paused
+    );
+    let failing = TenantState::Failing {
+        last_error: "AADSTS7000215: invalid client secret".into(),
+        since: t("2024-05-04T00:00:00Z"),
+    };
+    store
+        .set_tenant_state("contoso", &failing, t("2024-05-04T00:00:00Z"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tenant("contoso").await.unwrap().unwrap().state,
+        failing
+    );
+    assert_eq!(
+        store
+            .set_tenant_state("nobody", &TenantState::Enabled, at, None)
+            .await
+            .unwrap(),
+        TenantChange::NotFound
+    );
+
+    let remove = registry_audit("tenant_remove", "fabrikam", "2024-05-05T00:00:00Z");
+    assert_eq!(
+        store.remove_tenant("fabrikam", &remove).await.unwrap(),
+        TenantChange::Done
+    );
+    assert_eq!(
+        store.remove_tenant("fabrikam", &remove).await.unwrap(),
+        TenantChange::NotFound
+    );
+    assert_eq!(store.tenant("fabrikam").await.unwrap(), None);
+
+    let actions = |chain: &'static str| async move {
+        store
+            .audit_log(chain, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        actions("contoso").await,
+        ["tenant_pause", "tenant_rotate_secret", "tenant_add"],
+        "every operator's change, and only changes, in the tenant's chain"
+    );
+    assert_eq!(actions("fabrikam").await, ["tenant_remove", "tenant_add"]);
+    assert!(store
+        .verify_audit_chain("contoso")
+        .await
+        .unwrap()
+        .is_intact());
+}
+
+pub(crate) async fn rekey_reseals_every_credential_or_none(store: &dyn Store) {
+    use oort_store::seal::{MasterKey, SealError};
+    use secrecy::{ExposeSecret, SecretString};
+    let (old, new) = (
+        MasterKey::from_bytes([1; 32]),
+        MasterKey::from_bytes([2; 32]),
+    );
+    let at = t("2024-05-01T00:00:00Z");
+    for id in ["a", "b"] {
+        let secret = SealedCredential::ClientSecret(SecretString::from(format!("secret-{id}")));
+        let rec = TenantRecord::new(id, "app", TenantCredentialKind::Secret, at)
+            .with_sealed_credential(seal_credential(&old, id, &secret).unwrap());
+        store
+            .add_tenant(
+                &rec,
+                &registry_audit("tenant_add", id, "2024-05-01T00:00:00Z"),
+            )
+            .await
+            .unwrap();
+    }
+    let mi = TenantRecord::new("c", "app", TenantCredentialKind::WorkloadIdentity, at);
+    store
+        .add_tenant(
+            &mi,
+            &registry_audit("tenant_add", "c", "2024-05-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let rekey = registry_audit("tenants_rekey", "all", "2024-05-02T00:00:00Z");
+    // The wrong old key: an error naming the tenant and the cause, and nothing changed.
+    let wrong = MasterKey::from_bytes([9; 32]);
+    let err = store.rekey_tenants(&wrong, &new, &rekey).await.unwrap_err();
+    assert!(
+        matches!(err.seal_error(), Some(SealError::WrongKey { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("tenant a"), "{err}");
+    let a = store.tenant("a").await.unwrap().unwrap();
+    assert!(a.open_credential(&old).is_ok(), "still under the old key");
+    assert!(store
+        .audit_log(OPERATORS_CHAIN, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert_eq!(store.rekey_tenants(&old, &new, &rekey).await.unwrap(), 2);
+    for id in ["a", "b"] {
+        let rec = store.tenant(id).await.unwrap().unwrap();
+        assert!(matches!(
+            rec.open_credential(&old),
+            Err(SealError::WrongKey { .. })
+        ));
+        match rec.open_credential(&new).unwrap().unwrap() {
+            SealedCredential::ClientSecret(s) => {
+                assert_eq!(s.expose_secret(), format!("secret-{id}"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let trail = store.audit_log(OPERATORS_CHAIN, 10).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, "tenants_rekey");
+}
+
 pub(crate) async fn leases_hand_each_tenant_to_one_worker_until_they_expire(store: &dyn Store) {
     for tenant in ["ta", "tb"] {
         store.register_tenant(tenant).await.unwrap();
@@ -1575,6 +1823,8 @@ macro_rules! store_suite {
             notifications_are_recorded_per_channel_and_replaced,
             audit_entries_are_appended_as_intent_and_outcome_never_updated,
             operators_are_stored_found_by_os_account_and_every_change_is_audited,
+            tenants_are_registered_with_sealed_credentials_and_every_change_is_audited,
+            rekey_reseals_every_credential_or_none,
             leases_hand_each_tenant_to_one_worker_until_they_expire,
             a_claimed_lease_names_its_holder_since_when_until_it_expires_or_is_released,
             rejected_items_are_recorded_once_per_key_counted_listed_and_deleted,
