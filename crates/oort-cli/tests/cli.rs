@@ -448,7 +448,7 @@ async fn remediation_acts_as_the_operator_of_the_os_account_is_refused_by_role_a
     assert_eq!(dry["outcome"], "dry_run");
     assert_eq!(
         (dry["operator"].as_str(), dry["role"].as_str()),
-        (Some("alice"), Some("HelpDesk"))
+        (Some("alice"), Some("help-desk"))
     );
     assert_eq!(dry["origin"]["os_user"], me.as_str());
     assert!(dry["origin"]["pid"].as_u64().unwrap() > 0);
@@ -480,7 +480,7 @@ async fn remediation_acts_as_the_operator_of_the_os_account_is_refused_by_role_a
     .await;
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        stderr(&refused).contains("HelpDesk"),
+        stderr(&refused).contains("help-desk"),
         "{}",
         stderr(&refused)
     );
