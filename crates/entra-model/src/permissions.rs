@@ -584,17 +584,24 @@ impl fmt::Display for Capability {
 }
 
 /// A remediation action oort can take.
+///
+/// Named as the `oort remediate` subcommands are (`log-out`), everywhere: JSON, the audit trail,
+/// messages. The snake-case names of earlier versions (`log_out`) are still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum RemediationAction {
     /// Set `userType` to `Member` or `Guest`.
+    #[serde(alias = "update_user_type")]
     UpdateUserType,
     /// Delete a guest user (soft delete, restorable for 30 days).
+    #[serde(alias = "delete_guest_user")]
     DeleteGuestUser,
     /// Revoke a user's sign-in sessions.
+    #[serde(alias = "log_out")]
     LogOut,
     /// Delete a user's registered authentication methods.
+    #[serde(alias = "reset_mfa")]
     ResetMfa,
 }
 
@@ -607,8 +614,18 @@ impl RemediationAction {
         RemediationAction::ResetMfa,
     ];
 
-    /// Snake-case name (`log_out`).
+    /// The name, as the `oort remediate` subcommand (`log-out`).
     pub fn as_str(self) -> &'static str {
+        match self {
+            RemediationAction::UpdateUserType => "update-user-type",
+            RemediationAction::DeleteGuestUser => "delete-guest-user",
+            RemediationAction::LogOut => "log-out",
+            RemediationAction::ResetMfa => "reset-mfa",
+        }
+    }
+
+    /// The snake-case name earlier versions wrote (`log_out`), for reading their records.
+    pub fn legacy_name(self) -> &'static str {
         match self {
             RemediationAction::UpdateUserType => "update_user_type",
             RemediationAction::DeleteGuestUser => "delete_guest_user",

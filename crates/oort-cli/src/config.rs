@@ -133,6 +133,9 @@ pub(crate) struct Settings {
     pub(crate) secret: Option<Secret>,
     /// Every credential configured, in the order oort picks them: the first is the one used.
     pub(crate) credential_sources: Vec<&'static str>,
+    /// The file the client secret was read from, when it came from one (read again when it
+    /// changes: see `connect`).
+    pub(crate) secret_file: Option<PathBuf>,
     pub(crate) cloud: Cloud,
     pub(crate) scope: String,
     pub(crate) store: String,
@@ -192,7 +195,7 @@ fn duration(key: &str, text: &str) -> Result<time::Duration, CliError> {
     Ok(time::Duration::seconds(d.as_secs() as i64))
 }
 
-fn read_secret_file(path: &Path) -> Result<SecretString, CliError> {
+pub(crate) fn read_secret_file(path: &Path) -> Result<SecretString, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::config(format!(
             "cannot read the client secret file {}: {e}; check OORT_CLIENT_SECRET_FILE",
@@ -307,6 +310,13 @@ impl Settings {
             certificate_password: f.certificate_password,
         };
         let credential_sources = credential_sources(env, &file_secret);
+        let secret_file = match credential_sources.first() {
+            Some(&"OORT_CLIENT_SECRET_FILE") => {
+                env.var("OORT_CLIENT_SECRET_FILE").map(PathBuf::from)
+            }
+            Some(&"client_secret_file in oort.toml") => file_secret.client_secret_file.clone(),
+            _ => None,
+        };
         let secret = secret_settings(env, file_secret)?;
         let (cloud, scope) = cloud_settings(
             pick("OORT_CLOUD", f.cloud),
@@ -343,6 +353,7 @@ impl Settings {
             client_id,
             secret,
             credential_sources,
+            secret_file,
             cloud,
             scope,
             store,

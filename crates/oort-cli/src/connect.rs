@@ -9,6 +9,7 @@ use entra_auth::{
 use graph_client::GraphClient;
 use oort_store::prelude::*;
 use oort_store::{PostgresOptions, PostgresStore, SqliteStore};
+use secrecy::SecretString;
 
 use crate::config::{Secret, Settings};
 use crate::error::CliError;
@@ -57,32 +58,60 @@ pub(crate) fn connect(settings: &Settings, background: bool) -> Result<Connectio
     )?;
     let cloud: Cloud = settings.cloud.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let inner: Arc<dyn TokenCredential> = match &settings.secret {
-        None => {
+    let (t, c, k, n) = (
+        tenant_id.clone(),
+        client_id.clone(),
+        clock.clone(),
+        settings.network.clone(),
+    );
+    let cloud_of = cloud.clone();
+    let with_secret = move |secret: SecretString| -> Result<Arc<dyn TokenCredential>, CliError> {
+        Ok(Arc::new(
+            ClientSecretCredential::builder(t.clone(), c.clone(), secret)
+                .cloud(cloud_of.clone())
+                .clock(k.clone())
+                .network(n.clone())
+                .build()?,
+        ))
+    };
+    let (t, c, k, n) = (
+        tenant_id.clone(),
+        client_id.clone(),
+        clock.clone(),
+        settings.network.clone(),
+    );
+    let cloud_of = cloud.clone();
+    let with_certificate =
+        move |certificate: ClientCertificate| -> Result<Arc<dyn TokenCredential>, CliError> {
+            Ok(Arc::new(
+                ClientCertificateCredential::builder(t.clone(), c.clone(), certificate)
+                    .cloud(cloud_of.clone())
+                    .clock(k.clone())
+                    .network(n.clone())
+                    .build()?,
+            ))
+        };
+    // A secret or certificate read from a file is read again when the file changes, so a
+    // credential rotated on disk is used by the next token request of a long-running
+    // `collect --watch` (each run asks for a new token: see `Collector::granted_from`).
+    let inner: Arc<dyn TokenCredential> = match (&settings.secret, &settings.secret_file) {
+        (None, _) => {
             return Err(CliError::config(
                 "no credential: set OORT_CLIENT_SECRET or OORT_CLIENT_SECRET_FILE (or OORT_CERTIFICATE) in the environment, or client_secret_file / certificate in oort.toml",
             ))
         }
-        Some(Secret::ClientSecret(secret)) => Arc::new(
-            ClientSecretCredential::builder(tenant_id.clone(), client_id.clone(), secret.clone())
-                .cloud(cloud.clone())
-                .clock(clock.clone())
-                .network(settings.network.clone())
-                .build()?,
-        ),
-        Some(Secret::Certificate { path, password }) => {
-            let certificate = load_certificate(path, password.as_ref())?;
-            Arc::new(
-                ClientCertificateCredential::builder(
-                    tenant_id.clone(),
-                    client_id.clone(),
-                    certificate,
-                )
-                .cloud(cloud.clone())
-                .clock(clock.clone())
-                .network(settings.network.clone())
-                .build()?,
-            )
+        (Some(Secret::ClientSecret(_)), Some(file)) => {
+            let path = file.clone();
+            Arc::new(ReloadingCredential::new(file.clone(), move || {
+                with_secret(crate::config::read_secret_file(&path)?)
+            })?)
+        }
+        (Some(Secret::ClientSecret(secret)), None) => with_secret(secret.clone())?,
+        (Some(Secret::Certificate { path, password }), _) => {
+            let (file, password) = (path.clone(), password.clone());
+            Arc::new(ReloadingCredential::new(path.clone(), move || {
+                with_certificate(load_certificate(&file, password.as_ref())?)
+            })?)
         }
     };
     connection(
@@ -237,4 +266,88 @@ pub(crate) fn store_display(url: &str) -> String {
         }
     }
     url.to_owned()
+}
+
+/// A credential built from a file (a client secret file, a certificate), built again when the
+/// file changes (its modification time or length), so that a secret or certificate rotated on
+/// disk is used from the next token request on. A file that cannot be used yet (half written,
+/// empty) keeps the previous credential, with a warning.
+struct ReloadingCredential {
+    path: std::path::PathBuf,
+    build: Box<dyn Fn() -> Result<Arc<dyn TokenCredential>, CliError> + Send + Sync>,
+    current: std::sync::Mutex<(Option<FileStamp>, Arc<dyn TokenCredential>)>,
+}
+
+/// What tells a file changed.
+type FileStamp = (std::time::SystemTime, u64);
+
+fn stamp(path: &std::path::Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+impl ReloadingCredential {
+    fn new(
+        path: std::path::PathBuf,
+        build: impl Fn() -> Result<Arc<dyn TokenCredential>, CliError> + Send + Sync + 'static,
+    ) -> Result<Self, CliError> {
+        let first = stamp(&path);
+        let credential = build()?;
+        Ok(ReloadingCredential {
+            path,
+            build: Box::new(build),
+            current: std::sync::Mutex::new((first, credential)),
+        })
+    }
+
+    /// The credential for the file as it is now.
+    fn credential(&self) -> Arc<dyn TokenCredential> {
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = stamp(&self.path);
+        if now.is_some() && now != current.0 {
+            match (self.build)() {
+                Ok(credential) => {
+                    tracing::info!(file = %self.path.display(), "the credential file changed: its new content is used from now on");
+                    *current = (now, credential);
+                }
+                Err(e) => tracing::warn!(
+                    file = %self.path.display(),
+                    "the credential file changed but cannot be used ({}): the previous credential is kept",
+                    e.message
+                ),
+            }
+        }
+        current.1.clone()
+    }
+}
+
+impl std::fmt::Debug for ReloadingCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadingCredential")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for ReloadingCredential {
+    async fn get_token(
+        &self,
+        scope: &str,
+    ) -> Result<entra_auth::AccessToken, entra_auth::AuthError> {
+        let credential = self.credential();
+        credential.get_token(scope).await
+    }
+
+    async fn invalidate(&self, scope: &str) {
+        let credential = self.credential();
+        credential.invalidate(scope).await;
+    }
+
+    fn identity(&self) -> Option<entra_auth::CredentialIdentity> {
+        self.credential().identity()
+    }
 }

@@ -448,7 +448,7 @@ async fn remediation_acts_as_the_operator_of_the_os_account_is_refused_by_role_a
     assert_eq!(dry["outcome"], "dry_run");
     assert_eq!(
         (dry["operator"].as_str(), dry["role"].as_str()),
-        (Some("alice"), Some("HelpDesk"))
+        (Some("alice"), Some("help-desk"))
     );
     assert_eq!(dry["origin"]["os_user"], me.as_str());
     assert!(dry["origin"]["pid"].as_u64().unwrap() > 0);
@@ -480,7 +480,7 @@ async fn remediation_acts_as_the_operator_of_the_os_account_is_refused_by_role_a
     .await;
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        stderr(&refused).contains("HelpDesk"),
+        stderr(&refused).contains("help-desk"),
         "{}",
         stderr(&refused)
     );
@@ -1556,4 +1556,64 @@ async fn an_unreadable_sign_in_is_set_aside_shown_by_status_raised_by_checks_and
     let retry = json(&retry);
     assert_eq!(retry["retried"][0]["stream"], "sign_ins", "{retry}");
     assert_eq!(retry["retried"][0]["still_rejected"], 1, "{retry}");
+}
+
+/// A secret rotated on disk while `collect --watch` runs is used by its next run: the portal's
+/// new secret replaces the old one (which stops working), the file is rewritten, and the next
+/// run succeeds without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collect_watch_uses_a_client_secret_rotated_on_disk_from_its_next_run() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let fake = small().start().await.unwrap();
+    let dir = workdir();
+    let secret_file = dir.path().join("client-secret");
+    std::fs::write(&secret_file, fake.client_secret()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
+    cmd.current_dir(dir.path())
+        .args(["collect", "--watch", "--interval", "2s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in OORT_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("OORT_TENANT_ID", fake.tenant_id())
+        .env("OORT_CLIENT_ID", fake.client_id())
+        .env("OORT_CLIENT_SECRET_FILE", &secret_file)
+        .env("OORT_AUTHORITY_HOST", fake.authority_host())
+        .env("OORT_GRAPH_URL", fake.graph_url())
+        .env(
+            "OORT_STORE",
+            format!("sqlite:{}", dir.path().join("oort.db").display()),
+        );
+    let mut child = cmd.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut runs = Vec::new();
+    let mut line = String::new();
+    while runs.len() < 2 && err.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("collect: run run-") {
+            runs.push(line.clone());
+            if runs.len() == 1 {
+                // The administrator rotates the secret: the old one stops working at once.
+                fake.with_tenant(|t| t.rotate_client_secret("the-new-secret-value"));
+                std::fs::write(&secret_file, "the-new-secret-value\n").unwrap();
+            }
+        }
+        line.clear();
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(runs.len(), 2, "two runs: {runs:?}");
+    assert!(runs[0].contains(" succeeded in "), "{}", runs[0]);
+    assert!(
+        runs[1].contains(" succeeded in "),
+        "the second run used the new secret: {}",
+        runs[1]
+    );
+    assert_eq!(out.status.code(), Some(0));
 }

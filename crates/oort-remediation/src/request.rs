@@ -29,24 +29,32 @@ use crate::error::{ErrorKind, RemediationError};
 /// assert!(role.may(RemediationAction::LogOut));
 /// assert!(!role.may(RemediationAction::DeleteGuestUser));
 /// ```
+///
+/// Named as the store and `oort operators --role` name them (`help-desk`), everywhere; the names
+/// of earlier versions (`HelpDesk`) are still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum OperatorRole {
     /// May take every action.
+    #[serde(alias = "Administrator")]
     Administrator,
     /// May update a user's type, log a user out and reset MFA; may not delete.
+    #[serde(alias = "HelpDesk")]
     HelpDesk,
     /// May take no action.
+    #[serde(alias = "ReadOnly")]
     ReadOnly,
 }
 
 impl OperatorRole {
-    /// `Administrator`, `HelpDesk` or `ReadOnly` (as stored in the audit trail).
+    /// `administrator`, `help-desk` or `read-only` (as stored in the audit trail and the
+    /// operators' records).
     pub fn as_str(self) -> &'static str {
         match self {
-            OperatorRole::Administrator => "Administrator",
-            OperatorRole::HelpDesk => "HelpDesk",
-            OperatorRole::ReadOnly => "ReadOnly",
+            OperatorRole::Administrator => "administrator",
+            OperatorRole::HelpDesk => "help-desk",
+            OperatorRole::ReadOnly => "read-only",
         }
     }
 
@@ -114,7 +122,7 @@ impl FromStr for OperatorRole {
             "readonly" => Ok(OperatorRole::ReadOnly),
             _ => Err(RemediationError::new(ErrorKind::InvalidRequest {
                 reason: format!(
-                    "{s:?} is not an operator role; use Administrator, HelpDesk or ReadOnly"
+                    "{s:?} is not an operator role; use administrator, help-desk or read-only"
                 ),
             })),
         }
@@ -309,6 +317,24 @@ mod tests {
             [A::UpdateUserType, A::LogOut, A::ResetMfa]
         );
         assert!(OperatorRole::ReadOnly.allowed_actions().is_empty());
+    }
+
+    #[test]
+    fn roles_and_actions_are_written_in_one_spelling_and_the_earlier_ones_still_read() {
+        assert_eq!(
+            serde_json::to_value(OperatorRole::HelpDesk).unwrap(),
+            "help-desk"
+        );
+        assert_eq!(OperatorRole::HelpDesk.to_string(), "help-desk");
+        let old: OperatorRole = serde_json::from_value(serde_json::json!("HelpDesk")).unwrap();
+        assert_eq!(old, OperatorRole::HelpDesk);
+        assert_eq!(
+            serde_json::to_value(RemediationAction::LogOut).unwrap(),
+            "log-out"
+        );
+        assert_eq!(RemediationAction::LogOut.to_string(), "log-out");
+        let old: RemediationAction = serde_json::from_value(serde_json::json!("log_out")).unwrap();
+        assert_eq!(old, RemediationAction::LogOut);
     }
 
     #[test]

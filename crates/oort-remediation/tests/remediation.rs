@@ -142,8 +142,8 @@ mod scenarios {
         assert_eq!(audit[0].target_id.as_deref(), Some(member.id.as_str()));
         assert_eq!(audit[0].target_upn.as_deref(), Some(upn.as_str()));
         assert_eq!(audit[0].operator, "alice");
-        assert_eq!(audit[0].role, "Administrator");
-        assert_eq!(audit[0].action, "update_user_type");
+        assert_eq!(audit[0].role, "administrator");
+        assert_eq!(audit[0].action, "update-user-type");
         assert!(audit[0].completed_at.is_some());
         assert_eq!(audit[0].entry["plan"][0]["body"]["userType"], "Guest");
         let stored: oort_remediation::Report =
@@ -631,12 +631,12 @@ mod scenarios {
                 ..
             }
         ));
-        assert!(err.to_string().contains("ReadOnly"), "{err}");
+        assert!(err.to_string().contains("read-only"), "{err}");
         assert_eq!(env.graph_requests().len(), before, "nothing sent to Graph");
         let audit = env.audit().await;
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].outcome, AuditOutcome::Refused);
-        assert_eq!(audit[0].role, "ReadOnly");
+        assert_eq!(audit[0].role, "read-only");
         assert_eq!(audit[0].operator, "bob");
         assert_eq!(audit[0].entry["error"], err.to_string());
         assert_eq!(audit[0].entry["gates"][0]["gate"], "operator_role");
@@ -669,7 +669,7 @@ mod scenarios {
         assert!(audit[0].entry["error"]
             .as_str()
             .unwrap()
-            .contains("HelpDesk"));
+            .contains("help-desk"));
     }
 
     pub(crate) async fn missing_permission_is_refused_naming_it_and_where_to_grant_it_with_nothing_sent(
@@ -1131,7 +1131,7 @@ mod scenarios {
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].outcome, AuditOutcome::Incomplete);
         assert!(audit[0].completed_at.is_none());
-        assert_eq!(audit[0].action, "update_user_type");
+        assert_eq!(audit[0].action, "update-user-type");
         assert_eq!(audit[0].entry["target_given"], member.id.as_str());
         assert_eq!(audit[0].entry["mode"], "execute");
         assert_eq!(audit[0].entry["outcome"], "incomplete");

@@ -379,6 +379,24 @@ impl Tenant {
         self.genesis
     }
 
+    /// Replaces the app's client secret, as an administrator does who creates a new secret and
+    /// deletes the old one: from now on tokens are issued only for `secret`.
+    /// ([`FakeTenant::client_secret`](crate::FakeTenant::client_secret) keeps returning the
+    /// secret the tenant started with.)
+    pub fn rotate_client_secret(&mut self, secret: impl Into<String>) {
+        self.client_secret = secret.into();
+    }
+
+    /// Replaces the application permissions granted to the app (admin consent given or
+    /// withdrawn): tokens issued from now on carry these roles, and Graph answers by them.
+    pub fn set_granted_permissions<I, S>(&mut self, roles: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.roles_claim = roles.into_iter().map(Into::into).collect();
+    }
+
     /// The planted attacks' expected findings.
     pub fn ground_truth(&self) -> &[GroundTruth] {
         &self.ground_truth

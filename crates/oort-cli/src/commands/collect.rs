@@ -66,6 +66,13 @@ pub(super) async fn run(
     })
     .progress(tx)
     .cancel_handle(cancel.clone());
+    // Under --watch each run asks for a new token: a permission granted or withdrawn, or a
+    // secret rotated on disk, is seen by the next run, not at the next restart.
+    let collector = if args.watch {
+        collector.granted_from(conn.credential.clone(), conn.scope.clone())
+    } else {
+        collector
+    };
     let progress = spawn_progress(rx, out, args.watch);
     let ctrl_c = stop_on_ctrl_c(cancel, out);
     out.info(format!(

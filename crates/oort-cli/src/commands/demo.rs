@@ -102,16 +102,26 @@ pub(super) async fn run(args: DemoArgs, out: Out) -> Result<ExitCode, CliError> 
         .collect();
     let truth = fake.ground_truth();
     let planted: BTreeSet<&str> = truth.iter().map(|t| t.detection.as_str()).collect();
-    let detected = planted.iter().filter(|d| found.contains(*d)).count();
+    let kinds_detected = planted.iter().filter(|d| found.contains(*d)).count();
+    let attacks_detected = truth
+        .iter()
+        .filter(|t| {
+            summary
+                .findings
+                .iter()
+                .any(|f| f.check_id.as_str() == t.detection && names(&f.subject, &t.subject))
+        })
+        .count();
     out.info(format!(
-        "planted attack kinds detected: {detected} of {}",
+        "planted attacks detected: {attacks_detected} of {} ({kinds_detected} of {} kinds)",
+        truth.len(),
         planted.len()
     ));
 
     step(
         &out,
         5,
-        "oort remediate log-out --user <the worst finding's user> (dry run)",
+        "oort remediate log-out --user <a compromised account's user> (dry run)",
     );
     let remediator = remediator(&conn, store.clone(), &break_glass, &[])?;
     let (remediation, refusals) = match demo_operator(&*store, args.store.is_none(), &out).await {
@@ -129,6 +139,16 @@ pub(super) async fn run(args: DemoArgs, out: Out) -> Result<ExitCode, CliError> 
         }
     };
     out.info("");
+    match &args.store {
+        Some(_) => out.info(format!(
+            "The demo's data stays in {}: look around with OORT_STORE={} oort findings (or status, audit).",
+            store_display(&store_url),
+            store_url
+        )),
+        None => out.info(
+            "The demo's store was temporary and is gone; to keep one and look around after, run oort demo --store sqlite:demo.db, then OORT_STORE=sqlite:demo.db oort findings.",
+        ),
+    }
     out.info("Done. Connect your own tenant: see docs/entra-setup.md, then oort init and oort test-connectivity.");
     out.json(&json!({
         "tenant_id": conn.tenant_id,
@@ -158,11 +178,16 @@ async fn start_fake(args: &DemoArgs, out: &Out) -> Result<FakeTenant, CliError> 
         .await
         .map_err(fake_error)?;
     out.info(format!(
-        "tenant {} at {} ({} members, planted attacks: {})",
+        "tenant {} at {} ({} members, planted attacks: {} of {} kinds)",
         fake.tenant_id(),
         fake.uri(),
         args.users,
-        fake.ground_truth().len()
+        fake.ground_truth().len(),
+        fake.ground_truth()
+            .iter()
+            .map(|t| t.detection.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
     ));
     Ok(fake)
 }
@@ -248,10 +273,34 @@ async fn demo_operator(
     Ok(Operator::new(me.name, OperatorRole::from(me.role)).with_origin(origin))
 }
 
-/// Step 5: a log-out dry run on the worst finding's user that the gates let through (break-glass
-/// accounts skipped, each user tried once, at most eight refusals: the worst findings are often
-/// about administrators, whom a help-desk operator may not touch); returns the report and the
-/// refusals.
+/// Whether a finding's subject is the planted attack's (a UPN, an IP address, or `tenant`).
+fn names(subject: &Subject, planted: &str) -> bool {
+    match subject {
+        Subject::User { id, upn } => [id, upn]
+            .into_iter()
+            .flatten()
+            .any(|s| s.eq_ignore_ascii_case(planted)),
+        Subject::Ip { address } => address == planted,
+        Subject::Tenant => planted == "tenant",
+        _ => false,
+    }
+}
+
+/// The threat detections that mean an account is (likely) in an attacker's hands, whose first
+/// fix is to log the user out everywhere (revoke their sessions and refresh tokens).
+const LOG_OUT_FIXES: [&str; 6] = [
+    "mfa-fatigue",
+    "brute-force",
+    "impossible-travel",
+    "risky-sign-in",
+    "denied-territory",
+    "compromised-session",
+];
+
+/// Step 5: a log-out dry run for the user of the most severe threat finding whose fix it is (a
+/// compromised account), that the gates let through (break-glass accounts skipped, each user
+/// tried once, at most eight refusals: an administrator is off-limits to a help-desk
+/// operator); returns the report and the refusals.
 async fn log_out_worst(
     remediator: &Remediator,
     summary: &ChecksSummary,
@@ -261,7 +310,11 @@ async fn log_out_worst(
 ) -> (Option<Report>, Vec<String>) {
     let mut refusals = Vec::new();
     let mut tried: Vec<String> = Vec::new();
-    for f in &summary.findings {
+    for f in summary
+        .findings
+        .iter()
+        .filter(|f| LOG_OUT_FIXES.contains(&f.check_id.as_str()))
+    {
         let Subject::User { id, upn } = &f.subject else {
             continue;
         };
@@ -275,7 +328,7 @@ async fn log_out_worst(
         }
         tried.push(target.clone());
         out.info(format!(
-            "worst finding with a user: {} {} on {target}",
+            "a compromised account: {} {} on {target}; its fix is to log the user out",
             f.severity, f.check_id
         ));
         let request = RemediationRequest::new(Action::LogOut, target.as_str(), operator.clone());

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use entra_auth::Clock;
+use entra_auth::{Clock, TokenCredential};
 use entra_model::{PermissionSet, Raw};
 use graph_client::{GraphClient, GraphError, Lenient};
 use serde::de::DeserializeOwned;
@@ -118,6 +118,8 @@ pub struct Collector {
     progress: Option<UnboundedSender<Progress>>,
     cancel: CancelHandle,
     lease: LeaseOptions,
+    /// Where the granted permissions are read again before each run, when set.
+    granted_from: Option<(Arc<dyn TokenCredential>, String)>,
 }
 
 impl fmt::Debug for Collector {
@@ -150,6 +152,49 @@ impl Collector {
             progress: None,
             cancel: CancelHandle::new(),
             lease: LeaseOptions::default(),
+            granted_from: None,
+        }
+    }
+
+    /// Reads the granted permissions again before every run, from a fresh token of
+    /// `credential` for `scope` (its cached token is dropped first), instead of keeping the ones
+    /// given to [`Collector::new`]: a service that runs for months sees a permission granted or
+    /// withdrawn by the next run, and a credential that reads its secret from a file (rotated
+    /// on disk) is asked for a token with the new one. When the token cannot be had, the run
+    /// goes on with the permissions given to `new` and the failure shows in its streams.
+    pub fn granted_from(
+        mut self,
+        credential: Arc<dyn TokenCredential>,
+        scope: impl Into<String>,
+    ) -> Self {
+        self.granted_from = Some((credential, scope.into()));
+        self
+    }
+
+    /// The permissions for the next run (see [`Collector::granted_from`]).
+    async fn granted_now(&self) -> PermissionSet {
+        let Some((credential, scope)) = &self.granted_from else {
+            return self.granted.clone();
+        };
+        credential.invalidate(scope).await;
+        match credential.get_token(scope).await {
+            Ok(token) => {
+                if token.claims.roles != self.granted {
+                    tracing::info!(
+                        tenant = %self.tenant,
+                        granted = ?token.claims.roles,
+                        "the app's granted permissions differ from those at start: using the token's"
+                    );
+                }
+                token.claims.roles
+            }
+            Err(e) => {
+                tracing::warn!(
+                    tenant = %self.tenant,
+                    "cannot read the granted permissions from a new token ({e}): using those at start"
+                );
+                self.granted.clone()
+            }
         }
     }
 
@@ -248,6 +293,7 @@ impl Collector {
         let lease = self.take_lease().await?;
         let run = Collector {
             cancel: self.cancel.or(&lease.lost_handle()),
+            granted: self.granted_now().await,
             ..self.clone()
         };
         let report = run.collect_leased().await;

@@ -18,7 +18,8 @@ pub(super) const HISTORY_SCAN: usize = 5_000;
 /// Whether an audit entry records `operator` changing `user_id` to Guest, in a way that may have
 /// reached the tenant (succeeded, or interrupted after its intent was written).
 fn made_guest(r: &AuditRecord, user_id: &str, operator: &str) -> bool {
-    r.action == RemediationAction::UpdateUserType.as_str()
+    (r.action == RemediationAction::UpdateUserType.as_str()
+        || r.action == RemediationAction::UpdateUserType.legacy_name())
         && r.target_id.as_deref() == Some(user_id)
         && r.operator == operator
         && matches!(
