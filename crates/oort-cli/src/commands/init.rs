@@ -19,7 +19,7 @@ pub(super) fn run(args: InitArgs, out: Out) -> Result<ExitCode, CliError> {
     write_private(&args.path, TEMPLATE)
         .map_err(|e| CliError::failure(format!("cannot write {}: {e}", args.path.display())))?;
     out.line(format!(
-        "wrote {}: fill in tenant_id and client_id, set OORT_CLIENT_SECRET, then run oort test-connectivity",
+        "wrote {}: fill in tenant_id and client_id, put the client secret in a file only you can read and set OORT_CLIENT_SECRET_FILE to it (docs/entra-setup.md), then run oort test-connectivity",
         args.path.display()
     ));
     out.json(&json!({"written": args.path.display().to_string()}));
