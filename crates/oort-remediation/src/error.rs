@@ -374,7 +374,7 @@ mod tests {
         });
         assert_eq!(
             err.to_string(),
-            "refused: the app lacks a Graph permission reset_mfa needs: DELETE /users/{id}/authentication/{type}Methods/{id} needs UserAuthenticationMethod.ReadWrite.All; grant it in the Entra admin center > App registrations > (the oort app) > API permissions > Add a permission > Microsoft Graph > Application permissions, then Grant admin consent"
+            "refused: the app lacks a Graph permission reset-mfa needs: DELETE /users/{id}/authentication/{type}Methods/{id} needs UserAuthenticationMethod.ReadWrite.All; grant it in the Entra admin center > App registrations > (the oort app) > API permissions > Add a permission > Microsoft Graph > Application permissions, then Grant admin consent"
         );
         assert!(err.is_refusal());
         assert_eq!(err.gate(), Some(crate::Gate::Permissions));

@@ -354,7 +354,7 @@ mod tests {
         let err = "admin".parse::<OperatorRole>().unwrap_err();
         assert!(
             err.to_string()
-                .contains("Administrator, HelpDesk or ReadOnly"),
+                .contains("administrator, help-desk or read-only"),
             "{err}"
         );
     }
