@@ -76,7 +76,7 @@ pub(crate) enum Command {
     /// The tenant registry: the tenants oort serves, each with its own app registration and
     /// sealed credential (under the key of OORT_MASTER_KEY_FILE). Changes: administrators only.
     Tenants(TenantsArgs),
-    /// Last collection per stream, checkpoints, store, and the client secret's expiry.
+    /// Last collection per stream, checkpoints, store, rejected items, the credential in use and its expiry (client secret or certificate), the analysis and the retention.
     Status,
     /// Serve a fake tenant and print the environment that points oort at it.
     FakeTenant(FakeTenantArgs),
