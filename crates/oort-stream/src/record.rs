@@ -9,7 +9,7 @@
 //!
 //! - envelope keys in any case (`Level` / `level`, `Category`, `Properties`);
 //! - `time` (and the event's own `createdDateTime` / `activityDateTime`) in the forms of
-//!   [`parse_time`](crate::parse_time), such as `12/12/2025 3:03:58 PM`;
+//!   [`parse_time`], such as `12/12/2025 3:03:58 PM`;
 //! - numbers as strings (`durationMs`, `Level`, `status.errorCode`,
 //!   `processingTimeInMilliseconds`, coordinates) and booleans as strings (`isInteractive`);
 //! - `properties` as a JSON object, or as a string holding one;
