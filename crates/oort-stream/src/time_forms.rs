@@ -203,4 +203,43 @@ mod tests {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }
+
+    /// The forms of [`parse_time`]'s documentation, as real exports write them.
+    const FORMS: &[&str] = &[
+        "2019-03-12T16:02:15.5522137Z",
+        "2019-03-12T16:02:15.5522137+00:00",
+        "12/12/2025 3:03:58 PM",
+        "12/12/2025 3:03:58 PM -0500",
+        "12/12/2025 3:03:58 PM +02:00",
+        "2025-12-12 15:03:58.123",
+        "12/12/2025 15:03:58 UTC",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn no_text_makes_the_time_reader_panic(text in "\\PC{0,80}") {
+            let _ = parse_time(&text);
+        }
+
+        #[test]
+        fn mutated_time_forms_never_panic(
+            pick in 0..FORMS.len(),
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<usize>(), proptest::prelude::any::<char>(), proptest::prelude::any::<bool>()),
+                1..5,
+            ),
+        ) {
+            let mut text: Vec<char> = FORMS[pick].chars().collect();
+            for (at, c, insert) in edits {
+                let at = at % (text.len() + 1);
+                if insert || at == text.len() {
+                    text.insert(at, c);
+                } else {
+                    text[at] = c;
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let _ = parse_time(&text);
+        }
+    }
 }

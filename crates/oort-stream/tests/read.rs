@@ -388,6 +388,24 @@ proptest! {
     }
 
     #[test]
+    fn no_byte_edit_of_a_documented_message_makes_the_reader_panic(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), 0u8..3), 1..8),
+    ) {
+        let mut body = message(vec![documented_sign_in(), documented_sign_in()]);
+        for (at, byte, kind) in edits {
+            let at = at % (body.len() + 1);
+            match kind {
+                0 if at < body.len() => body[at] = byte,
+                1 if at < body.len() => {
+                    body.remove(at);
+                }
+                _ => body.insert(at, byte),
+            }
+        }
+        let _ = read_message(&body);
+    }
+
+    #[test]
     fn no_json_makes_the_reader_panic(records in prop::collection::vec(any_json(), 0..6)) {
         let _ = read_message(&message(records));
     }
