@@ -31,8 +31,8 @@ fuzz_target!(|data: &[u8]| {
             }
         },
         2 => {
-            let e = token_error(400, body, Some(Duration::from_secs(1)));
-            let _ = (e.to_string(), format!("{e:?}"));
+            let (details, e) = token_error(400, body, Some(Duration::from_secs(1)));
+            let _ = (format!("{details:?}"), e.to_string(), format!("{e:?}"));
         }
         _ => {
             let e = managed_identity_error(400, body, None, which & 0x80 != 0);

@@ -12,9 +12,14 @@ pub fn token_response(body: &[u8], now: OffsetDateTime) -> Result<AccessToken, A
     crate::endpoint::parse_token_response(body, now)
 }
 
-/// Reads a token endpoint's error answer.
-pub fn token_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> TokenEndpointError {
-    crate::endpoint::parse_error_response(status, body, retry_after)
+/// Reads a token endpoint's error answer, and the error it becomes.
+pub fn token_error(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> (TokenEndpointError, AuthError) {
+    let details = crate::endpoint::parse_error_response(status, body, retry_after);
+    (details.clone(), AuthError::from_endpoint(details))
 }
 
 /// Reads a managed identity endpoint's success answer.

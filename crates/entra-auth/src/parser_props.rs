@@ -111,6 +111,8 @@ fn check_answer(body: &[u8]) -> Result<(), TestCaseError> {
         }
     }
     let refusal = parse_error_response(400, body, Some(Duration::from_secs(1)));
+    let _ = format!("{refusal:?}");
+    let refusal = crate::AuthError::from_endpoint(refusal);
     let _ = (refusal.to_string(), format!("{refusal:?}"));
     for user_assigned in [false, true] {
         let e = managed_identity_error(400, body, None, user_assigned);
