@@ -185,8 +185,14 @@ proptest! {
 
 #[test]
 fn a_token_answer_whose_expires_in_is_past_the_calendar_is_refused_not_a_panic() {
-    for expires_in in ["9223372036854775807", "\"9223372036854775807\"", "253402300800"] {
-        let body = format!(r#"{{"token_type":"Bearer","access_token":"opaque","expires_in":{expires_in}}}"#);
+    for expires_in in [
+        "9223372036854775807",
+        "\"9223372036854775807\"",
+        "253402300800",
+    ] {
+        let body = format!(
+            r#"{{"token_type":"Bearer","access_token":"opaque","expires_in":{expires_in}}}"#
+        );
         let error = parse_token_response(body.as_bytes(), NOW).unwrap_err();
         assert!(
             error.to_string().contains("expires_in"),
@@ -198,7 +204,8 @@ fn a_token_answer_whose_expires_in_is_past_the_calendar_is_refused_not_a_panic()
 
 #[test]
 fn a_managed_identity_answer_whose_expires_on_is_past_the_calendar_is_refused() {
-    let body = br#"{"access_token":"opaque","expires_on":"9223372036854775807","token_type":"Bearer"}"#;
+    let body =
+        br#"{"access_token":"opaque","expires_on":"9223372036854775807","token_type":"Bearer"}"#;
     let error = parse_managed_identity_token(body, NOW).unwrap_err();
     assert!(error.to_string().contains("expires_on"), "{error}");
 }

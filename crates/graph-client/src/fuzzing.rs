@@ -34,7 +34,11 @@ pub fn guess_next_link(body: &[u8]) -> Option<String> {
 
 /// What the page stream does with a page's nextLink: joined to the URL of the page that
 /// carried it and checked against the client's origin. The URL of the next request.
-pub fn follow_next_link(client: &GraphClient, current: &Url, link: &str) -> Result<Url, GraphError> {
+pub fn follow_next_link(
+    client: &GraphClient,
+    current: &Url,
+    link: &str,
+) -> Result<Url, GraphError> {
     let url = current
         .join(link)
         .map_err(|e| GraphError::InvalidRequest(format!("the nextLink is not a URL ({e})")))?;
