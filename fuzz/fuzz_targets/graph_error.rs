@@ -22,6 +22,11 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let error = api_error(status, &headers, body);
     let _ = (error.to_string(), format!("{error:?}"));
-    let _ = (error.code(), error.request_id(), error.date(), error.retry_after());
+    let _ = (
+        error.code(),
+        error.request_id(),
+        error.date(),
+        error.retry_after(),
+    );
     let _ = error.body_excerpt();
 });

@@ -23,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
     .into_iter()
     .flatten()
     {
-        assert!(wait <= Duration::from_secs(86_400), "a wait past the day cap: {wait:?}");
+        assert!(
+            wait <= Duration::from_secs(86_400),
+            "a wait past the day cap: {wait:?}"
+        );
     }
 });

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use entra_auth::fuzzing::{managed_identity_error, managed_identity_token, token_error, token_response};
+use entra_auth::fuzzing::{
+    managed_identity_error, managed_identity_token, token_error, token_response,
+};
 use libfuzzer_sys::fuzz_target;
 use time::macros::datetime;
 
@@ -16,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     match which % 4 {
         0 => match token_response(body, now) {
             Ok(token) => {
-                let _ = (format!("{token:?}"), token.expires_in(now), token.is_expired_at(now));
+                let _ = (
+                    format!("{token:?}"),
+                    token.expires_in(now),
+                    token.is_expired_at(now),
+                );
             }
             Err(e) => {
                 let _ = (e.to_string(), format!("{e:?}"));
@@ -24,7 +30,11 @@ fuzz_target!(|data: &[u8]| {
         },
         1 => match managed_identity_token(body, now) {
             Ok(token) => {
-                let _ = (format!("{token:?}"), token.expires_in(now), token.claims.roles.is_empty());
+                let _ = (
+                    format!("{token:?}"),
+                    token.expires_in(now),
+                    token.claims.roles.is_empty(),
+                );
             }
             Err(e) => {
                 let _ = (e.to_string(), format!("{e:?}"));
