@@ -3,7 +3,7 @@
 //! status, then header lines up to a blank line (`name: value`), then the body.
 #![no_main]
 
-use graph_client::fuzzing::api_error;
+use graph_client::fuzzing::{api_error, graph_error};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -29,4 +29,16 @@ fuzz_target!(|data: &[u8]| {
         error.retry_after(),
     );
     let _ = error.body_excerpt();
+    // What callers branch on (stale continuation, resync, throttling, licence, permissions).
+    let e = graph_error(error);
+    let _ = (
+        e.is_stale_continuation(),
+        e.is_resync_required(),
+        e.is_throttled(),
+        e.is_licence_required(),
+        e.is_permission_denied(),
+        e.is_not_found(),
+        e.retry_after(),
+        e.to_string(),
+    );
 });

@@ -27,6 +27,11 @@ pub fn api_error(status: u16, headers: &[(String, String)], body: &[u8]) -> ApiE
     ApiError::from_parts(status, &header, body, "GET", "/v1.0/fuzz")
 }
 
+/// The error a Graph error answer becomes, as callers branch on it.
+pub fn graph_error(error: ApiError) -> GraphError {
+    GraphError::from_api(error)
+}
+
 /// The nextLink guessed from a page's bytes before it is decoded.
 pub fn guess_next_link(body: &[u8]) -> Option<String> {
     crate::paging::guess_next_link(body)

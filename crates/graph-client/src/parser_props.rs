@@ -311,6 +311,9 @@ proptest! {
             prop_assert!(e.body_excerpt().is_none_or(|x| x.chars().count() <= 200));
             prop_assert!(e.retry_after().is_none_or(|d| d.as_secs() <= 86_400));
             let _ = (e.to_string(), format!("{e:?}"));
+            let e = GraphError::from_api(e);
+            let _ = (e.is_stale_continuation(), e.is_resync_required(), e.is_throttled());
+            let _ = (e.is_licence_required(), e.is_permission_denied(), e.to_string());
         }
     }
 
