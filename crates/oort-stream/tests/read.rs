@@ -311,6 +311,16 @@ fn a_body_that_is_not_a_diagnostic_message_is_an_error_saying_so() {
     assert!(read.records.is_empty() && read.rejected.is_empty());
 }
 
+#[test]
+fn a_record_whose_time_offset_cuts_a_multibyte_character_is_read_not_a_panic() {
+    // Found by the `eventhub_message` fuzz target: an envelope time whose offset is four bytes
+    // holding a multibyte character made the reader panic (and so the stream stop).
+    let mut record = documented_sign_in();
+    record["time"] = json!("12/12/2025 3:03:58 PM -\u{20ac}6");
+    let read = read_message(&message(vec![record])).unwrap();
+    assert_eq!(read.records.len() + read.rejected.len(), 1);
+}
+
 /// A JSON value from a small grammar: the shapes records and their fields take.
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
