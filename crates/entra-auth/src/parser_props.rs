@@ -142,6 +142,17 @@ proptest! {
     }
 
     #[test]
+    fn lifetimes_of_any_number_are_a_time_or_an_error_never_a_panic(
+        seconds in prop_oneof![any::<i64>(), -1_000i64..1_000_000, 253_000_000_000i64..253_500_000_000],
+        quoted in any::<bool>(),
+        field in prop::sample::select(&["expires_in", "expires_on", "ext_expires_in"][..]),
+    ) {
+        let value = if quoted { format!("\"{seconds}\"") } else { seconds.to_string() };
+        let body = format!(r#"{{"token_type":"Bearer","access_token":"opaque","{field}":{value}}}"#);
+        check_answer(body.as_bytes())?;
+    }
+
+    #[test]
     fn jwt_claims_of_arbitrary_text_and_mutated_tokens_never_panic(
         text in "\\PC{0,128}",
         payload in prop::collection::vec(any::<u8>(), 0..256),
