@@ -374,7 +374,10 @@ pub(crate) fn parse_token_response(
     let claims = TokenClaims::from_jwt(token.expose_secret()).unwrap_or_default();
     let expires_in = parsed.expires_in.as_ref().and_then(Seconds::get);
     let expires_on = match expires_in {
-        Some(seconds) if seconds >= 0 => now + time::Duration::seconds(seconds),
+        // Checked: a lifetime past the calendar's end (`9223372036854775807`) is not a token.
+        Some(seconds) if seconds >= 0 => now
+            .checked_add(time::Duration::seconds(seconds))
+            .ok_or_else(|| invalid("an expires_in past the end of the calendar"))?,
         Some(_) => return Err(invalid("a negative expires_in")),
         None => jwt_expiry(token.expose_secret()).ok_or_else(|| invalid("no expires_in"))?,
     };

@@ -96,8 +96,13 @@ mod cloud;
 mod credential;
 mod endpoint;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod managed_identity;
 mod network;
+#[cfg(test)]
+mod parser_props;
 mod retry;
 mod static_token;
 mod token;

@@ -200,7 +200,7 @@ pub(crate) fn parse_managed_identity_token(
 }
 
 /// What a refusal means, from its status and (JSON) body.
-fn managed_identity_error(
+pub(crate) fn managed_identity_error(
     status: u16,
     body: &[u8],
     retry_after: Option<Duration>,

@@ -168,8 +168,13 @@
 mod batch;
 mod client;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod observe;
 mod paging;
+#[cfg(test)]
+mod parser_props;
 mod request;
 mod retry;
 mod throttle;

@@ -51,7 +51,8 @@ fn parse_offset(text: &str) -> Option<UtcOffset> {
     };
     let (h, m) = match rest.split_once(':') {
         Some((h, m)) => (h, m),
-        None if rest.len() == 4 => rest.split_at(2),
+        // `HHMM`: split where a character ends only (`-€6` is four bytes, not four digits).
+        None if rest.len() == 4 => rest.split_at_checked(2)?,
         None if rest.len() <= 2 => (rest, "0"),
         None => return None,
     };
@@ -201,6 +202,68 @@ mod tests {
             "12/12/2025",
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    /// The forms of [`parse_time`]'s documentation, as real exports write them.
+    const FORMS: &[&str] = &[
+        "2019-03-12T16:02:15.5522137Z",
+        "2019-03-12T16:02:15.5522137+00:00",
+        "12/12/2025 3:03:58 PM",
+        "12/12/2025 3:03:58 PM -0500",
+        "12/12/2025 3:03:58 PM +02:00",
+        "2025-12-12 15:03:58.123",
+        "12/12/2025 15:03:58 UTC",
+    ];
+
+    #[test]
+    fn an_offset_of_four_bytes_with_a_multibyte_character_is_none_not_a_panic() {
+        // Found by the `eventhub_message` fuzz target: `-€6` is four bytes after the sign, and
+        // splitting it as `HHMM` cut the `€` in two.
+        for bad in [
+            "12/12/2025 3:03:58 PM -\u{20ac}6",
+            "2025-12-12 15:03:58 +6\u{20ac}",
+            "evel203:03\u{fffd}\u{fffd} M - -\u{fffd}6",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn offsets_of_any_text_never_panic(
+            sign in "[+-]",
+            offset in "\\PC{0,6}",
+            clock in proptest::sample::select(&["12/12/2025 3:03:58 PM", "2025-12-12 15:03:58", "12/12/2025 15:03"][..]),
+        ) {
+            let _ = parse_time(&format!("{clock} {sign}{offset}"));
+            let _ = parse_time(&format!("{clock}{sign}{offset}"));
+        }
+
+        #[test]
+        fn no_text_makes_the_time_reader_panic(text in "\\PC{0,80}") {
+            let _ = parse_time(&text);
+        }
+
+        #[test]
+        fn mutated_time_forms_never_panic(
+            pick in 0..FORMS.len(),
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<usize>(), proptest::prelude::any::<char>(), proptest::prelude::any::<bool>()),
+                1..5,
+            ),
+        ) {
+            let mut text: Vec<char> = FORMS[pick].chars().collect();
+            for (at, c, insert) in edits {
+                let at = at % (text.len() + 1);
+                if insert || at == text.len() {
+                    text.insert(at, c);
+                } else {
+                    text[at] = c;
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let _ = parse_time(&text);
         }
     }
 }

@@ -311,6 +311,16 @@ fn a_body_that_is_not_a_diagnostic_message_is_an_error_saying_so() {
     assert!(read.records.is_empty() && read.rejected.is_empty());
 }
 
+#[test]
+fn a_record_whose_time_offset_cuts_a_multibyte_character_is_read_not_a_panic() {
+    // Found by the `eventhub_message` fuzz target: an envelope time whose offset is four bytes
+    // holding a multibyte character made the reader panic (and so the stream stop).
+    let mut record = documented_sign_in();
+    record["time"] = json!("12/12/2025 3:03:58 PM -\u{20ac}6");
+    let read = read_message(&message(vec![record])).unwrap();
+    assert_eq!(read.records.len() + read.rejected.len(), 1);
+}
+
 /// A JSON value from a small grammar: the shapes records and their fields take.
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -384,6 +394,24 @@ proptest! {
 
     #[test]
     fn no_bytes_make_the_reader_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = read_message(&body);
+    }
+
+    #[test]
+    fn no_byte_edit_of_a_documented_message_makes_the_reader_panic(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), 0u8..3), 1..8),
+    ) {
+        let mut body = message(vec![documented_sign_in(), documented_sign_in()]);
+        for (at, byte, kind) in edits {
+            let at = at % (body.len() + 1);
+            match kind {
+                0 if at < body.len() => body[at] = byte,
+                1 if at < body.len() => {
+                    body.remove(at);
+                }
+                _ => body.insert(at, byte),
+            }
+        }
         let _ = read_message(&body);
     }
 

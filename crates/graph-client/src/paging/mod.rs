@@ -20,6 +20,8 @@ mod lenient;
 mod prefetch;
 
 pub use lenient::{Lenient, RejectedItem};
+#[cfg(any(fuzzing, test))]
+pub(crate) use prefetch::guess_next_link;
 use prefetch::{produce, PAGES_AHEAD};
 
 /// How many pages one crawl (a [`PageStream`]) follows at most by default: generous (100,000

@@ -84,7 +84,7 @@ fn link_key(url: &url::Url) -> u64 {
 /// The search stays off the items: the head before `"value":` (the directory style), else from
 /// the end backwards (the reports style), so a page of megabytes costs a few hundred bytes of
 /// search, not a scan of the whole body.
-fn guess_next_link(body: &[u8]) -> Option<String> {
+pub(crate) fn guess_next_link(body: &[u8]) -> Option<String> {
     const KEY: &[u8] = b"\"@odata.nextLink\":\"";
     let head = match memchr::memmem::find(body, b"\"value\":") {
         Some(value_at) => &body[..value_at],
