@@ -178,7 +178,7 @@ async fn start_fake(args: &DemoArgs, out: &Out) -> Result<FakeTenant, CliError> 
         .await
         .map_err(fake_error)?;
     out.info(format!(
-        "tenant {} at {} ({} members, planted attacks: {} of {} kinds)",
+        "tenant {} at {} ({} members, planted attacks: {} ({} kinds))",
         fake.tenant_id(),
         fake.uri(),
         args.users,
