@@ -93,8 +93,7 @@ impl SqliteStore {
         // memory grow with the size of the database.
         conn.pragma_update(None, "page_size", 8192)
             .map_err(db_err("set the page size"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db_err("set WAL mode"))?;
+        set_wal_mode(&conn)?;
         conn.pragma_update(None, "cache_size", -65_536)
             .map_err(db_err("set the cache size"))?;
         // Checkpoints (copying the WAL into the database, with an fsync) run on a thread of
@@ -139,6 +138,31 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::task(e.to_string()))?
+    }
+}
+
+/// Switches a database to WAL mode, waiting for other openers. Switching needs the file's
+/// exclusive lock, and SQLite answers BUSY at once, without the busy handler, when that wait
+/// could deadlock (another new opener holds a shared lock while switching too): the switch is
+/// then tried again, for up to 30 seconds. A database another opener already switched just
+/// reports `wal`; an in-memory one keeps `memory`.
+fn set_wal_mode(conn: &Connection) -> Result<(), StoreError> {
+    // 1,500 tries 20 ms apart: about 30 seconds (counted, not timed: no clock here).
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && tries < 1_500 =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(db_err("set WAL mode")(e)),
+        }
     }
 }
 
