@@ -862,22 +862,14 @@ async fn watch_until(
     watch_until_signal(fake, dir, env, extra, until, "-INT").await
 }
 
-/// [`watch_until`], stopping with `signal` (a `kill` flag such as `-TERM`).
-async fn watch_until_signal(
-    fake: &FakeTenant,
-    dir: &std::path::Path,
-    env: &[(&str, &str)],
-    extra: &[&str],
-    until: &'static str,
-    signal: &'static str,
-) -> (std::process::Output, String, String) {
-    use std::io::{BufRead, BufReader};
+/// `oort args...` in `dir` with piped stdout and stderr, pointed at `fake` (its secret in
+/// `OORT_CLIENT_SECRET`, a SQLite store in `dir`) and nothing else of the developer's
+/// environment: for the tests that read a long-running command's output as it comes.
+fn piped_oort(fake: &FakeTenant, dir: &std::path::Path, args: &[&str]) -> Command {
     use std::process::Stdio;
-
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
     cmd.current_dir(dir)
-        .args(["collect", "--watch", "--interval", "1h"])
-        .args(extra)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for v in OORT_VARS {
@@ -892,6 +884,22 @@ async fn watch_until_signal(
             "OORT_STORE",
             format!("sqlite:{}", dir.join("oort.db").display()),
         );
+    cmd
+}
+
+/// [`watch_until`], stopping with `signal` (a `kill` flag such as `-TERM`).
+async fn watch_until_signal(
+    fake: &FakeTenant,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    extra: &[&str],
+    until: &'static str,
+    signal: &'static str,
+) -> (std::process::Output, String, String) {
+    use std::io::{BufRead, BufReader};
+
+    let args = [["collect", "--watch", "--interval", "1h"].as_slice(), extra].concat();
+    let mut cmd = piped_oort(fake, dir, &args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -973,38 +981,25 @@ async fn collect_watch_stops_as_cleanly_on_sigterm_as_on_ctrl_c() {
 async fn collect_watch_json_prints_one_json_line_per_run_and_logs_json_lines_to_a_private_file() {
     use std::io::{BufRead, BufReader};
     use std::os::unix::fs::PermissionsExt;
-    use std::process::Stdio;
 
     let fake = small().start().await.unwrap();
     let dir = workdir();
     let log = dir.path().join("logs.ndjson");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
-    cmd.current_dir(dir.path())
-        .args([
-            "collect",
-            "--watch",
-            "--interval",
-            "1h",
-            "--checks",
-            "--json",
-        ])
-        .args(["--log-format", "json", "--log-file"])
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for v in OORT_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("RUST_LOG", "debug")
-        .env("OORT_TENANT_ID", fake.tenant_id())
-        .env("OORT_CLIENT_ID", fake.client_id())
-        .env("OORT_CLIENT_SECRET", fake.client_secret())
-        .env("OORT_AUTHORITY_HOST", fake.authority_host())
-        .env("OORT_GRAPH_URL", fake.graph_url())
-        .env(
-            "OORT_STORE",
-            format!("sqlite:{}", dir.path().join("oort.db").display()),
-        );
+    let log_arg = log.display().to_string();
+    let args = [
+        "collect",
+        "--watch",
+        "--interval",
+        "1h",
+        "--checks",
+        "--json",
+        "--log-format",
+        "json",
+        "--log-file",
+        &log_arg,
+    ];
+    let mut cmd = piped_oort(&fake, dir.path(), &args);
+    cmd.env("RUST_LOG", "debug");
     let (first, rest, status) = tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -1631,29 +1626,18 @@ async fn an_unreadable_sign_in_is_set_aside_shown_by_status_raised_by_checks_and
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collect_watch_uses_a_client_secret_rotated_on_disk_from_its_next_run() {
     use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
 
     let fake = small().start().await.unwrap();
     let dir = workdir();
     let secret_file = dir.path().join("client-secret");
     std::fs::write(&secret_file, fake.client_secret()).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oort"));
-    cmd.current_dir(dir.path())
-        .args(["collect", "--watch", "--interval", "2s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for v in OORT_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("OORT_TENANT_ID", fake.tenant_id())
-        .env("OORT_CLIENT_ID", fake.client_id())
-        .env("OORT_CLIENT_SECRET_FILE", &secret_file)
-        .env("OORT_AUTHORITY_HOST", fake.authority_host())
-        .env("OORT_GRAPH_URL", fake.graph_url())
-        .env(
-            "OORT_STORE",
-            format!("sqlite:{}", dir.path().join("oort.db").display()),
-        );
+    let mut cmd = piped_oort(
+        &fake,
+        dir.path(),
+        &["collect", "--watch", "--interval", "2s"],
+    );
+    cmd.env_remove("OORT_CLIENT_SECRET")
+        .env("OORT_CLIENT_SECRET_FILE", &secret_file);
     let mut child = cmd.spawn().unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut runs = Vec::new();
